@@ -1,0 +1,23 @@
+"""jaxmlp: the multi-layer perceptron as pure JAX functions, with backprop written by hand."""
+
+import importlib.metadata
+
+from .activations import ACTIVATIONS as ACTIVATIONS
+from .activations import Activation as Activation
+from .backprop import backprop as backprop
+from .backprop import backprop_example as backprop_example
+from .backprop import backprop_trace as backprop_trace
+from .forward import forward as forward
+from .forward import forward_batch as forward_batch
+from .losses import LOSSES as LOSSES
+from .losses import Loss as Loss
+from .losses import one_hot as one_hot
+from .mlp import MLP as MLP
+from .objective import objective as objective
+from .params import INITS as INITS
+from .params import init_params as init_params
+
+try:
+    __version__ = importlib.metadata.version("jaxmlp")
+except importlib.metadata.PackageNotFoundError:  # running from a source tree
+    __version__ = "0.0.0"

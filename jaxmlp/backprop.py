@@ -1,0 +1,170 @@
+"""Backpropagation by hand: the lecture's gradients, generalised to ``p`` hidden layers.
+
+The slides derive, for the 2-layer MLP with ``J = ½ Σ_k (t_k - y_hat_k)²`` and sigmoid units::
+
+    ∂J/∂W²_l'k = -(t_k - y_hat_k) y_hat_k (1 - y_hat_k) q_l'
+    ∂J/∂b²_k   = -(t_k - y_hat_k) y_hat_k (1 - y_hat_k)
+    ∂J/∂W¹_lj  = Σ_k [-(t_k - y_hat_k) y_hat_k (1 - y_hat_k) W²_jk] q_j (1 - q_j) x_l
+    ∂J/∂b¹_j   = Σ_k [-(t_k - y_hat_k) y_hat_k (1 - y_hat_k) W²_jk] q_j (1 - q_j)
+
+Naming the bracket ``δ`` (the gradient of ``J`` with respect to a layer's pre-activation)
+turns them into a recursion that works for any depth. With ``q⁰ = x``, layer ``l`` computing
+``p^l = (W^l)ᵀ q^(l-1) + b^l`` and ``q^l = σ(p^l)``, and the output layer ``L = p + 1`` computing
+``a`` and ``y_hat = f(a)``::
+
+    δ^L_k = Σ_k' ∂J/∂y_hat_k' · ∂y_hat_k'/∂a_k      (output delta)
+    δ^l_j = Σ_k W^(l+1)_jk δ^(l+1)_k · σ'(p^l_j)     (backward recursion)
+    ∂J/∂W^l_ij = q^(l-1)_i δ^l_j,   ∂J/∂b^l_j = δ^l_j
+
+The output delta is elementwise, ``f'(a_k) ∂J/∂y_hat_k``, for an elementwise ``f``; for a
+softmax output with MSE it is the full Jacobian ``∂y_hat_k'/∂a_k = y_hat_k' (δ_k'k - y_hat_k)``
+applied to ``∂J/∂y_hat``; for softmax with cross-entropy and sigmoid with binary
+cross-entropy the two factors collapse to ``δ = y_hat - t``.
+
+``backprop`` is the batched matrix form (rows are examples, so ``P = Q Wᵀ``-style products
+become ``Q @ W``) of the mean over the batch plus the L2 term; ``backprop_example`` is the
+same recursion for one example in the slides' index notation; ``backprop_trace`` returns
+every layer's ``p``, ``q``, ``a``, ``y_hat`` and ``δ`` for teaching and debugging.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+from . import checks
+from .losses import Loss, get_loss
+from .mlp import MLP
+from .objective import check_objective_args
+from .params import Params
+
+
+def output_delta(mlp: MLP, loss: Loss, a: jax.Array, y_hat: jax.Array, t: jax.Array) -> jax.Array:
+    """``δ = ∂J/∂a`` at the output layer: ``(..., c)`` for one example or a batch."""
+    if loss.delta is not None:
+        return loss.delta(y_hat, t)
+    dJ_dy_hat = loss.grad_y_hat(y_hat, t)
+    f = mlp.output_activation
+    if f.elementwise:
+        return dJ_dy_hat * f.derivative(a, y_hat)
+    jacobian = f.derivative(a, y_hat)  # (..., c, c): [k', k] = ∂y_hat_k'/∂a_k
+    return jnp.einsum("...lk,...l->...k", jacobian, dJ_dy_hat)
+
+
+def backprop(
+    mlp: MLP,
+    params: Params,
+    X: jax.Array,
+    T: jax.Array,
+    loss: str | Loss = "mse",
+    l2: float = 0.0,
+    weights: jax.Array | None = None,
+) -> Params:
+    """The gradient of ``objective`` with respect to ``params``, computed by hand.
+
+    Args: as ``jaxmlp.objective``: ``X: (n, d)``, ``T: (n, c)``, ``weights: (n,)`` or ``None``.
+
+    Returns:
+      A params-shaped pytree: ``[{"W": (n_in, n_out), "b": (n_out,)}, ...]``.
+    """
+    mlp, loss, X, T, l2, weights = check_objective_args(mlp, params, X, T, loss, l2, weights)
+    return _backprop(mlp, params, X, T, loss, l2, weights)
+
+
+def _backprop(mlp: MLP, params: Params, X, T, loss: Loss, l2, weights=None) -> Params:
+    """``backprop`` without input checks, for the library's own hot loops."""
+    sigma = mlp.hidden_activation
+    # Forward, keeping every layer's p and q (Q[0] is the input).
+    P, Q = [], [X]
+    for layer in params[:-1]:
+        P.append(Q[-1] @ layer["W"] + layer["b"])  # (n, h_l)
+        Q.append(sigma(P[-1]))
+    A = Q[-1] @ params[-1]["W"] + params[-1]["b"]  # (n, c)
+    Y_hat = mlp.output_activation(A)
+
+    # δ of the mean: each example's δ weighted by 1/n (or w_i / Σw).
+    if weights is None:
+        scale = jnp.asarray(1.0 / X.shape[0], X.dtype)
+    else:
+        scale = (weights / jnp.sum(weights))[:, None]
+    delta = output_delta(mlp, loss, A, Y_hat, T) * scale  # (n, c)
+
+    grads = [None] * mlp.n_layers
+    for l in reversed(range(mlp.n_layers)):
+        W = params[l]["W"]
+        dW = Q[l].T @ delta  # (n_in, n_out): Σ_i q_i δ_iᵀ
+        if not (isinstance(l2, float) and l2 == 0.0):
+            dW = dW + l2 * W
+        grads[l] = {"W": dW, "b": jnp.sum(delta, axis=0)}
+        if l > 0:
+            delta = (delta @ W.T) * sigma.derivative(P[l - 1], Q[l])  # (n, h_(l-1))
+    return grads
+
+
+def backprop_trace(
+    mlp: MLP, params: Params, x: jax.Array, t: jax.Array, loss: str | Loss = "mse"
+) -> dict:
+    """Every quantity of the forward and backward pass for ONE example.
+
+    Args:
+      mlp, params: the model.
+      x: ``(d,)`` one input.
+      t: ``(c,)`` its target.
+      loss: the per-example loss.
+
+    Returns:
+      A dict with ``p`` and ``q`` (lists of the ``p`` hidden layers' pre-activations and
+      activations), ``a`` and ``y_hat`` (the output layer's), ``J`` (the loss), and
+      ``delta``: ``δ^l = ∂J/∂(pre-activation of layer l)`` for each of the ``p + 1`` layers.
+    """
+    checks.check_mlp(mlp)
+    checks.check_params(mlp, params)
+    loss = get_loss(loss, mlp.output_activation.name)
+    x = checks.check_inputs(mlp, x, name="x", ndim=1)
+    t = checks.check_targets(mlp, jnp.asarray(t)[None], 1, name="t")[0]
+    return _backprop_trace(mlp, params, x, t, loss)
+
+
+def _backprop_trace(mlp: MLP, params: Params, x, t, loss: Loss) -> dict:
+    sigma = mlp.hidden_activation
+    p, q = [], [x]
+    for layer in params[:-1]:
+        # p_j = Σ_l W_lj x_l + b_j,  q_j = σ(p_j)
+        p.append(jnp.einsum("lj,l->j", layer["W"], q[-1]) + layer["b"])
+        q.append(sigma(p[-1]))
+    # a_k = Σ_l' W_l'k q_l' + b_k,  y_hat_k = f(a_k)
+    a = jnp.einsum("lk,l->k", params[-1]["W"], q[-1]) + params[-1]["b"]
+    y_hat = mlp.output_activation(a)
+
+    deltas = [output_delta(mlp, loss, a, y_hat, t)]
+    for l in reversed(range(mlp.n_hidden)):
+        # δ_j = Σ_k W_jk δ_k · σ'(p_j)
+        W_next = params[l + 1]["W"]
+        deltas.insert(
+            0, jnp.einsum("jk,k->j", W_next, deltas[0]) * sigma.derivative(p[l], q[l + 1])
+        )
+    return {
+        "p": p,
+        "q": q[1:],
+        "a": a,
+        "y_hat": y_hat,
+        "J": loss.value(a, y_hat, t),
+        "delta": deltas,
+    }
+
+
+def backprop_example(
+    mlp: MLP, params: Params, x: jax.Array, t: jax.Array, loss: str | Loss = "mse"
+) -> Params:
+    """The gradient of the per-example loss ``J`` for ONE ``(x: (d,), t: (c,))``, in index notation.
+
+    ``∂J/∂W_ij = q_i δ_j`` and ``∂J/∂b_j = δ_j`` for each layer, with ``q`` the layer's input.
+    No L2 term: that belongs to the objective, not to one example. ``jax.vmap`` it for
+    per-example gradients of a batch.
+    """
+    trace = backprop_trace(mlp, params, x, t, loss)
+    inputs = [jnp.asarray(x), *trace["q"]]
+    return [
+        {"W": jnp.einsum("i,j->ij", q_in, delta), "b": delta}
+        for q_in, delta in zip(inputs, trace["delta"])
+    ]

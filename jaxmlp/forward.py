@@ -1,0 +1,65 @@
+"""The feedforward pass, on ONE example, as the slides write it; batches through ``vmap``.
+
+For the lecture's 2-layer MLP:
+
+    p = (W¹)ᵀ x + b¹,   q = σ(p)
+    a = (W²)ᵀ q + b²,   y_hat = σ(a)
+
+and for ``p`` hidden layers the first line repeats ``p`` times (``y = f_{p+1}(... f_1(x))``).
+"""
+
+from __future__ import annotations
+
+import jax
+
+from . import checks
+from .mlp import MLP
+from .params import Params
+
+
+def output_preactivation(mlp: MLP, params: Params, x: jax.Array) -> jax.Array:
+    """The output layer's pre-activation ``a``: ``x: (d,) -> a: (c,)``. No input checks."""
+    sigma = mlp.hidden_activation
+    q = x
+    for layer in params[:-1]:
+        p = layer["W"].T @ q + layer["b"]
+        q = sigma(p)
+    return params[-1]["W"].T @ q + params[-1]["b"]
+
+
+def forward(mlp: MLP, params: Params, x: jax.Array) -> jax.Array:
+    """The MLP's output for one example.
+
+    Args:
+      mlp: the architecture (static under ``jit``).
+      params: the params pytree from ``init_params``.
+      x: ``(d,)`` one input.
+
+    Returns:
+      ``y_hat: (c,)``.
+
+    Example:
+      >>> import jax, jaxmlp
+      >>> mlp = jaxmlp.MLP((2, 3, 1))
+      >>> params = jaxmlp.init_params(jax.random.key(0), mlp)
+      >>> jaxmlp.forward(mlp, params, jax.numpy.ones(2)).shape
+      (1,)
+    """
+    checks.check_mlp(mlp)
+    checks.check_params(mlp, params)
+    x = checks.check_inputs(mlp, x, name="x", ndim=1)
+    return mlp.output_activation(output_preactivation(mlp, params, x))
+
+
+def forward_batch(mlp: MLP, params: Params, X: jax.Array) -> jax.Array:
+    """``forward`` over a batch through ``jax.vmap``: ``X: (n, d) -> Y_hat: (n, c)``."""
+    checks.check_mlp(mlp)
+    checks.check_params(mlp, params)
+    X = checks.check_inputs(mlp, X)
+    return _forward_batch(mlp, params, X)
+
+
+def _forward_batch(mlp: MLP, params: Params, X: jax.Array) -> jax.Array:
+    """``forward_batch`` without input checks, for the library's own hot loops."""
+    f = mlp.output_activation
+    return jax.vmap(lambda x: f(output_preactivation(mlp, params, x)))(X)
