@@ -1,0 +1,14 @@
+"""Test configuration: loud broadcasting, 64-bit JAX available, and a PRNG key fixture."""
+
+import jax
+import pytest
+
+# A (n,) vs (n, 1) broadcast in backprop must fail loudly, not broadcast silently.
+jax.config.update("jax_numpy_rank_promotion", "raise")
+# float64 for the gradient-equivalence tests; every array the tests make names its dtype.
+jax.config.update("jax_enable_x64", True)
+
+
+@pytest.fixture
+def key():
+    return jax.random.key(0)
