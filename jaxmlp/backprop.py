@@ -35,7 +35,7 @@ import jax.numpy as jnp
 from . import checks
 from .losses import Loss, get_loss
 from .mlp import MLP
-from .objective import check_objective_args
+from .objective import _penalty, check_objective_args, mean_loss
 from .params import Params
 
 
@@ -73,14 +73,20 @@ def backprop(
 
 def _backprop(mlp: MLP, params: Params, X, T, loss: Loss, l2, weights=None) -> Params:
     """``backprop`` without input checks, for the library's own hot loops."""
+    return _value_and_backprop(mlp, params, X, T, loss, l2, weights)[1]
+
+
+def _value_and_backprop(mlp: MLP, params: Params, X, T, loss: Loss, l2, weights=None):
+    """``((objective, Y_hat: (n, c)), grads)``, the forward pass shared by both."""
     sigma = mlp.hidden_activation
     # Forward, keeping every layer's p and q (Q[0] is the input).
     P, Q = [], [X]
     for layer in params[:-1]:
-        P.append(Q[-1] @ layer["W"] + layer["b"])  # (n, h_l)
+        P.append(Q[-1] @ layer["W"] + layer["b"][None, :])  # (n, h_l)
         Q.append(sigma(P[-1]))
-    A = Q[-1] @ params[-1]["W"] + params[-1]["b"]  # (n, c)
+    A = Q[-1] @ params[-1]["W"] + params[-1]["b"][None, :]  # (n, c)
     Y_hat = mlp.output_activation(A)
+    value = mean_loss(loss.value(A, Y_hat, T), weights) + _penalty(params, l2)
 
     # δ of the mean: each example's δ weighted by 1/n (or w_i / Σw).
     if weights is None:
@@ -98,7 +104,7 @@ def _backprop(mlp: MLP, params: Params, X, T, loss: Loss, l2, weights=None) -> P
         grads[l] = {"W": dW, "b": jnp.sum(delta, axis=0)}
         if l > 0:
             delta = (delta @ W.T) * sigma.derivative(P[l - 1], Q[l])  # (n, h_(l-1))
-    return grads
+    return (value, Y_hat), grads
 
 
 def backprop_trace(

@@ -67,14 +67,32 @@ def objective(
 
 def _objective(mlp, params, X, T, loss: Loss, l2, weights=None):
     """``objective`` without input checks, for the library's own hot loops."""
-    losses = jax.vmap(lambda x, t: example_loss(mlp, params, x, t, loss))(X, T)  # (n,)
+    return _objective_and_outputs(mlp, params, X, T, loss, l2, weights)[0]
+
+
+def _objective_and_outputs(mlp, params, X, T, loss: Loss, l2, weights=None):
+    """``(objective, Y_hat: (n, c))``: the outputs come for free with the loss."""
+
+    def loss_and_output(x, t):
+        a = output_preactivation(mlp, params, x)
+        y_hat = mlp.output_activation(a)
+        return loss.value(a, y_hat, t), y_hat
+
+    losses, Y_hat = jax.vmap(loss_and_output)(X, T)  # (n,), (n, c)
+    return mean_loss(losses, weights) + _penalty(params, l2), Y_hat
+
+
+def mean_loss(losses, weights=None):
+    """The mean of per-example losses ``(n,)``, or their ``weights``-weighted mean."""
     if weights is None:
-        mean = jnp.mean(losses)
-    else:
-        mean = jnp.sum(weights * losses) / jnp.sum(weights)
+        return jnp.mean(losses)
+    return jnp.sum(weights * losses) / jnp.sum(weights)
+
+
+def _penalty(params, l2):
     if isinstance(l2, float) and l2 == 0.0:
-        return mean
-    return mean + l2 * l2_penalty(params)
+        return 0.0  # keep the graph free of a zero term
+    return l2 * l2_penalty(params)
 
 
 def check_objective_args(mlp, params, X, T, loss, l2, weights):
