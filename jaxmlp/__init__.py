@@ -16,6 +16,10 @@ from .mlp import MLP as MLP
 from .objective import objective as objective
 from .params import INITS as INITS
 from .params import init_params as init_params
+from .train import DivergenceError as DivergenceError
+from .train import History as History
+from .train import TrainState as TrainState
+from .train import fit as fit
 
 try:
     __version__ = importlib.metadata.version("jaxmlp")

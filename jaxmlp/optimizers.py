@@ -1,0 +1,97 @@
+"""Optimizers by name, built on optax, with the learning-rate schedules of scikit-learn's MLP.
+
+Every named optimizer is wrapped in ``optax.inject_hyperparams`` so that the current learning
+rate lives in the optimizer state: the training loop reads it into the history and the
+``"adaptive"`` schedule changes it between epochs without leaving the compiled program.
+"""
+
+from __future__ import annotations
+
+import functools
+import numbers
+
+import jax.numpy as jnp
+import optax
+
+OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam", "adamw", "lbfgs")
+SCHEDULES = ("constant", "invscaling", "cosine", "adaptive")
+
+MOMENTUM = 0.9  # for "momentum" and "nesterov", as scikit-learn's default
+POWER_T = 0.5  # "invscaling": lr_t = lr / (t + 1) ** POWER_T, scikit-learn's default
+ADAPTIVE_FACTOR = 5.0  # "adaptive": lr /= 5 when the loss stops improving (scikit-learn)
+ADAPTIVE_MIN_LR = 1e-6  # "adaptive": training stops once lr falls below this (scikit-learn)
+
+
+def make_optimizer(
+    name: str,
+    learning_rate: float,
+    schedule: str = "constant",
+    total_steps: int | None = None,
+) -> optax.GradientTransformation:
+    """An optax optimizer by name.
+
+    Args:
+      name: one of ``OPTIMIZERS``. ``"lbfgs"`` uses a zoom line search and ignores the
+        learning rate and schedule; it is for full-batch training.
+      learning_rate: the initial learning rate, ``> 0``.
+      schedule: ``"constant"``; ``"invscaling"``, ``lr / (t + 1)^0.5`` at step ``t``;
+        ``"cosine"``, decay to 0 over ``total_steps``; or ``"adaptive"``, divided by 5 by
+        the training loop whenever the loss stops improving.
+      total_steps: the number of updates in the whole run; needed by ``"cosine"``.
+
+    Returns:
+      An ``optax.GradientTransformation``; the same arguments return the same object, so
+      that a second ``fit`` with them reuses the compiled program.
+    """
+    if name not in OPTIMIZERS:
+        raise ValueError(f"optimizer={name!r} is not a known optimizer; choose one of {OPTIMIZERS}")
+    if schedule not in SCHEDULES:
+        raise ValueError(f"schedule={schedule!r} is not a known schedule; choose one of {SCHEDULES}")
+    if (
+        isinstance(learning_rate, bool)
+        or not isinstance(learning_rate, numbers.Real)
+        or not learning_rate > 0
+        or not jnp.isfinite(learning_rate)
+    ):
+        raise ValueError(f"learning_rate={learning_rate!r} must be a finite number > 0")
+    if schedule == "cosine":
+        if not isinstance(total_steps, int) or total_steps <= 0:
+            raise ValueError(f"schedule='cosine' needs total_steps > 0, got {total_steps!r}")
+    else:
+        total_steps = None  # only cosine depends on it: keep the cache key small
+    return _make_optimizer(name, float(learning_rate), schedule, total_steps)
+
+
+@functools.lru_cache(maxsize=64)
+def _make_optimizer(name, learning_rate, schedule, total_steps):
+    if name == "lbfgs":
+        return optax.lbfgs()
+    if schedule == "invscaling":
+        lr = lambda t: learning_rate / (t + 1.0) ** POWER_T  # noqa: E731
+    elif schedule == "cosine":
+        lr = optax.cosine_decay_schedule(learning_rate, total_steps)
+    else:
+        lr = learning_rate
+    factory = {
+        "sgd": optax.sgd,
+        "momentum": functools.partial(optax.sgd, momentum=MOMENTUM),
+        "nesterov": functools.partial(optax.sgd, momentum=MOMENTUM, nesterov=True),
+        "adam": optax.adam,
+        "adamw": optax.adamw,
+    }[name]
+    return optax.inject_hyperparams(factory)(learning_rate=lr)
+
+
+def current_learning_rate(opt_state) -> jnp.ndarray | None:
+    """The learning rate held in an ``inject_hyperparams`` state, or ``None``."""
+    hyperparams = getattr(opt_state, "hyperparams", None)
+    if isinstance(hyperparams, dict) and "learning_rate" in hyperparams:
+        return hyperparams["learning_rate"]
+    return None
+
+
+def scale_learning_rate(opt_state, factor):
+    """``opt_state`` with its injected learning rate multiplied by ``factor``."""
+    hyperparams = dict(opt_state.hyperparams)
+    hyperparams["learning_rate"] = hyperparams["learning_rate"] * factor
+    return opt_state._replace(hyperparams=hyperparams)

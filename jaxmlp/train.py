@@ -1,0 +1,572 @@
+"""Training: whole epochs, or blocks of epochs, compiled into one XLA program.
+
+``fit`` runs full-batch gradient descent (``batch_size=None``), mini-batch gradient descent
+(``batch_size=k``) or stochastic gradient descent (``batch_size=1``), the lecture's three
+regimes. One call of the compiled program runs a block of epochs: a ``lax.scan`` over epochs,
+each a ``lax.scan`` over the batches of a fresh permutation, with the data on the device and
+no host round trip per step. The host only sees the per-epoch metrics at the end of a block.
+
+Every piece of training state is one pytree, ``TrainState``, so a run can be saved and
+resumed exactly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import numbers
+import time
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from . import checks
+from .backprop import _value_and_backprop
+from .losses import Loss, get_loss
+from .mlp import MLP
+from .objective import _objective, _objective_and_outputs
+from .optimizers import (
+    ADAPTIVE_FACTOR,
+    ADAPTIVE_MIN_LR,
+    current_learning_rate,
+    make_optimizer,
+    scale_learning_rate,
+)
+from .params import Params
+from .targets import is_classification, predicted_labels, targets, true_labels
+
+GRADS = ("autodiff", "backprop")
+STEPS_PER_PROGRAM = 4096  # "auto" blocks hold about this many updates
+
+
+class TrainState(NamedTuple):
+    """Everything training needs to continue exactly where it stopped.
+
+    ``best_loss``, ``best_params`` and ``bad_epochs`` track the monitored loss (validation
+    loss if there is a validation set, else the training loss) for early stopping and the
+    ``"adaptive"`` schedule; ``best_params`` is ``None`` unless the best params are restored.
+    """
+
+    params: Params
+    opt_state: optax.OptState
+    key: jax.Array  # the stream the epochs' permutations are drawn from
+    epoch: jax.Array  # int32: epochs completed
+    step: jax.Array  # int32: updates applied
+    best_loss: jax.Array
+    best_params: Params | None
+    bad_epochs: jax.Array  # int32: epochs since the monitored loss last improved
+
+
+class DivergenceError(FloatingPointError):
+    """The loss became non-finite. ``params`` holds the last finite params."""
+
+    def __init__(self, message: str, params: Params, state: TrainState, history: History):
+        super().__init__(message)
+        self.params = params
+        self.state = state
+        self.history = history
+
+
+@dataclasses.dataclass
+class History:
+    """Per-epoch metrics of a ``fit``; each list has one entry per epoch trained.
+
+    ``val_*`` and ``*_accuracy`` are ``nan`` when there is no validation set or no classes;
+    ``learning_rate`` is ``nan`` for an optimizer without an injected learning rate;
+    ``time`` is wall-clock seconds since the start of ``fit``, compilation excluded
+    (``compile_time`` holds it); ``steps`` counts updates.
+    """
+
+    epoch: list[int] = dataclasses.field(default_factory=list)
+    train_loss: list[float] = dataclasses.field(default_factory=list)
+    train_accuracy: list[float] = dataclasses.field(default_factory=list)
+    val_loss: list[float] = dataclasses.field(default_factory=list)
+    val_accuracy: list[float] = dataclasses.field(default_factory=list)
+    learning_rate: list[float] = dataclasses.field(default_factory=list)
+    time: list[float] = dataclasses.field(default_factory=list)
+    steps: list[int] = dataclasses.field(default_factory=list)
+    compile_time: float = 0.0
+    best_epoch: int | None = None
+    stop_reason: str = "epochs"  # "epochs", "early_stopping", "learning_rate" or "callback"
+    state: TrainState | None = dataclasses.field(default=None, repr=False)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The metrics as JSON-friendly lists and numbers (without the state)."""
+        out = dataclasses.asdict(dataclasses.replace(self, state=None))
+        del out["state"]
+        return out
+
+    def last(self) -> dict[str, float]:
+        """The last epoch's metrics."""
+        fields = ("epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy")
+        return {f: getattr(self, f)[-1] for f in fields + ("learning_rate", "time", "steps")}
+
+
+@dataclasses.dataclass(frozen=True)
+class Program:
+    """The static description of one compiled block of epochs (a ``jax.jit`` static argument)."""
+
+    mlp: MLP
+    loss: Loss
+    optimizer: optax.GradientTransformation
+    grad: str  # "autodiff" or "backprop"
+    n: int  # training examples
+    batch_size: int  # == n for full-batch gradient descent
+    epochs_per_block: int
+    classification: bool
+    has_validation: bool
+    early_stopping: bool
+    patience: int
+    min_delta: float
+    adaptive: bool
+    track_best: bool
+
+    @property
+    def full_batches(self) -> int:
+        return self.n // self.batch_size
+
+    @property
+    def remainder(self) -> int:
+        """Size of the last, smaller batch (0 if the batches divide ``n``)."""
+        return self.n % self.batch_size
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return self.full_batches + (self.remainder > 0)
+
+
+def init_state(
+    params: Params, optimizer: optax.GradientTransformation, key: jax.Array, *, track_best=False
+) -> TrainState:
+    """The ``TrainState`` at epoch 0."""
+    dtype = params[0]["W"].dtype
+    return TrainState(
+        params=params,
+        opt_state=optimizer.init(params),
+        key=key,
+        epoch=jnp.zeros((), jnp.int32),
+        step=jnp.zeros((), jnp.int32),
+        best_loss=jnp.asarray(jnp.inf, dtype),
+        best_params=params if track_best else None,
+        bad_epochs=jnp.zeros((), jnp.int32),
+    )
+
+
+def value_and_grad_fn(program: Program) -> Callable:
+    """``(params, X, T, l2) -> ((objective, Y_hat), grads)`` by ``jax.grad`` or by hand."""
+    mlp, loss = program.mlp, program.loss
+    if program.grad == "backprop":
+        return lambda params, X, T, l2: _value_and_backprop(mlp, params, X, T, loss, l2)
+    value_and_grad = jax.value_and_grad(_objective_and_outputs, argnums=1, has_aux=True)
+    return lambda params, X, T, l2: value_and_grad(mlp, params, X, T, loss, l2)
+
+
+def train_step(program: Program, params, opt_state, X, T, l2):
+    """One update on the batch ``X: (b, d)``, ``T: (b, c)``.
+
+    Returns ``(params, opt_state, loss, n_correct)``. A non-finite loss leaves ``params``
+    unchanged, so that training stops on the last finite params.
+    """
+    (value, Y_hat), grads = value_and_grad_fn(program)(params, X, T, l2)
+    extra = {}
+    if isinstance(program.optimizer, optax.GradientTransformationExtraArgs):
+        # L-BFGS's line search evaluates the objective; other optimizers ignore these.
+        extra = dict(
+            value=value,
+            grad=grads,
+            value_fn=lambda p: _objective(program.mlp, p, X, T, program.loss, l2),
+        )
+    updates, opt_state = program.optimizer.update(grads, opt_state, params, **extra)
+    finite = jnp.isfinite(value)
+    # The select fuses into apply_updates' elementwise loop: no extra pass over the params.
+    updates = jax.tree.map(lambda u: jnp.where(finite, u, jnp.zeros_like(u)), updates)
+    params = optax.apply_updates(params, updates)
+    n_correct = jnp.zeros((), jnp.int32)
+    if program.classification:
+        n_correct = jnp.sum(predicted_labels(Y_hat) == true_labels(T))
+    return params, opt_state, value, n_correct
+
+
+class _EpochMetrics(NamedTuple):
+    train_loss: jax.Array
+    train_accuracy: jax.Array
+    val_loss: jax.Array
+    val_accuracy: jax.Array
+    learning_rate: jax.Array
+    ran: jax.Array  # bool: the epoch was trained (False past the end or after a stop)
+    steps: jax.Array  # int32: updates applied by the end of the epoch
+    first_bad_step: jax.Array  # int32: the step whose loss was non-finite, or -1
+    stop: jax.Array  # int32: 0 go on, 1 early stopping, 2 learning rate too small
+
+
+def _run_epoch(program: Program, state: TrainState, data, l2):
+    """One epoch: a scan over the batches of a fresh permutation, then the epoch's bookkeeping."""
+    X, T, X_val, T_val = data
+    key, key_perm = jax.random.split(state.key)
+    B, dtype = program.batch_size, X.dtype
+
+    def step(carry, indices):
+        params, opt_state, loss_sum, correct, first_bad, step_count = carry
+        params, opt_state, value, n_correct = train_step(
+            program, params, opt_state, X[indices], T[indices], l2
+        )
+        first_bad = jnp.where((first_bad < 0) & ~jnp.isfinite(value), step_count, first_bad)
+        carry = (
+            params,
+            opt_state,
+            loss_sum + value * indices.shape[0],
+            correct + n_correct,
+            first_bad,
+            step_count + 1,
+        )
+        return carry, None
+
+    carry = (
+        state.params,
+        state.opt_state,
+        jnp.zeros((), dtype),
+        jnp.zeros((), jnp.int32),
+        jnp.asarray(-1, jnp.int32),
+        state.step,
+    )
+    if program.full_batches == 1 and program.remainder == 0:  # full-batch gradient descent
+        carry, _ = step(carry, jnp.arange(program.n))
+    else:
+        perm = jax.random.permutation(key_perm, program.n)
+        batches = perm[: program.full_batches * B].reshape(program.full_batches, B)
+        carry, _ = jax.lax.scan(step, carry, batches)
+        if program.remainder:  # the last, smaller batch, as PyTorch's drop_last=False
+            carry, _ = step(carry, perm[program.full_batches * B :])
+    params, opt_state, loss_sum, correct, first_bad, step_count = carry
+
+    train_loss = loss_sum / program.n
+    train_accuracy = correct / program.n if program.classification else jnp.nan
+    val_loss = val_accuracy = jnp.asarray(jnp.nan, dtype)
+    if program.has_validation:
+        val_loss, Y_hat = _objective_and_outputs(
+            program.mlp, params, X_val, T_val, program.loss, l2
+        )
+        if program.classification:
+            val_accuracy = jnp.mean(predicted_labels(Y_hat) == true_labels(T_val))
+
+    # Early stopping and the adaptive schedule watch the validation loss, else the training loss.
+    monitored = val_loss if program.has_validation else train_loss
+    improved = monitored < state.best_loss - program.min_delta
+    bad_epochs = jnp.where(improved, 0, state.bad_epochs + 1)
+    stop = jnp.zeros((), jnp.int32)
+    if program.adaptive:
+        shrink = bad_epochs >= program.patience
+        opt_state = jax.lax.cond(
+            shrink,
+            lambda s: scale_learning_rate(s, 1 / ADAPTIVE_FACTOR),
+            lambda s: s,
+            opt_state,
+        )
+        bad_epochs = jnp.where(shrink, 0, bad_epochs)
+        stop = jnp.where(current_learning_rate(opt_state) < ADAPTIVE_MIN_LR, 2, stop)
+    elif program.early_stopping:
+        stop = jnp.where(bad_epochs >= program.patience, 1, stop)
+    best_params = state.best_params
+    if program.track_best:
+        best_params = jax.tree.map(
+            lambda new, old: jnp.where(improved, new, old), params, best_params
+        )
+    lr = current_learning_rate(opt_state)
+    state = TrainState(
+        params=params,
+        opt_state=opt_state,
+        key=key,
+        epoch=state.epoch + 1,
+        step=step_count,
+        best_loss=jnp.minimum(monitored, state.best_loss),
+        best_params=best_params,
+        bad_epochs=bad_epochs,
+    )
+    metrics = _EpochMetrics(
+        train_loss=train_loss,
+        train_accuracy=jnp.asarray(train_accuracy, dtype),
+        val_loss=val_loss,
+        val_accuracy=jnp.asarray(val_accuracy, dtype),
+        learning_rate=jnp.asarray(jnp.nan if lr is None else lr, dtype),
+        ran=jnp.asarray(True),
+        steps=step_count,
+        first_bad_step=first_bad,
+        stop=jnp.where(first_bad >= 0, 3, stop),
+    )
+    return state, metrics
+
+
+def _skip_epoch(program: Program, state: TrainState, data, l2):
+    dtype = data[0].dtype
+    nan = jnp.asarray(jnp.nan, dtype)
+    minus_one = jnp.asarray(-1, jnp.int32)
+    return state, _EpochMetrics(
+        nan, nan, nan, nan, nan, jnp.asarray(False), state.step, minus_one, jnp.int32(0)
+    )
+
+
+def _run_block(program: Program, state: TrainState, data, l2, last_epoch):
+    """``program.epochs_per_block`` epochs, skipping those past ``last_epoch`` or a stop."""
+
+    def epoch(carry, _):
+        state, stopped = carry
+        active = (state.epoch < last_epoch) & ~stopped
+        state, metrics = jax.lax.cond(
+            active,
+            lambda s: _run_epoch(program, s, data, l2),
+            lambda s: _skip_epoch(program, s, data, l2),
+            state,
+        )
+        return (state, stopped | (metrics.stop > 0)), metrics
+
+    (state, _), metrics = jax.lax.scan(
+        epoch, (state, jnp.asarray(False)), None, length=program.epochs_per_block
+    )
+    return state, metrics
+
+
+run_block = jax.jit(_run_block, static_argnums=0, donate_argnums=1)
+
+
+def fit(
+    mlp: MLP,
+    params: Params | TrainState,
+    X,
+    y,
+    *,
+    key: jax.Array,
+    loss: str | Loss = "mse",
+    optimizer: str | optax.GradientTransformation = "sgd",
+    learning_rate: float = 0.1,
+    schedule: str = "constant",
+    batch_size: int | None = None,
+    epochs: int = 100,
+    l2: float = 0.0,
+    grad: str = "autodiff",
+    validation: tuple | None = None,
+    validation_fraction: float | None = None,
+    early_stopping: bool = False,
+    patience: int = 10,
+    min_delta: float = 1e-4,
+    restore_best: bool = True,
+    callback: Callable[[int, dict], bool | None] | None = None,
+    epochs_per_program: int | str = "auto",
+) -> tuple[Params, History]:
+    """Trains ``mlp`` from ``params`` on ``(X, y)``.
+
+    Args:
+      mlp: the architecture.
+      params: initial params, or a ``TrainState`` (``history.state`` of an earlier ``fit``
+        or a loaded checkpoint) to continue from; ``epochs`` counts from epoch 0 then too.
+      X: ``(n, d)`` inputs.
+      y: ``(n,)`` integer class labels in ``[0, c)`` (0/1 when ``c = 1``), one-hot encoded
+        for the loss, or ``(n, c)`` real targets.
+      key: PRNG key for the epochs' permutations and the validation split.
+      loss: ``"mse"``, ``"cross_entropy"`` or ``"binary_cross_entropy"``.
+      optimizer: a name in ``jaxmlp.optimizers.OPTIMIZERS`` (with ``learning_rate`` and
+        ``schedule``) or any optax ``GradientTransformation``.
+      learning_rate: initial learning rate of a named optimizer.
+      schedule: ``"constant"``, ``"invscaling"``, ``"cosine"`` or ``"adaptive"``.
+      batch_size: ``None`` for full-batch gradient descent, ``1`` for SGD, ``k`` for
+        mini-batches. When ``k`` does not divide ``n`` the last batch of each epoch is
+        smaller, never dropped.
+      epochs: the epoch to train up to (a maximum with early stopping).
+      l2: weight decay, ``l2/2 Σ‖W‖²`` added to the objective.
+      grad: ``"autodiff"`` (``jax.grad``) or ``"backprop"`` (the hand-written gradients).
+      validation: ``(X_val, y_val)`` held-out data, evaluated after every epoch.
+      validation_fraction: or hold out this fraction of ``(X, y)``, stratified for classes.
+      early_stopping: stop when the monitored loss (validation loss if any, else training
+        loss) has not improved by ``min_delta`` for ``patience`` epochs.
+      restore_best: with early stopping, return the params of the best monitored epoch.
+      callback: called after every epoch as ``callback(epoch, metrics)``; returning
+        ``True`` stops training.
+      epochs_per_program: epochs per compiled block; ``"auto"`` picks about
+        ``STEPS_PER_PROGRAM`` updates per block. The callback runs at the end of a block.
+
+    Returns:
+      ``(params, history)``; ``history.state`` is the final ``TrainState``.
+
+    Raises:
+      DivergenceError: the loss became non-finite; it names the epoch and step and carries
+        the last finite params.
+    """
+    checks.check_mlp(mlp)
+    state = params if isinstance(params, TrainState) else None
+    params = state.params if state is not None else params
+    checks.check_params(mlp, params)
+    dtype = params[0]["W"].dtype
+    X = checks.check_inputs(mlp, X)
+    n_total = X.shape[0]
+    classification = is_classification(y)
+    T = targets(mlp, y, n_total, dtype)
+    X = jnp.asarray(X, dtype)
+    loss = get_loss(loss, mlp.output_activation.name)
+    _check_positive_int(epochs, "epochs")
+    if grad not in GRADS:
+        raise ValueError(f"grad={grad!r} is not known; choose one of {GRADS}")
+    l2 = checks.check_l2(l2)
+    _check_positive_int(patience, "patience")
+    if not isinstance(min_delta, numbers.Real) or min_delta < 0:
+        raise ValueError(f"min_delta={min_delta!r} must be a number >= 0")
+
+    key_holdout, key_train = jax.random.split(key)
+    if validation is not None and validation_fraction is not None:
+        raise ValueError("give either validation=(X_val, y_val) or validation_fraction, not both")
+    if validation_fraction is not None:
+        X, T, X_val, T_val = _holdout(key_holdout, X, T, validation_fraction, classification)
+    elif validation is not None:
+        if not isinstance(validation, tuple | list) or len(validation) != 2:
+            raise ValueError("validation must be a pair (X_val, y_val)")
+        X_val = jnp.asarray(checks.check_inputs(mlp, validation[0], name="X_val"), dtype)
+        if is_classification(validation[1]) != classification:
+            raise ValueError("y_val must be of the same kind as y (class labels or targets)")
+        T_val = targets(mlp, validation[1], X_val.shape[0], dtype, name="y_val")
+    else:
+        X_val, T_val = X[:0], T[:0]
+    n = X.shape[0]
+
+    if batch_size is None:
+        batch_size = n
+    else:
+        _check_positive_int(batch_size, "batch_size")
+        batch_size = min(batch_size, n)
+    steps_per_epoch = math.ceil(n / batch_size)
+    if isinstance(optimizer, str):
+        if optimizer == "lbfgs" and batch_size != n:
+            raise ValueError(
+                f"optimizer='lbfgs' is full-batch: batch_size must be None, got {batch_size}"
+            )
+        adaptive = schedule == "adaptive"
+        optimizer = make_optimizer(optimizer, learning_rate, schedule, epochs * steps_per_epoch)
+    elif isinstance(optimizer, optax.GradientTransformation):
+        adaptive = False
+    else:
+        raise TypeError(
+            "optimizer must be a name or an optax.GradientTransformation, "
+            f"got {type(optimizer).__name__}"
+        )
+    if epochs_per_program == "auto":
+        epochs_per_program = max(1, min(epochs, STEPS_PER_PROGRAM // steps_per_epoch))
+    _check_positive_int(epochs_per_program, "epochs_per_program")
+
+    program = Program(
+        mlp=mlp,
+        loss=loss,
+        optimizer=optimizer,
+        grad=grad,
+        n=n,
+        batch_size=batch_size,
+        epochs_per_block=epochs_per_program,
+        classification=classification,
+        has_validation=X_val.shape[0] > 0,
+        early_stopping=early_stopping,
+        patience=patience,
+        min_delta=float(min_delta),
+        adaptive=adaptive,
+        track_best=early_stopping and restore_best,
+    )
+    if state is None:
+        state = init_state(params, optimizer, key_train, track_best=program.track_best)
+    data = (X, T, X_val, T_val)
+    return _train(program, state, data, l2, epochs, callback)
+
+
+def _train(program: Program, state: TrainState, data, l2, epochs: int, callback) -> tuple:
+    """Runs blocks of epochs until ``epochs`` or a stop, collecting the history."""
+    history = History()
+    last_epoch = jnp.asarray(epochs, jnp.int32)
+    # Copy: the compiled block donates (reuses) its input state's buffers.
+    state = jax.tree.map(jnp.array, state)
+    start = time.perf_counter()
+    compiled = run_block.lower(program, state, data, l2, last_epoch).compile()
+    history.compile_time = time.perf_counter() - start
+    start = time.perf_counter()
+    block_start_time = 0.0
+    while int(state.epoch) < epochs:
+        block_start_state = jax.tree.map(jnp.array, state)
+        first_epoch = int(state.epoch)
+        state, metrics = compiled(state, data, l2, last_epoch)
+        metrics = jax.device_get(metrics)
+        elapsed = time.perf_counter() - start
+        ran = np.flatnonzero(metrics.ran)
+        stop = 0
+        for i, index in enumerate(ran):
+            epoch = first_epoch + i + 1
+            stop = int(metrics.stop[index])
+            history.epoch.append(epoch)
+            for field in _RECORDED:
+                getattr(history, field).append(float(getattr(metrics, field)[index]))
+            history.steps.append(int(metrics.steps[index]))
+            # The block's wall time, spread evenly over its epochs.
+            history.time.append(
+                block_start_time + (elapsed - block_start_time) * (i + 1) / len(ran)
+            )
+            if stop == 3:
+                raise _divergence(state, block_start_state, metrics, index, epoch, history)
+            if callback is not None and callback(epoch, history.last()):
+                stop = 4
+                break
+        block_start_time = elapsed
+        if stop:
+            history.stop_reason = {1: "early_stopping", 2: "learning_rate", 4: "callback"}[stop]
+            break
+        if not len(ran):
+            break
+    if program.track_best and history.train_loss:
+        history.best_epoch = _best_epoch(history, program)
+        state = state._replace(params=state.best_params)
+    history.state = state
+    return state.params, history
+
+
+_RECORDED = ("train_loss", "train_accuracy", "val_loss", "val_accuracy", "learning_rate")
+
+
+def _best_epoch(history: History, program: Program) -> int:
+    monitored = history.val_loss if program.has_validation else history.train_loss
+    return history.epoch[int(np.nanargmin(monitored))]
+
+
+def _divergence(state, block_start_state, metrics, index, epoch, history):
+    finite = [v for v in history.train_loss[:-1] if np.isfinite(v)]
+    last = f"{finite[-1]:.6g}" if finite else "none (the very first epoch)"
+    step = int(metrics.first_bad_step[index])
+    params = state.params
+    if not all(bool(jnp.all(jnp.isfinite(leaf))) for leaf in jax.tree.leaves(params)):
+        params = block_start_state.params
+    message = (
+        f"training diverged at epoch {epoch}, step {step}: the loss became non-finite; "
+        f"the last finite epoch loss was {last}. Try a smaller learning rate."
+    )
+    return DivergenceError(message, params, state, history)
+
+
+def _holdout(key, X, T, fraction, classification):
+    """Splits off ``fraction`` of the examples, stratified by class for labels."""
+    if not isinstance(fraction, numbers.Real) or not 0 < fraction < 1:
+        raise ValueError(f"validation_fraction={fraction!r} must be in (0, 1)")
+    n = X.shape[0]
+    order = np.asarray(jax.random.permutation(key, n))
+    if classification:
+        labels = np.asarray(true_labels(T))[order]
+        # Stable sort by class, then take every k-th: each class is split in proportion.
+        order = order[np.argsort(labels, kind="stable")]
+        n_val = max(1, round(n * fraction))
+        val_mask = np.zeros(n, bool)
+        val_mask[np.round(np.linspace(0, n - 1, n_val)).astype(int)] = True
+    else:
+        n_val = max(1, round(n * fraction))
+        val_mask = np.arange(n) < n_val
+    if n_val >= n:
+        raise ValueError(f"validation_fraction={fraction} leaves no training examples (n={n})")
+    train_idx, val_idx = np.sort(order[~val_mask]), np.sort(order[val_mask])
+    return X[train_idx], T[train_idx], X[val_idx], T[val_idx]
+
+
+def _check_positive_int(value, name: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
+        raise ValueError(f"{name}={value!r} must be a positive integer")
