@@ -1,0 +1,153 @@
+"""CSV files of numeric features and one label column, with errors that name the line and column.
+
+Lines and columns in messages count from 1, as a text editor shows them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+
+import numpy as np
+
+from .checks import DataError, check_choice, read_bytes
+
+
+def read_csv(
+    path, *, label_column: int | str = -1, header: bool | None = None, delimiter: str = ","
+) -> tuple[np.ndarray, np.ndarray]:
+    """Reads a CSV file of numeric features and one column of labels.
+
+    Args:
+      path: the file.
+      label_column: the labels' column: an index (negative counts from the end, default the
+        last column) or a name from the header.
+      header: whether the first row names the columns; ``None`` detects it: the first row is
+        a header if it has a non-number in a column where the second row has a number.
+      delimiter: the field separator.
+
+    Returns:
+      ``X: (n, d) float32`` features and ``y: (n,)`` labels: ``int64`` if every label is an
+      integer, ``float64`` for other numbers, else ``str``.
+
+    Raises:
+      DataError: the file is missing or unreadable, ragged, or a feature is not a finite
+        number; the message names the file, line and column.
+    """
+    path = os.fspath(path)
+    rows, lines = _read_rows(path, delimiter)
+    if header is None:
+        header = isinstance(label_column, str) or _looks_like_header(rows)
+    names = [name.strip() for name in rows[0]] if header else None
+    if header:
+        rows, lines = rows[1:], lines[1:]
+    if not rows:
+        raise DataError(f"CSV file {path!r} has no data rows")
+    width = len(names) if names else len(rows[0])
+    for row, line in zip(rows, lines):
+        if len(row) != width:
+            first = "the header" if header else f"line {lines[0]}"
+            raise DataError(
+                f"CSV file {path!r}, line {line}: {len(row)} fields, but {first} has {width}"
+            )
+    if width < 2:
+        raise DataError(
+            f"CSV file {path!r} has {width} column; it needs features and a label column"
+        )
+    label = _label_index(label_column, names, width, path)
+    cells = np.char.strip(np.array(rows, dtype=str))  # (n, width)
+    features = [j for j in range(width) if j != label]
+
+    def where(i: int, j: int) -> str:
+        name = f" ({names[j]!r})" if names else ""
+        return f"CSV file {path!r}, line {lines[i]}, column {j + 1}{name}"
+
+    try:
+        X = cells[:, features].astype(np.float64)
+    except ValueError:  # find the culprit, parsing one field at a time
+        X = np.empty((len(cells), len(features)))
+        for i in range(len(cells)):
+            for column, j in enumerate(features):
+                try:
+                    X[i, column] = float(cells[i, j])
+                except ValueError:
+                    text = repr(cells[i, j]) if cells[i, j] else "an empty field"
+                    raise DataError(f"{where(i, j)}: {text} is not a number") from None
+    if not np.isfinite(X).all():
+        i, column = (int(v) for v in np.argwhere(~np.isfinite(X))[0])
+        j = features[column]
+        raise DataError(f"{where(i, j)}: {cells[i, j]!r} is not finite; remove or impute it")
+    y = _parse_labels(cells[:, label])
+    if y.dtype.kind == "U" and (y == "").any():
+        i = int(np.argmax(y == ""))
+        raise DataError(f"{where(i, label)}: the label is empty")
+    return X.astype(np.float32), y
+
+
+def _read_rows(path: str, delimiter: str) -> tuple[list[list[str]], list[int]]:
+    """The non-blank rows of the file and the line number where each ends."""
+    data = read_bytes(path, "CSV file")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        message = f"CSV file {path!r}, line {line}: not UTF-8 text ({error.reason})"
+        raise DataError(message) from None
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows, lines = [], []
+    try:
+        for row in reader:
+            if row and any(field.strip() for field in row):
+                rows.append(row)
+                lines.append(reader.line_num)
+    except csv.Error as error:
+        raise DataError(f"CSV file {path!r}, line {reader.line_num}: {error}") from None
+    if not rows:
+        raise DataError(f"CSV file {path!r} is empty")
+    return rows, lines
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _looks_like_header(rows: list[list[str]]) -> bool:
+    first = rows[0]
+    if len(rows) == 1:
+        return not any(_is_number(field) for field in first)
+    second = rows[1]
+    return any(not _is_number(a) and _is_number(b) for a, b in zip(first, second, strict=False))
+
+
+def _label_index(label_column, names: list[str] | None, width: int, path: str) -> int:
+    if isinstance(label_column, str):
+        if names is None:
+            raise DataError(
+                f"label_column={label_column!r} is a name, but CSV file {path!r} is read "
+                "without a header; give the column's index instead"
+            )
+        return names.index(check_choice(label_column, "label_column", names))
+    if isinstance(label_column, bool) or not isinstance(label_column, int | np.integer):
+        raise DataError(f"label_column={label_column!r} must be a column index or a name")
+    if not -width <= label_column < width:
+        raise DataError(
+            f"label_column={label_column} is out of range for CSV file {path!r}, which has "
+            f"{width} columns (indices {-width} to {width - 1})"
+        )
+    return int(label_column) % width
+
+
+def _parse_labels(labels: np.ndarray) -> np.ndarray:
+    """Labels ``(n,)`` as ``int64`` if all are integers, ``float64`` if all numbers, else str."""
+    try:
+        values = labels.astype(np.float64)
+    except ValueError:
+        return labels
+    if np.isfinite(values).all() and (values == np.round(values)).all():
+        return values.astype(np.int64)
+    return values

@@ -1,0 +1,81 @@
+"""The ``Dataset``: train and test arrays ready for an MLP, and what is needed to decode labels."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from .checks import DataError, check_real
+from .labels import LabelEncoder
+from .preprocessing import Scaler
+from .splits import split
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Dataset:
+    """Train and test splits (and optionally a validation split) of one dataset.
+
+    Attributes:
+      name: the spec it was loaded from, e.g. ``"digits"`` or ``"csv:iris.csv"``.
+      X_train: ``(n, d) float32`` features, or ``(n, h, w)`` images when not flattened.
+      y_train: ``(n,) int32`` class indices in ``[0, n_classes)``, or ``(n, k) float32`` real
+        targets for regression.
+      X_test: ``(m, d)`` features of the test split.
+      y_test: ``(m,)`` or ``(m, k)`` labels of the test split.
+      classes: ``(c,)`` the original labels: class ``i`` is ``classes[i]``; ``None`` for
+        regression.
+      scaler: the scaler fitted on ``X_train`` and applied to every split, or ``None``.
+      X_val: ``(v, d)`` features of a validation split, or ``None``.
+      y_val: ``(v,)`` labels of the validation split, or ``None``.
+    """
+
+    name: str
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    classes: np.ndarray | None = None
+    scaler: Scaler | None = None
+    X_val: np.ndarray | None = None
+    y_val: np.ndarray | None = None
+
+    @property
+    def n_features(self) -> int:
+        """The width ``d`` of a flattened example: 784 for ``(n, 28, 28)`` images."""
+        return int(np.prod(self.X_train.shape[1:]))
+
+    @property
+    def n_classes(self) -> int | None:
+        """The number of classes ``c``; ``None`` for regression."""
+        return None if self.classes is None else len(self.classes)
+
+    @property
+    def n_outputs(self) -> int:
+        """The MLP's output width: ``c`` classes, or ``k`` real targets."""
+        return self.n_classes if self.classes is not None else self.y_train.shape[1]
+
+    def decode(self, indices) -> np.ndarray:
+        """Class indices ``(n,)`` (e.g. predictions) -> the original labels ``(n,)``."""
+        if self.classes is None:
+            raise DataError(f"dataset {self.name!r} holds real targets; there are no classes")
+        return LabelEncoder(self.classes).decode(indices)
+
+    def with_validation(self, key, fraction: float = 0.1) -> Dataset:
+        """This dataset with a ``fraction`` of the training split held out for validation.
+
+        The split is stratified for class labels. A scaler, if any, stays the one fitted on
+        the whole training split; to fit it without the validation split, pass
+        ``validation=fraction`` to ``load`` instead.
+
+        Args:
+          key: PRNG key.
+          fraction: the validation split's share of the training split, in ``(0, 1)``.
+        """
+        if self.X_val is not None:
+            raise DataError(f"dataset {self.name!r} already has a validation split")
+        check_real(fraction, "fraction", strict=True)
+        (X_train, y_train), (X_val, y_val) = split(
+            key, self.X_train, self.y_train, (1 - fraction, fraction)
+        )
+        return dataclasses.replace(self, X_train=X_train, y_train=y_train, X_val=X_val, y_val=y_val)

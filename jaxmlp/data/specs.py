@@ -1,0 +1,237 @@
+"""``load``: a ``Dataset`` from the data spec the command line takes (``--data``).
+
+A spec is a name, with a path or directory after a colon for files (``csv:iris.csv``) and
+options for synthetic data (``spirals:n=600,k=4,noise=0.1``).
+
+Example:
+  >>> import jax
+  >>> from jaxmlp.data import load
+  >>> data = load("moons:n=100", jax.random.key(0))
+  >>> data.X_train.shape, data.X_test.shape, data.n_classes
+  ((100, 2), (100, 2), 2)
+"""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+
+import jax
+import numpy as np
+
+from . import synthetic
+from .checks import DataError, check_features, check_key, check_real
+from .csv import read_csv
+from .dataset import Dataset
+from .digits import load_digits
+from .idx import load_fashion_mnist, load_idx_dir
+from .labels import LabelEncoder, check_labels, label_encoder
+from .npz import read_npz
+from .preprocessing import fit_scaler
+from .splits import split
+
+FILE_KINDS = ("mnist", "idx", "csv", "npz")
+REGRESSION = tuple(synthetic.REGRESSION_TARGETS)
+CLASSIFIERS = {
+    "xor": synthetic.xor,
+    "moons": synthetic.two_moons,
+    "circles": synthetic.circles,
+    "spirals": synthetic.spirals,
+    "blobs": synthetic.blobs,
+}
+# load("xor") is a noisy cloud; "xor:n=4,noise=0" gives the four points.
+SYNTHETIC_DEFAULTS = {"xor": {"n": 200, "noise": 0.2}}
+# The specs --data accepts, and what each one is.
+SPECS = {
+    "digits": "scikit-learn's 8x8 digits, 1797 images, 10 classes (the default)",
+    "fashion-mnist": "Fashion-MNIST from /usr/share/datasets/fashion-mnist (or fashion-mnist:DIR)",
+    "mnist:DIR": "MNIST-format IDX files in DIR",
+    "idx:DIR": "MNIST-format IDX files in DIR",
+    "csv:PATH": "a CSV file of features and a label column (last by default)",
+    "npz:PATH": "an .npz archive with arrays x, y (and optionally x_test, y_test)",
+    **{name: "synthetic 2-D classes, e.g. spirals:n=600,k=4,noise=0.1" for name in CLASSIFIERS},
+    **{name: "synthetic 1-D regression, e.g. sine:n=100,noise=0.1" for name in REGRESSION},
+}
+
+
+def load(
+    spec: str,
+    key,
+    *,
+    n: int | None = None,
+    noise: float | None = None,
+    flatten: bool = False,
+    test_fraction: float = 0.2,
+    validation: float = 0.0,
+    scale: str | None = None,
+    label_column: int | str = -1,
+    header: bool | None = None,
+    classes=None,
+) -> Dataset:
+    """Loads the dataset ``spec`` as train and test splits.
+
+    Datasets without their own test split (digits, CSV, an NPZ without ``x_test``) get a
+    stratified one drawn with ``key``; synthetic datasets get an independent test sample of
+    the same size. Features become ``float32``; 8-bit (``uint8``) pixels are scaled to
+    ``[0, 1]``. Labels become class indices ``0 .. c-1``; ``classes`` keeps the originals.
+
+    Args:
+      spec: ``digits``, ``fashion-mnist[:DIR]``, ``mnist:DIR``, ``idx:DIR``, ``csv:PATH``,
+        ``npz:PATH``, a synthetic classifier (``xor``, ``moons``, ``circles``, ``spirals``,
+        ``blobs``) or regression target (``sine``, ``abs``, ``step``, ``sawtooth``), each with
+        optional generator options: ``spirals:n=600,k=4``.
+      key: PRNG key for synthetic data and random splits.
+      n: number of synthetic training samples (same as ``:n=`` in the spec).
+      noise: noise of synthetic data (same as ``:noise=`` in the spec).
+      flatten: return images ``(n, h, w)`` as rows ``(n, h * w)``; unflattened images are
+        refused by the MLP.
+      test_fraction: share of the data held out for testing where there is no test split.
+      validation: share of the training split held out as ``X_val``, ``y_val`` before any
+        scaler is fitted.
+      scale: ``"standardize"`` or ``"minmax"``, fitted on the training split only.
+      label_column: for CSV, the labels' column index or name (default: the last).
+      header: for CSV, whether the first row is a header (``None``: detect it).
+      classes: ``(c,)`` original labels to encode against (those of a trained model), instead
+        of the labels found in the training split.
+
+    Returns:
+      The ``Dataset``.
+
+    Raises:
+      DataError: an unknown spec or option, or a missing or malformed file.
+    """
+    key = check_key(key)
+    if not isinstance(spec, str):
+        raise DataError(f"data spec must be a string such as 'digits', got {spec!r}")
+    kind, _, argument = spec.strip().partition(":")
+    _check_kind(kind, spec)
+    data_key, test_key, validation_key = jax.random.split(key, 3)
+    _check_fraction(test_fraction, "test_fraction")
+    regression = kind in REGRESSION
+    if kind in CLASSIFIERS or regression:
+        options = _synthetic_options(kind, argument, n=n, noise=noise)
+        if regression:
+            generate = synthetic.regression
+            options = {"name": kind, **options}
+        else:
+            generate = CLASSIFIERS[kind]
+        X_train, y_train = generate(data_key, **options)
+        X_test, y_test = generate(test_key, **options)
+    else:
+        if n is not None or noise is not None:
+            raise DataError(f"n and noise apply to synthetic data, not to {spec!r}")
+        X_train, y_train, X_test, y_test = _load_real(
+            kind, argument, spec, flatten, label_column, header
+        )
+        y_train = check_labels(y_train, f"the labels of {spec!r}")
+        if X_test is None:
+            (X_train, y_train), (X_test, y_test) = split(
+                data_key, X_train, y_train, (1 - test_fraction, test_fraction)
+            )
+    splits = {"train": [X_train, y_train], "test": [X_test, y_test]}
+    if validation != 0:
+        _check_fraction(validation, "validation")
+        parts = split(validation_key, X_train, y_train, (1 - validation, validation))
+        splits["train"], splits["val"] = (list(part) for part in parts)
+    for name, pair in splits.items():
+        pair[0] = _features(pair[0], f"X_{name}")
+    if regression:
+        encoder = None
+    else:
+        if classes is None:
+            encoder = label_encoder(splits["train"][1], name="y_train")
+        else:
+            encoder = _encoder_for(classes)
+        for name, pair in splits.items():
+            pair[1] = encoder.encode(pair[1], f"y_{name}")
+    scaler = fit_scaler(scale, splits["train"][0]) if scale is not None else None
+    if scaler is not None:
+        for name, pair in splits.items():
+            pair[0] = scaler(pair[0], f"X_{name}")
+    X_val, y_val = splits.get("val", (None, None))
+    return Dataset(
+        spec,
+        *splits["train"],
+        *splits["test"],
+        classes=None if encoder is None else encoder.classes,
+        scaler=scaler,
+        X_val=X_val,
+        y_val=y_val,
+    )
+
+
+def _load_real(kind: str, argument: str, spec: str, flatten: bool, label_column, header):
+    """``X_train, y_train, X_test, y_test`` (the test pair ``None`` if there is none)."""
+    if kind in FILE_KINDS and not argument:
+        what = "directory" if kind in ("mnist", "idx") else "path"
+        raise DataError(f"data spec {spec!r} needs a {what}: {kind}:{what.upper()[:4]}")
+    if kind == "digits":
+        if argument:
+            raise DataError(f"data spec {spec!r}: digits takes no argument")
+        return (*load_digits(flatten=True), None, None)
+    if kind == "fashion-mnist":
+        return load_fashion_mnist(argument or None, flatten=flatten)
+    if kind in ("mnist", "idx"):
+        return load_idx_dir(argument, flatten=flatten)
+    if kind == "csv":
+        return (*read_csv(argument, label_column=label_column, header=header), None, None)
+    return read_npz(argument, flatten=flatten)
+
+
+def _check_kind(kind: str, spec: str) -> None:
+    names = ["digits", "fashion-mnist", *FILE_KINDS, *CLASSIFIERS, *REGRESSION]
+    if kind not in names:
+        close = difflib.get_close_matches(kind, names, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise DataError(f"data spec {spec!r} is not known; choose one of {list(SPECS)}{hint}")
+
+
+def _check_fraction(value, name: str) -> float:
+    if not check_real(value, name, strict=True) < 1:
+        raise DataError(f"{name}={value!r} must be a fraction in (0, 1)")
+    return float(value)
+
+
+def _encoder_for(classes) -> LabelEncoder:
+    """The encoder of a trained model's ``classes: (c,)``, which must be sorted and distinct."""
+    classes = check_labels(classes, "classes")
+    if not (classes[1:] > classes[:-1]).all():
+        raise DataError(
+            f"classes must be sorted and distinct, as in Dataset.classes; got {classes}"
+        )
+    return LabelEncoder(classes)
+
+
+def _synthetic_options(kind: str, argument: str, **given) -> dict:
+    """The generator's keyword arguments: defaults, then ``n``/``noise``, then the spec's."""
+    generate = synthetic.regression if kind in REGRESSION else CLASSIFIERS[kind]
+    skip = ("key", "name", "interval")
+    allowed = [p for p in inspect.signature(generate).parameters if p not in skip]
+    options = dict(SYNTHETIC_DEFAULTS.get(kind, {}))
+    options.update({name: value for name, value in given.items() if value is not None})
+    for item in filter(None, (part.strip() for part in argument.split(","))):
+        name, equals, text = (part.strip() for part in item.partition("="))
+        if name not in allowed:
+            close = difflib.get_close_matches(name, allowed, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise DataError(f"{kind} has no option {name!r}; its options are {allowed}{hint}")
+        if not equals or not text:
+            raise DataError(f"option {item!r} of {kind} needs a value: {name}=VALUE")
+        options[name] = _number(text, f"{kind} option {name}")
+    return options
+
+
+def _number(text: str, what: str) -> int | float:
+    for convert in (int, float):
+        try:
+            return convert(text)
+        except ValueError:
+            pass
+    raise DataError(f"{what}={text!r} must be a number")
+
+
+def _features(X, name: str) -> np.ndarray:
+    """``X`` as ``float32``; 8-bit pixels are scaled to ``[0, 1]``."""
+    X = check_features(X, name)
+    X = X / np.float32(255) if X.dtype == np.uint8 else X.astype(np.float32)
+    return check_features(X, name)  # float64 values beyond float32's range became inf
