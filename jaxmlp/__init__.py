@@ -16,6 +16,9 @@ from .mlp import MLP as MLP
 from .objective import objective as objective
 from .params import INITS as INITS
 from .params import init_params as init_params
+from .predict import evaluate as evaluate
+from .predict import predict as predict
+from .predict import predict_proba as predict_proba
 from .train import DivergenceError as DivergenceError
 from .train import History as History
 from .train import TrainState as TrainState

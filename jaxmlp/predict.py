@@ -1,0 +1,68 @@
+"""Using a trained MLP: outputs, class labels, and the loss and accuracy on a dataset."""
+
+from __future__ import annotations
+
+import functools
+
+import jax
+import jax.numpy as jnp
+
+from . import checks
+from .forward import _forward_batch
+from .losses import Loss, get_loss
+from .mlp import MLP
+from .objective import _objective_and_outputs
+from .params import Params
+from .targets import is_classification, predicted_labels, targets, true_labels
+
+
+def predict_proba(mlp: MLP, params: Params, X) -> jax.Array:
+    """The outputs ``Y_hat: (n, c)`` for inputs ``X: (n, d)``: class probabilities with a
+    softmax output, per-unit probabilities with a sigmoid output."""
+    checks.check_mlp(mlp)
+    checks.check_params(mlp, params)
+    X = checks.check_inputs(mlp, X)
+    return _predict_proba(mlp, params, jnp.asarray(X, params[0]["W"].dtype))
+
+
+@functools.partial(jax.jit, static_argnums=0)
+def _predict_proba(mlp, params, X):
+    return _forward_batch(mlp, params, X)
+
+
+def predict(mlp: MLP, params: Params, X) -> jax.Array:
+    """Class labels ``(n,)``: the argmax of the outputs, or ``y_hat > 0.5`` with one output."""
+    return predicted_labels(predict_proba(mlp, params, X))
+
+
+def evaluate(mlp: MLP, params: Params, X, y, loss: str | Loss = "mse", l2: float = 0.0) -> dict:
+    """The objective and, for class labels, the accuracy on ``(X, y)``.
+
+    Args:
+      mlp, params: the model.
+      X: ``(n, d)`` inputs.
+      y: ``(n,)`` class labels or ``(n, c)`` real targets.
+      loss: the loss the model was trained with.
+      l2: include the L2 term, as the training objective does.
+
+    Returns:
+      ``{"loss": float, "accuracy": float}``; ``accuracy`` is ``nan`` for real targets.
+    """
+    checks.check_mlp(mlp)
+    checks.check_params(mlp, params)
+    loss = get_loss(loss, mlp.output_activation.name)
+    X = checks.check_inputs(mlp, X)
+    dtype = params[0]["W"].dtype
+    T = targets(mlp, y, X.shape[0], dtype)
+    l2 = checks.check_l2(l2)
+    value, accuracy = _evaluate(mlp, params, jnp.asarray(X, dtype), T, loss, l2)
+    accuracy = float(accuracy) if is_classification(y) else float("nan")
+    return {"loss": float(value), "accuracy": accuracy}
+
+
+@functools.partial(jax.jit, static_argnums=(0, 4))
+def _evaluate(mlp, params, X, T, loss, l2):
+    value, Y_hat = _objective_and_outputs(mlp, params, X, T, loss, l2)
+    return value, jnp.mean(predicted_labels(Y_hat) == true_labels(T))
+
+
