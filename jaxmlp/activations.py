@@ -57,11 +57,13 @@ def tanh_derivative(p: Array, q: Array) -> Array:
 
 
 def relu(p: Array) -> Array:
-    return jnp.maximum(p, 0)
+    # Not jnp.maximum(p, 0): its jax.grad at p = 0 is 0.5, and p = 0 is common (an all-zero
+    # input, or a layer behind all-off relu units, with the initial b = 0).
+    return jax.nn.relu(p)
 
 
 def relu_derivative(p: Array, q: Array) -> Array:
-    # At p = 0 we take 0, as jax.grad of jnp.maximum(p, 0) does.
+    # At p = 0 we take 0, as jax.grad of jax.nn.relu does.
     return (p > 0).astype(p.dtype)
 
 
@@ -80,9 +82,10 @@ ELU_ALPHA = 1.0
 
 
 def elu(p: Array) -> Array:
-    # expm1 of min(p, 0): the branch jnp.where discards must stay finite, or its
-    # zero cotangent times inf poisons jax.grad with NaN for large p.
-    return jnp.where(p > 0, p, ELU_ALPHA * jnp.expm1(jnp.minimum(p, 0)))
+    # The branch jnp.where discards must stay finite, or its zero cotangent times inf poisons
+    # jax.grad with NaN for large p; clipped by jnp.where, as jnp.minimum(p, 0) has a jax.grad
+    # of 0.5 at p = 0 where the derivative is 1.
+    return jnp.where(p > 0, p, ELU_ALPHA * jnp.expm1(jnp.where(p > 0, 0, p)))
 
 
 def elu_derivative(p: Array, q: Array) -> Array:
