@@ -90,7 +90,7 @@ def _value_and_backprop(mlp: MLP, params: Params, X, T, loss: Loss, l2, weights=
 
     # δ of the mean: each example's δ weighted by 1/n (or w_i / Σw).
     if weights is None:
-        scale = jnp.asarray(1.0 / X.shape[0], X.dtype)
+        scale = 1.0 / X.shape[0]  # a Python float: X.dtype may be an integer type
     else:
         scale = (weights / jnp.sum(weights))[:, None]
     delta = output_delta(mlp, loss, A, Y_hat, T) * scale  # (n, c)
