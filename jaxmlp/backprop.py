@@ -127,7 +127,7 @@ def backprop_trace(
     checks.check_params(mlp, params)
     loss = get_loss(loss, mlp.output_activation.name)
     x = checks.check_inputs(mlp, x, name="x", ndim=1)
-    t = checks.check_targets(mlp, jnp.asarray(t)[None], 1, name="t")[0]
+    t = checks.check_targets(mlp, t, None, name="t")
     return _backprop_trace(mlp, params, x, t, loss)
 
 

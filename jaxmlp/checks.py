@@ -66,16 +66,19 @@ def check_inputs(mlp: MLP, X, *, name: str = "X", ndim: int = 2):
     return X
 
 
-def check_targets(mlp: MLP, T, n: int, *, name: str = "T"):
-    """Checks ``T: (n, c)`` real targets, finite."""
+def check_targets(mlp: MLP, T, n: int | None, *, name: str = "T"):
+    """Checks ``T: (n, c)`` real targets (or one ``t: (c,)`` with ``n=None``), finite."""
     T = _as_numeric_array(T, name)
-    expected = (n, mlp.n_outputs)
+    if n is None:
+        expected, what = (mlp.n_outputs,), ""
+    else:
+        expected, what = (n, mlp.n_outputs), "n samples, "
     if T.shape != expected:
         hint = ""
-        if T.ndim == 1:
+        if n is not None and T.ndim == 1:
             hint = " (for integer class labels use jaxmlp.one_hot(y, c))"
         raise ValueError(
-            f"{name} has shape {T.shape} but {expected} was expected (n samples, "
+            f"{name} has shape {T.shape} but {expected} was expected ({what}"
             f"sizes[-1]={mlp.n_outputs} outputs){hint}"
         )
     check_finite(T, name)
@@ -90,8 +93,12 @@ def check_weights(weights, n: int, *, name: str = "weights"):
         raise ValueError(f"{name} has shape {weights.shape} but ({n},) was expected")
     if is_concrete(weights):
         w = np.asarray(weights)
-        if not np.all(np.isfinite(w)) or np.any(w < 0) or not np.any(w > 0):
-            raise ValueError(f"{name} must be finite, non-negative and not all zero")
+        bad = ~np.isfinite(w) | (w < 0)
+        if bad.any():
+            i = int(np.argwhere(bad)[0, 0])
+            raise ValueError(f"{name}[{i}]={w[i]} must be finite and >= 0")
+        if not np.any(w > 0):
+            raise ValueError(f"{name} are all zero; at least one example needs a weight > 0")
     return weights
 
 
