@@ -10,6 +10,7 @@ output activation, ``δ = ∂J/∂a`` directly.
 from __future__ import annotations
 
 import dataclasses
+import numbers
 from collections.abc import Callable
 
 import jax
@@ -104,14 +105,15 @@ def one_hot(y, c: int, dtype=jnp.float32) -> Array:
     Raises ``ValueError`` for a label outside ``[0, c)``, which ``jax.nn.one_hot`` would
     silently turn into a row of zeros.
     """
-    if isinstance(c, bool) or not isinstance(c, int) or c <= 0:
+    if isinstance(c, bool) or not isinstance(c, numbers.Integral) or c <= 0:
         raise ValueError(f"c={c!r} must be a positive integer number of classes")
+    c = int(c)  # e.g. np.int64 from y.max() + 1
     if not isinstance(y, jax.core.Tracer):
         y_np = np.asarray(y)
         if y_np.size and not np.issubdtype(y_np.dtype, np.integer):
             if not np.issubdtype(y_np.dtype, np.number) or np.any(y_np != np.round(y_np)):
                 raise ValueError(f"y must hold integer class labels, got dtype {y_np.dtype}")
         if y_np.size and (y_np.min() < 0 or y_np.max() >= c):
-            bad = y_np[(y_np < 0) | (y_np >= c)][0]
+            bad = y_np[(y_np < 0) | (y_np >= c)][0].item()
             raise ValueError(f"y holds the label {bad!r}, outside [0, {c}) for c={c} classes")
     return jax.nn.one_hot(y, c, dtype=dtype)

@@ -90,7 +90,7 @@ def init_params(
     """
     if not isinstance(mlp, MLP):
         raise TypeError(f"mlp must be a jaxmlp.MLP, got {type(mlp).__name__}")
-    if init not in INITS:
+    if not isinstance(init, str) or init not in INITS:
         raise ValueError(f"init={init!r} is not a known scheme; choose one of {sorted(INITS)}")
     dtype = jnp.dtype(dtype)
     if dtype not in (jnp.float32, jnp.float64, jnp.float16, jnp.bfloat16):
