@@ -35,7 +35,7 @@ def check_labels(mlp: MLP, y, n: int, *, name: str = "y") -> np.ndarray:
     if y.dtype.kind == "f":
         checks.check_finite(y, name)
         if np.any(y != np.round(y)):
-            bad = y[y != np.round(y)][0]
+            bad = y[y != np.round(y)][0].item()
             raise ValueError(
                 f"{name} holds the non-integer label {bad!r}; 1-D y must be class labels "
                 "(for regression pass targets of shape (n, c))"
@@ -43,7 +43,7 @@ def check_labels(mlp: MLP, y, n: int, *, name: str = "y") -> np.ndarray:
     c = mlp.n_outputs
     n_classes = 2 if c == 1 else c
     if y.size and (y.min() < 0 or y.max() >= n_classes):
-        bad = y[(y < 0) | (y >= n_classes)][0]
+        bad = y[(y < 0) | (y >= n_classes)][0].item()
         what = "0 or 1 for the single output unit" if c == 1 else f"in [0, {c}) (sizes[-1]={c})"
         raise ValueError(f"{name} holds the label {bad!r}; labels must be {what}")
     return y.astype(np.int32)

@@ -187,7 +187,7 @@ def train_step(program: Program, params, opt_state, X, T, l2):
     params = optax.apply_updates(params, updates)
     n_correct = jnp.zeros((), jnp.int32)
     if program.classification:
-        n_correct = jnp.sum(predicted_labels(Y_hat) == true_labels(T))
+        n_correct = jnp.sum(predicted_labels(Y_hat) == true_labels(T), dtype=jnp.int32)
     return params, opt_state, value, n_correct
 
 
@@ -255,8 +255,10 @@ def _run_epoch(program: Program, state: TrainState, data, l2):
 
     # Early stopping and the adaptive schedule watch the validation loss, else the training loss.
     monitored = val_loss if program.has_validation else train_loss
-    improved = monitored < state.best_loss - program.min_delta
-    bad_epochs = jnp.where(improved, 0, state.bad_epochs + 1)
+    # As scikit-learn: patience counts epochs without a min_delta improvement, while the
+    # best params follow every improvement.
+    improved = monitored < state.best_loss
+    bad_epochs = jnp.where(monitored < state.best_loss - program.min_delta, 0, state.bad_epochs + 1)
     stop = jnp.zeros((), jnp.int32)
     if program.adaptive:
         shrink = bad_epochs >= program.patience

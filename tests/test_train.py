@@ -1,0 +1,354 @@
+"""Tests of the training engine: the lecture's three regimes, both gradient paths, stopping."""
+
+import chex
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+from sklearn.datasets import make_moons
+
+import jaxmlp
+from jaxmlp import train
+
+XOR_X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], np.float32)
+XOR_Y = np.array([0, 1, 1, 0])
+
+
+@pytest.fixture(scope="module")
+def moons():
+    return make_moons(500, noise=0.1, random_state=0)
+
+
+REGIMES = {
+    "gradient-descent": dict(batch_size=None),
+    "mini-batch": dict(batch_size=2),
+    "sgd": dict(batch_size=1),
+}
+
+
+@pytest.mark.parametrize("regime", REGIMES.values(), ids=REGIMES.keys())
+def test_xor_is_learned_by_each_regime(regime):
+    mlp = jaxmlp.MLP((2, 4, 1), "sigmoid", "sigmoid")  # the lecture's model: sigmoid + MSE
+    params = jaxmlp.init_params(jax.random.key(1), mlp)
+    params, history = jaxmlp.fit(
+        mlp, params, XOR_X, XOR_Y, key=jax.random.key(0), learning_rate=2.0, epochs=3000, **regime
+    )
+    assert jaxmlp.evaluate(mlp, params, XOR_X, XOR_Y)["accuracy"] == 1.0
+    np.testing.assert_array_equal(jaxmlp.predict(mlp, params, XOR_X), XOR_Y)
+    assert history.train_loss[-1] < history.train_loss[0] / 10
+
+
+MOONS_REGIMES = {
+    "gradient-descent": dict(batch_size=None, learning_rate=1.0, epochs=1000),
+    "mini-batch-32": dict(batch_size=32, learning_rate=1.0, epochs=200),
+    "sgd": dict(batch_size=1, learning_rate=0.2, epochs=30),
+}
+
+
+@pytest.mark.parametrize("regime", MOONS_REGIMES.values(), ids=MOONS_REGIMES.keys())
+def test_two_moons_reach_97_percent_in_each_regime(moons, regime):
+    X, y = moons
+    mlp = jaxmlp.MLP((2, 16, 1), "tanh", "sigmoid")
+    params = jaxmlp.init_params(jax.random.key(0), mlp)
+    params, history = jaxmlp.fit(mlp, params, X, y, key=jax.random.key(1), **regime)
+    assert jaxmlp.evaluate(mlp, params, X, y)["accuracy"] >= 0.97
+    steps_per_epoch = -(-len(X) // (regime["batch_size"] or len(X)))
+    assert history.steps[-1] == regime["epochs"] * steps_per_epoch
+
+
+@pytest.mark.parametrize("batch_size", [None, 7, 1], ids=["full", "mini-7", "sgd"])
+def test_autodiff_and_backprop_give_the_same_trajectory(moons, batch_size):
+    X, y = moons
+    X = X[:100].astype(np.float64)
+    y = y[:100]
+    mlp = jaxmlp.MLP((2, 8, 8, 2), "tanh", "softmax")
+    params = jaxmlp.init_params(jax.random.key(0), mlp, dtype=jnp.float64)
+    runs = {}
+    for grad in ("autodiff", "backprop"):
+        runs[grad] = jaxmlp.fit(
+            mlp,
+            params,
+            X,
+            y,
+            key=jax.random.key(3),
+            loss="cross_entropy",
+            optimizer="momentum",
+            learning_rate=0.05,
+            l2=1e-3,
+            batch_size=batch_size,
+            epochs=5,
+            grad=grad,
+        )
+    (p_auto, h_auto), (p_hand, h_hand) = runs["autodiff"], runs["backprop"]
+    # Up to 500 momentum steps: rounding differences of 1e-16 per step may grow a little.
+    chex.assert_trees_all_close(p_auto, p_hand, rtol=1e-7, atol=1e-10)
+    np.testing.assert_allclose(h_auto.train_loss, h_hand.train_loss, rtol=1e-9)
+
+
+def test_same_seed_gives_bitwise_identical_results(moons):
+    X, y = moons
+    mlp = jaxmlp.MLP((2, 16, 2), "relu", "softmax")
+    params = jaxmlp.init_params(jax.random.key(0), mlp)
+    kwargs = dict(loss="cross_entropy", optimizer="adam", learning_rate=0.01, batch_size=16)
+    a, history_a = jaxmlp.fit(mlp, params, X, y, key=jax.random.key(5), epochs=4, **kwargs)
+    b, history_b = jaxmlp.fit(mlp, params, X, y, key=jax.random.key(5), epochs=4, **kwargs)
+    c, _ = jaxmlp.fit(mlp, params, X, y, key=jax.random.key(6), epochs=4, **kwargs)
+    chex.assert_trees_all_equal(a, b)
+    assert history_a.train_loss == history_b.train_loss
+    assert not np.array_equal(a[0]["W"], c[0]["W"]), "another key must shuffle differently"
+
+
+def test_resuming_from_the_state_equals_training_straight(moons):
+    X, y = moons
+    mlp = jaxmlp.MLP((2, 8, 2), "tanh", "softmax")
+    params = jaxmlp.init_params(jax.random.key(0), mlp)
+    kwargs = dict(loss="cross_entropy", optimizer="adam", learning_rate=0.01, batch_size=32)
+    straight, _ = jaxmlp.fit(mlp, params, X, y, key=jax.random.key(2), epochs=6, **kwargs)
+    _, first = jaxmlp.fit(mlp, params, X, y, key=jax.random.key(2), epochs=2, **kwargs)
+    resumed, second = jaxmlp.fit(mlp, first.state, X, y, key=jax.random.key(2), epochs=6, **kwargs)
+    chex.assert_trees_all_equal(straight, resumed)
+    assert second.epoch == [3, 4, 5, 6]
+
+
+def test_blocks_of_epochs_equal_one_epoch_per_program(moons):
+    X, y = moons
+    mlp = jaxmlp.MLP((2, 8, 2), "tanh", "softmax")
+    params = jaxmlp.init_params(jax.random.key(0), mlp)
+    kwargs = dict(loss="cross_entropy", batch_size=50, epochs=7, key=jax.random.key(1))
+    one, h_one = jaxmlp.fit(mlp, params, X, y, epochs_per_program=1, **kwargs)
+    block, h_block = jaxmlp.fit(mlp, params, X, y, epochs_per_program=3, **kwargs)
+    chex.assert_trees_all_equal(one, block)
+    assert h_one.train_loss == h_block.train_loss
+    assert h_block.epoch == list(range(1, 8))
+    assert h_block.steps == [10 * e for e in range(1, 8)]
+
+
+def test_a_second_fit_with_the_same_shapes_does_not_recompile(moons):
+    X, y = moons
+    mlp = jaxmlp.MLP((2, 5, 2), "sigmoid", "softmax")
+    kwargs = dict(loss="cross_entropy", batch_size=64, epochs=2, key=jax.random.key(0))
+    jaxmlp.fit(mlp, jaxmlp.init_params(jax.random.key(0), mlp), X, y, **kwargs)
+    compiled_before = train.run_block._cache_size()
+    jaxmlp.fit(mlp, jaxmlp.init_params(jax.random.key(1), mlp), X, y, **kwargs)
+    assert train.run_block._cache_size() == compiled_before
+
+
+def test_the_train_step_traces_once_for_a_shape_and_config():
+    mlp = jaxmlp.MLP((3, 4, 2), "tanh", "softmax")
+    optimizer = optax.sgd(0.1)
+    program = train.Program(
+        mlp=mlp,
+        loss=jaxmlp.LOSSES["cross_entropy"],
+        optimizer=optimizer,
+        grad="backprop",
+        n=8,
+        batch_size=8,
+        epochs_per_block=1,
+        classification=True,
+        has_validation=False,
+        early_stopping=False,
+        patience=1,
+        min_delta=0.0,
+        adaptive=False,
+        track_best=False,
+    )
+    step = jax.jit(chex.assert_max_traces(lambda *a: train.train_step(program, *a), n=1))
+    params = jaxmlp.init_params(jax.random.key(0), mlp)
+    opt_state = optimizer.init(params)
+    X = jax.random.normal(jax.random.key(1), (8, 3), jnp.float32)
+    T = jaxmlp.one_hot(jnp.arange(8) % 2, 2)
+    for _ in range(3):
+        params, opt_state, value, _ = step(params, opt_state, X, T, 0.0)
+    assert np.isfinite(value)
+
+
+def test_a_partial_last_batch_is_trained_not_dropped():
+    # n = 10, batch 4: batches of 4, 4 and 2 per epoch; the last 2 examples count.
+    mlp = jaxmlp.MLP((1, 1), "identity", "identity")
+    params = [{"W": jnp.zeros((1, 1)), "b": jnp.zeros((1,))}]
+    X = np.ones((10, 1), np.float32)
+    Y = np.ones((10, 1), np.float32)
+    _, history = jaxmlp.fit(
+        mlp, params, X, Y, key=jax.random.key(0), batch_size=4, epochs=1, learning_rate=0.1
+    )
+    assert history.steps == [3]
+
+
+def test_early_stopping_restores_the_best_epoch(moons):
+    X, y = moons
+    mlp = jaxmlp.MLP((2, 64, 2), "relu", "softmax")
+    params = jaxmlp.init_params(jax.random.key(0), mlp)
+    # A learning rate this large makes the validation loss bounce: the best epoch is early.
+    best, history = jaxmlp.fit(
+        mlp,
+        params,
+        X[:60],
+        y[:60],
+        key=jax.random.key(0),
+        loss="cross_entropy",
+        optimizer="adam",
+        learning_rate=0.05,
+        epochs=300,
+        validation=(X[300:], y[300:]),
+        early_stopping=True,
+        patience=5,
+    )
+    assert history.stop_reason == "early_stopping"
+    assert len(history.epoch) < 300
+    assert history.epoch[-1] - history.best_epoch <= 5
+    best_val = min(history.val_loss)
+    assert history.val_loss[history.best_epoch - 1] == best_val
+    restored = jaxmlp.evaluate(mlp, best, X[300:], y[300:], loss="cross_entropy")["loss"]
+    np.testing.assert_allclose(restored, best_val, rtol=1e-5)
+
+
+def test_validation_fraction_is_stratified(moons):
+    X, y = moons
+    mlp = jaxmlp.MLP((2, 4, 2), "tanh", "softmax")
+    params = jaxmlp.init_params(jax.random.key(0), mlp)
+    X_tr, T_tr, X_val, T_val = train._holdout(
+        jax.random.key(0), jnp.asarray(X), jaxmlp.one_hot(y, 2), 0.2, True
+    )
+    assert X_val.shape[0] == 100 and X_tr.shape[0] == 400
+    assert abs(float(T_val[:, 1].mean()) - float(y.mean())) < 0.02
+    _, history = jaxmlp.fit(
+        mlp, params, X, y, key=jax.random.key(0), epochs=3, validation_fraction=0.2
+    )
+    assert all(np.isfinite(history.val_accuracy))
+
+
+def test_divergence_names_epoch_and_step_and_keeps_finite_params():
+    mlp = jaxmlp.MLP((1, 1), "identity", "identity")
+    params = [{"W": jnp.ones((1, 1)), "b": jnp.zeros((1,))}]
+    X = np.full((8, 1), 10.0, np.float32)
+    Y = np.zeros((8, 1), np.float32)
+    with pytest.raises(jaxmlp.DivergenceError, match=r"epoch \d+, step \d+") as error:
+        jaxmlp.fit(mlp, params, X, Y, key=jax.random.key(0), learning_rate=10.0, epochs=200)
+    assert "last finite epoch loss" in str(error.value)
+    assert all(bool(jnp.all(jnp.isfinite(leaf))) for leaf in jax.tree.leaves(error.value.params))
+    assert np.isfinite(error.value.history.train_loss[:-1]).all()
+
+
+def test_adaptive_schedule_divides_the_learning_rate_by_five():
+    mlp = jaxmlp.MLP((1, 1), "identity", "identity")
+    params = [{"W": jnp.zeros((1, 1)), "b": jnp.zeros((1,))}]
+    X = np.ones((4, 1), np.float32)
+    Y = np.ones((4, 1), np.float32)
+    _, history = jaxmlp.fit(
+        mlp, params, X, Y, key=jax.random.key(0), learning_rate=0.2, schedule="adaptive",
+        epochs=200, patience=2, min_delta=1e-3,
+    )  # fmt: skip
+    rates = sorted(set(history.learning_rate), reverse=True)
+    np.testing.assert_allclose(rates[:3], [0.2, 0.04, 0.008], rtol=1e-6)
+    assert history.stop_reason == "learning_rate"
+
+
+def test_invscaling_and_cosine_schedules_follow_their_formulas():
+    mlp = jaxmlp.MLP((1, 1), "identity", "identity")
+    params = [{"W": jnp.zeros((1, 1)), "b": jnp.zeros((1,))}]
+    X, Y = np.ones((4, 1), np.float32), np.ones((4, 1), np.float32)
+    _, inv = jaxmlp.fit(
+        mlp, params, X, Y, key=jax.random.key(0), learning_rate=0.1, schedule="invscaling",
+        epochs=4, epochs_per_program=1,
+    )  # fmt: skip
+    # The rate recorded after epoch e was used for update e (count e - 1): 0.1 / e^0.5.
+    np.testing.assert_allclose(inv.learning_rate, [0.1 / np.sqrt(e) for e in range(1, 5)], 1e-6)
+    _, cos = jaxmlp.fit(
+        mlp, params, X, Y, key=jax.random.key(0), learning_rate=0.1, schedule="cosine", epochs=4
+    )
+    assert cos.learning_rate[0] == pytest.approx(0.1) and cos.learning_rate[-1] < 0.02
+
+
+def test_lbfgs_fits_full_batch(moons):
+    X, y = moons
+    mlp = jaxmlp.MLP((2, 16, 2), "tanh", "softmax")
+    params = jaxmlp.init_params(jax.random.key(0), mlp)
+    params, _ = jaxmlp.fit(
+        mlp, params, X, y, key=jax.random.key(0), loss="cross_entropy", optimizer="lbfgs",
+        epochs=100,
+    )  # fmt: skip
+    assert jaxmlp.evaluate(mlp, params, X, y, "cross_entropy")["accuracy"] >= 0.97
+    with pytest.raises(ValueError, match="lbfgs.*full-batch"):
+        jaxmlp.fit(mlp, params, X, y, key=jax.random.key(0), optimizer="lbfgs", batch_size=32)
+
+
+def test_any_optax_optimizer_and_a_callback_that_stops(moons):
+    X, y = moons
+    mlp = jaxmlp.MLP((2, 8, 2), "tanh", "softmax")
+    params = jaxmlp.init_params(jax.random.key(0), mlp)
+    seen = []
+
+    def callback(epoch, metrics):
+        seen.append((epoch, metrics["train_loss"]))
+        return epoch == 3
+
+    _, history = jaxmlp.fit(
+        mlp, params, X, y, key=jax.random.key(0), optimizer=optax.rmsprop(1e-2), epochs=50,
+        callback=callback, epochs_per_program=1,
+    )  # fmt: skip
+    assert [e for e, _ in seen] == [1, 2, 3]
+    assert history.stop_reason == "callback" and history.epoch == [1, 2, 3]
+    assert np.isnan(history.learning_rate).all()
+
+
+def test_regression_targets(key):
+    X = np.linspace(-1, 1, 64, dtype=np.float32)[:, None]
+    Y = np.abs(X)
+    mlp = jaxmlp.MLP((1, 16, 1), "tanh", "identity")
+    params, history = jaxmlp.fit(
+        mlp, jaxmlp.init_params(key, mlp), X, Y, key=key, optimizer="adam", learning_rate=0.02,
+        epochs=500,
+    )  # fmt: skip
+    assert history.train_loss[-1] < 1e-3
+    assert np.isnan(history.train_accuracy).all()
+
+
+BAD_FIT_ARGUMENTS = {
+    "epochs-zero": (dict(epochs=0), "epochs=0"),
+    "batch-size-negative": (dict(batch_size=-1), "batch_size=-1"),
+    "learning-rate-zero": (dict(learning_rate=0.0), "learning_rate=0.0"),
+    "unknown-optimizer": (dict(optimizer="adagrad"), "optimizer='adagrad'.*sgd"),
+    "unknown-schedule": (dict(schedule="step"), "schedule='step'"),
+    "unknown-grad": (dict(grad="numeric"), "grad='numeric'"),
+    "validation-fraction": (dict(validation_fraction=1.5), "validation_fraction=1.5"),
+    "negative-l2": (dict(l2=-1.0), "l2=-1.0"),
+}
+
+
+@pytest.mark.parametrize("kwargs, match", BAD_FIT_ARGUMENTS.values(), ids=BAD_FIT_ARGUMENTS.keys())
+def test_bad_arguments_are_named(kwargs, match):
+    mlp = jaxmlp.MLP((2, 3, 2))
+    params = jaxmlp.init_params(jax.random.key(0), mlp)
+    with pytest.raises(ValueError, match=match):
+        jaxmlp.fit(mlp, params, XOR_X, XOR_Y, key=jax.random.key(0), **kwargs)
+
+
+BAD_LABELS = {
+    "label-too-large": (np.array([0, 1, 2, 0]), r"label 2.*\[0, 2\)"),
+    "negative-label": (np.array([0, -1, 1, 0]), "label -1"),
+    "fractional-label": (np.array([0, 0.5, 1, 0]), "non-integer label 0.5"),
+    "wrong-length": (np.array([0, 1, 1]), r"shape \(3,\).*4 samples"),
+    "string-labels": (np.array(["a", "b", "a", "b"]), "encode them"),
+    "nan-target": (np.array([[0, 1], [1, 0], [np.nan, 0], [0, 1]]), "non-finite"),
+}
+
+
+@pytest.mark.parametrize("y, match", BAD_LABELS.values(), ids=BAD_LABELS.keys())
+def test_bad_labels_are_caught_before_training(y, match):
+    mlp = jaxmlp.MLP((2, 3, 2))
+    params = jaxmlp.init_params(jax.random.key(0), mlp)
+    with pytest.raises((ValueError, TypeError), match=match):
+        jaxmlp.fit(mlp, params, XOR_X, y, key=jax.random.key(0), epochs=1)
+
+
+def test_fit_does_not_modify_the_users_arrays(moons):
+    X, y = moons
+    X_copy, y_copy = X.copy(), y.copy()
+    mlp = jaxmlp.MLP((2, 4, 2), "tanh", "softmax")
+    params = jaxmlp.init_params(jax.random.key(0), mlp)
+    params_copy = jax.tree.map(np.array, params)
+    jaxmlp.fit(mlp, params, X, y, key=jax.random.key(0), epochs=2, batch_size=10)
+    np.testing.assert_array_equal(X, X_copy)
+    np.testing.assert_array_equal(y, y_copy)
+    chex.assert_trees_all_equal(jax.tree.map(np.asarray, params), params_copy)
