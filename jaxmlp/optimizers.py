@@ -46,7 +46,9 @@ def make_optimizer(
     if name not in OPTIMIZERS:
         raise ValueError(f"optimizer={name!r} is not a known optimizer; choose one of {OPTIMIZERS}")
     if schedule not in SCHEDULES:
-        raise ValueError(f"schedule={schedule!r} is not a known schedule; choose one of {SCHEDULES}")
+        raise ValueError(
+            f"schedule={schedule!r} is not a known schedule; choose one of {SCHEDULES}"
+        )
     if (
         isinstance(learning_rate, bool)
         or not isinstance(learning_rate, numbers.Real)
