@@ -26,6 +26,7 @@ import optax
 
 from . import checks
 from .backprop import _value_and_backprop
+from .data.splits import split
 from .losses import Loss, get_loss
 from .mlp import MLP
 from .objective import _objective, _objective_and_outputs
@@ -402,10 +403,8 @@ def fit(
     checks.check_params(mlp, params)
     dtype = params[0]["W"].dtype
     X = checks.check_inputs(mlp, X)
-    n_total = X.shape[0]
     classification = is_classification(y)
-    T = targets(mlp, y, n_total, dtype)
-    X = jnp.asarray(X, dtype)
+    targets(mlp, y, X.shape[0], dtype)  # check y before splitting it
     loss = get_loss(loss, mlp.output_activation.name)
     _check_positive_int(epochs, "epochs")
     if grad not in GRADS:
@@ -419,15 +418,20 @@ def fit(
     if validation is not None and validation_fraction is not None:
         raise ValueError("give either validation=(X_val, y_val) or validation_fraction, not both")
     if validation_fraction is not None:
-        X, T, X_val, T_val = _holdout(key_holdout, X, T, validation_fraction, classification)
-    elif validation is not None:
+        if not isinstance(validation_fraction, numbers.Real) or not 0 < validation_fraction < 1:
+            raise ValueError(f"validation_fraction={validation_fraction!r} must be in (0, 1)")
+        fractions = (1 - validation_fraction, validation_fraction)
+        (X, y), validation = split(key_holdout, X, y, fractions, stratify=classification)
+    if validation is not None:
         if not isinstance(validation, tuple | list) or len(validation) != 2:
             raise ValueError("validation must be a pair (X_val, y_val)")
         X_val = jnp.asarray(checks.check_inputs(mlp, validation[0], name="X_val"), dtype)
         if is_classification(validation[1]) != classification:
             raise ValueError("y_val must be of the same kind as y (class labels or targets)")
         T_val = targets(mlp, validation[1], X_val.shape[0], dtype, name="y_val")
-    else:
+    T = targets(mlp, y, X.shape[0], dtype)
+    X = jnp.asarray(X, dtype)
+    if validation is None:
         X_val, T_val = X[:0], T[:0]
     n = X.shape[0]
 
@@ -545,28 +549,6 @@ def _divergence(state, block_start_state, metrics, index, epoch, history):
         f"the last finite epoch loss was {last}. Try a smaller learning rate."
     )
     return DivergenceError(message, params, state, history)
-
-
-def _holdout(key, X, T, fraction, classification):
-    """Splits off ``fraction`` of the examples, stratified by class for labels."""
-    if not isinstance(fraction, numbers.Real) or not 0 < fraction < 1:
-        raise ValueError(f"validation_fraction={fraction!r} must be in (0, 1)")
-    n = X.shape[0]
-    order = np.asarray(jax.random.permutation(key, n))
-    if classification:
-        labels = np.asarray(true_labels(T))[order]
-        # Stable sort by class, then take every k-th: each class is split in proportion.
-        order = order[np.argsort(labels, kind="stable")]
-        n_val = max(1, round(n * fraction))
-        val_mask = np.zeros(n, bool)
-        val_mask[np.round(np.linspace(0, n - 1, n_val)).astype(int)] = True
-    else:
-        n_val = max(1, round(n * fraction))
-        val_mask = np.arange(n) < n_val
-    if n_val >= n:
-        raise ValueError(f"validation_fraction={fraction} leaves no training examples (n={n})")
-    train_idx, val_idx = np.sort(order[~val_mask]), np.sort(order[val_mask])
-    return X[train_idx], T[train_idx], X[val_idx], T[val_idx]
 
 
 def _check_positive_int(value, name: str) -> None:
