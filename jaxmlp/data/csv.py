@@ -72,12 +72,12 @@ def read_csv(
                 try:
                     X[i, column] = float(cells[i, j])
                 except ValueError:
-                    text = repr(cells[i, j]) if cells[i, j] else "an empty field"
+                    text = repr(str(cells[i, j])) if cells[i, j] else "an empty field"
                     raise DataError(f"{where(i, j)}: {text} is not a number") from None
     if not np.isfinite(X).all():
         i, column = (int(v) for v in np.argwhere(~np.isfinite(X))[0])
         j = features[column]
-        raise DataError(f"{where(i, j)}: {cells[i, j]!r} is not finite; remove or impute it")
+        raise DataError(f"{where(i, j)}: {str(cells[i, j])!r} is not finite; remove or impute it")
     y = _parse_labels(cells[:, label])
     if y.dtype.kind == "U" and (y == "").any():
         i = int(np.argmax(y == ""))
@@ -94,7 +94,7 @@ def _read_rows(path: str, delimiter: str) -> tuple[list[list[str]], list[int]]:
         line = data[: error.start].count(b"\n") + 1
         message = f"CSV file {path!r}, line {line}: not UTF-8 text ({error.reason})"
         raise DataError(message) from None
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     rows, lines = [], []
     try:
         for row in reader:

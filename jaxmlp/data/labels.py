@@ -37,9 +37,11 @@ class LabelEncoder:
         """Original labels ``y: (n,)`` -> class indices ``(n,) int32`` in ``[0, c)``."""
         y = check_labels(y, name)
         try:
+            if (y.dtype.kind in "biu") != (self.classes.dtype.kind in "biu"):
+                raise TypeError("numbers and strings do not compare")
             index = np.clip(np.searchsorted(self.classes, y), 0, self.n_classes - 1)
             known = self.classes[index] == y
-        except (TypeError, np.exceptions.DTypePromotionError):
+        except TypeError:  # includes numpy's DTypePromotionError
             raise DataError(
                 f"{name} holds labels of dtype {y.dtype} but the classes are "
                 f"{self.classes.dtype}: {_preview(self.classes)}"

@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 import numbers
 
-import jax
 import numpy as np
 
 from .checks import DataError, check_key, check_same_length
+from .sampling import permutation
 
 
 def split(
@@ -39,16 +39,16 @@ def split(
         raise DataError(f"cannot split {len(X)} samples into {len(fractions)} non-empty parts")
     if stratify is None:
         stratify = y.ndim == 1 and y.dtype.kind in "biuUS"
-    perm = np.asarray(jax.random.permutation(key, len(X)))
+    perm = permutation(key, len(X))
     if stratify:
         y_perm = y[perm]
         groups = [perm[y_perm == label] for label in np.unique(y)]
     else:
         groups = [perm]
     parts = [[] for _ in fractions]
-    for group in groups:
-        bounds = np.cumsum(_allocate(len(group), fractions))[:-1]
-        for part, chunk in zip(parts, np.split(group, bounds)):
+    counts = _allocate([len(group) for group in groups], fractions)  # (classes, parts)
+    for group, group_counts in zip(groups, counts):
+        for part, chunk in zip(parts, np.split(group, np.cumsum(group_counts)[:-1])):
             part.append(chunk)
     rank = np.empty(len(X), dtype=np.int64)
     rank[perm] = np.arange(len(X))
@@ -73,14 +73,31 @@ def _check_fractions(fractions) -> tuple[float, ...]:
     return tuple(float(f) for f in values)
 
 
-def _allocate(m: int, fractions: tuple[float, ...]) -> np.ndarray:
-    """Whole counts summing to ``m``, near ``m * fractions``, none 0 if ``m`` allows."""
-    exact = m * np.asarray(fractions)
+def _allocate(sizes: list[int], fractions: tuple[float, ...]) -> np.ndarray:
+    """Counts ``(classes, parts)``: near ``sizes[c] * fractions[j]``, with part totals near
+    ``n * fractions[j]``, and no zero where a class has at least one sample per part."""
+    sizes, fractions = np.asarray(sizes), np.asarray(fractions)
+    exact = np.outer(sizes, fractions)
     counts = np.floor(exact).astype(np.int64)
-    by_remainder = np.argsort(-(exact - counts), kind="stable")
-    counts[by_remainder[: m - counts.sum()]] += 1
-    if m >= len(fractions):
-        for part in np.flatnonzero(counts == 0):
-            counts[np.argmax(counts)] -= 1
-            counts[part] += 1
+    total = sizes.sum() * fractions
+    target = np.floor(total).astype(np.int64)  # the part totals, by largest remainder
+    target[np.argsort(target - total, kind="stable")[: sizes.sum() - target.sum()]] += 1
+    need = target - counts.sum(axis=0)
+    for c in np.argsort(counts.sum(axis=1) - sizes, kind="stable"):
+        # Leftover samples go to the parts furthest below their totals; those of a class too
+        # small for every part go to the first parts, so that training sees every class.
+        first = np.arange(len(fractions)) if sizes[c] < len(fractions) else np.zeros_like(need)
+        order = np.lexsort((counts[c] - exact[c], -need, first))
+        for j in order[: sizes[c] - counts[c].sum()]:
+            counts[c, j] += 1
+            need[j] -= 1
+    for c in np.flatnonzero(sizes >= len(fractions)):
+        for j in np.flatnonzero(counts[c] == 0):
+            counts[c, np.argmax(counts[c])] -= 1
+            counts[c, j] += 1
+    for j in np.flatnonzero(counts.sum(axis=0) == 0):  # only small classes: move one sample
+        donor = np.argmax(counts.sum(axis=0))  # holds 2 or more, as n >= the number of parts
+        c = np.argmax(counts[:, donor])
+        counts[c, donor] -= 1
+        counts[c, j] += 1
     return counts

@@ -15,10 +15,10 @@ Example:
 from __future__ import annotations
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from .checks import DataError, check_choice, check_count, check_key, check_real
+from .sampling import normal, permutation, uniform
 
 
 def xor(key, n: int = 4, noise: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
@@ -39,7 +39,7 @@ def xor(key, n: int = 4, noise: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     order_key, noise_key = jax.random.split(key)
     corner = _balanced_labels(order_key, n, 4)
     corners = np.array([[-1, -1], [-1, 1], [1, 1], [1, -1]], np.float32)
-    X = corners[corner] + noise * _normal(noise_key, (n, 2))
+    X = corners[corner] + noise * normal(noise_key, (n, 2))
     y = corner % 2  # corners 1 and 3 have exactly one positive coordinate
     return X.astype(np.float32), y.astype(np.int32)
 
@@ -58,10 +58,10 @@ def two_moons(key, n: int = 200, noise: float = 0.1) -> tuple[np.ndarray, np.nda
     key, n, noise = check_key(key), check_count(n, "n", minimum=2), check_real(noise, "noise")
     label_key, angle_key, noise_key = jax.random.split(key, 3)
     y = _balanced_labels(label_key, n, 2)
-    angle = np.pi * _uniform(angle_key, (n,))
+    angle = np.pi * uniform(angle_key, (n,))
     upper = np.stack([np.cos(angle), np.sin(angle)], axis=1)
     lower = np.stack([1 - np.cos(angle), 0.5 - np.sin(angle)], axis=1)
-    X = np.where((y == 0)[:, None], upper, lower) + noise * _normal(noise_key, (n, 2))
+    X = np.where((y == 0)[:, None], upper, lower) + noise * normal(noise_key, (n, 2))
     return X.astype(np.float32), y
 
 
@@ -84,10 +84,10 @@ def circles(
         raise DataError(f"factor={factor!r} must be in (0, 1): the inner circle's radius")
     label_key, angle_key, noise_key = jax.random.split(key, 3)
     y = _balanced_labels(label_key, n, 2)
-    angle = 2 * np.pi * _uniform(angle_key, (n,))
+    angle = 2 * np.pi * uniform(angle_key, (n,))
     radius = np.where(y == 0, 1.0, factor)
     X = radius[:, None] * np.stack([np.cos(angle), np.sin(angle)], axis=1)
-    X = X + noise * _normal(noise_key, (n, 2))
+    X = X + noise * normal(noise_key, (n, 2))
     return X.astype(np.float32), y
 
 
@@ -113,10 +113,10 @@ def spirals(
     turns = check_real(turns, "turns", strict=True)
     label_key, radius_key, noise_key = jax.random.split(key, 3)
     y = _balanced_labels(label_key, n, k)
-    radius = _uniform(radius_key, (n,))
+    radius = uniform(radius_key, (n,))
     angle = 2 * np.pi * (y / k + turns * radius)
     X = radius[:, None] * np.stack([np.cos(angle), np.sin(angle)], axis=1)
-    X = X + noise * _normal(noise_key, (n, 2))
+    X = X + noise * normal(noise_key, (n, 2))
     return X.astype(np.float32), y
 
 
@@ -141,8 +141,8 @@ def blobs(
     spread = check_real(spread, "spread")
     label_key, centre_key, noise_key = jax.random.split(key, 3)
     y = _balanced_labels(label_key, n, k)
-    centres = spread * (2 * _uniform(centre_key, (k, d)) - 1)  # (k, d)
-    X = centres[y] + noise * _normal(noise_key, (n, d))
+    centres = spread * (2 * uniform(centre_key, (k, d)) - 1)  # (k, d)
+    X = centres[y] + noise * normal(noise_key, (n, d))
     return X.astype(np.float32), y
 
 
@@ -179,8 +179,8 @@ def regression(
     target = REGRESSION_TARGETS[check_choice(name, "name", REGRESSION_TARGETS)]
     low, high = _check_interval(interval)
     x_key, noise_key = jax.random.split(key)
-    X = low + (high - low) * _uniform(x_key, (n, 1))
-    t = target(X) + noise * _normal(noise_key, (n, 1))
+    X = low + (high - low) * uniform(x_key, (n, 1))
+    t = target(X) + noise * normal(noise_key, (n, 1))
     return X.astype(np.float32), t.astype(np.float32)
 
 
@@ -196,13 +196,4 @@ def _check_interval(interval) -> tuple[float, float]:
 
 def _balanced_labels(key, n: int, c: int) -> np.ndarray:
     """``(n,) int32`` labels, each of the ``c`` classes ``n // c`` or ``n // c + 1`` times."""
-    return np.asarray(jax.random.permutation(key, jnp.arange(n, dtype=jnp.int32) % c))
-
-
-def _uniform(key, shape) -> np.ndarray:
-    # float32 whatever jax_enable_x64 says, so a key gives the same data in both modes.
-    return np.asarray(jax.random.uniform(key, shape, dtype=jnp.float32))
-
-
-def _normal(key, shape) -> np.ndarray:
-    return np.asarray(jax.random.normal(key, shape, dtype=jnp.float32))
+    return (permutation(key, n) % c).astype(np.int32)

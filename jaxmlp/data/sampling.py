@@ -1,0 +1,36 @@
+"""Random draws for the data package: ``jax.random`` at a few padded sizes, returned as numpy.
+
+``jax.random`` compiles one kernel per array size, which costs a second or more for every new
+``n``. Drawing a vector of the next power of two and keeping the first values compiles one
+kernel per size class instead; the values are still a function of the key and shape alone.
+"""
+
+from __future__ import annotations
+
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+
+def uniform(key, shape) -> np.ndarray:
+    """``float32`` values uniform in ``[0, 1)``, of ``shape``."""
+    return _draw(lambda k, m: jax.random.uniform(k, (m,), dtype=jnp.float32), key, shape)
+
+
+def normal(key, shape) -> np.ndarray:
+    """``float32`` standard normal values, of ``shape``."""
+    return _draw(lambda k, m: jax.random.normal(k, (m,), dtype=jnp.float32), key, shape)
+
+
+def permutation(key, n: int) -> np.ndarray:
+    """A random permutation of ``0 .. n-1``, ``(n,) int64``."""
+    bits = _draw(lambda k, m: jax.random.bits(k, (m,), dtype=jnp.uint32), key, (n,))
+    return np.argsort(bits, kind="stable")  # stable: equal bits still give one answer
+
+
+def _draw(sample, key, shape) -> np.ndarray:
+    size = math.prod(shape)
+    padded = max(256, 1 << (size - 1).bit_length())
+    return np.asarray(sample(key, padded))[:size].reshape(shape)
