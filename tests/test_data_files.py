@@ -212,6 +212,11 @@ def test_csv_label_column_by_name_or_index(label_column, expected_y, expected_fi
     assert X[0].tolist() == expected_first_row
 
 
+def test_csv_quoted_labels_may_hold_the_delimiter(tmp_path):
+    X, y = read_csv(write(tmp_path, 'x,label\n1,"a, b"\n2,"c"\n'))
+    assert X.tolist() == [[1], [2]] and y.tolist() == ["a, b", "c"]
+
+
 def test_csv_other_delimiter(tmp_path):
     X, y = read_csv(write(tmp_path, "x;y;label\n1;2;a\n3;4;b\n"), delimiter=";")
     assert X.shape == (2, 2) and y.tolist() == ["a", "b"]

@@ -141,6 +141,8 @@ def test_with_validation_returns_a_new_dataset(key):
     assert data.X_val is None
     with pytest.raises(DataError, match=r"already has a validation split"):
         held_out.with_validation(key)
+    with pytest.raises(DataError, match=r"fraction=1.0 must be a fraction in \(0, 1\)"):
+        data.with_validation(key, 1.0)
 
 
 def test_load_does_not_modify_user_files_arrays(tmp_path, key):

@@ -74,7 +74,8 @@ class Dataset:
         """
         if self.X_val is not None:
             raise DataError(f"dataset {self.name!r} already has a validation split")
-        check_real(fraction, "fraction", strict=True)
+        if not check_real(fraction, "fraction", strict=True) < 1:
+            raise DataError(f"fraction={fraction!r} must be a fraction in (0, 1)")
         (X_train, y_train), (X_val, y_val) = split(
             key, self.X_train, self.y_train, (1 - fraction, fraction)
         )

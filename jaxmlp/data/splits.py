@@ -17,8 +17,9 @@ def split(
     """Splits ``(X, y)`` at random into parts of the given fractions, e.g. train and test.
 
     Stratified, each class is split in the same fractions, and every part gets at least one
-    sample of each class that has as many samples as there are parts. The arrays given are
-    not modified; each part is a new array in random order.
+    sample of each class that has as many samples as there are parts (a smaller class goes
+    to the first parts, so that training sees it). The arrays given are not modified; each
+    part is a new array in random order.
 
     Args:
       key: PRNG key; the same key gives the same split.
@@ -26,7 +27,7 @@ def split(
       y: ``(n,)`` labels or ``(n, k)`` targets.
       fractions: the parts' sizes, positive numbers summing to 1.
       stratify: split each class separately; by default when ``y`` holds class labels
-        (``(n,)`` integers, booleans or strings) and not when it holds real numbers.
+        (``(n,)`` integers, booleans, strings) and not when it holds real numbers.
 
     Returns:
       One ``(X_part, y_part)`` pair per fraction, e.g. ``(X_train, y_train), (X_test, y_test)``.
@@ -38,7 +39,7 @@ def split(
     if len(X) < len(fractions):
         raise DataError(f"cannot split {len(X)} samples into {len(fractions)} non-empty parts")
     if stratify is None:
-        stratify = y.ndim == 1 and y.dtype.kind in "biuUS"
+        stratify = y.ndim == 1 and y.dtype.kind in "biuUSO"
     perm = permutation(key, len(X))
     if stratify:
         y_perm = y[perm]
@@ -91,7 +92,7 @@ def _allocate(sizes: list[int], fractions: tuple[float, ...]) -> np.ndarray:
         for j in order[: sizes[c] - counts[c].sum()]:
             counts[c, j] += 1
             need[j] -= 1
-    for c in np.flatnonzero(sizes >= len(fractions)):
+    for c in np.flatnonzero(sizes >= len(fractions)):  # every part gets the class
         for j in np.flatnonzero(counts[c] == 0):
             counts[c, np.argmax(counts[c])] -= 1
             counts[c, j] += 1
