@@ -64,5 +64,3 @@ def evaluate(mlp: MLP, params: Params, X, y, loss: str | Loss = "mse", l2: float
 def _evaluate(mlp, params, X, T, loss, l2):
     value, Y_hat = _objective_and_outputs(mlp, params, X, T, loss, l2)
     return value, jnp.mean(predicted_labels(Y_hat) == true_labels(T))
-
-
