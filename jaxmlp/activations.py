@@ -121,6 +121,7 @@ def softmax(a: Array) -> Array:
 def softmax_derivative(a: Array, y_hat: Array) -> Array:
     """The Jacobian ``∂y_hat_k/∂a_j = y_hat_k (δ_kj - y_hat_j)``: ``(..., c) -> (..., c, c)``."""
     eye = jnp.eye(y_hat.shape[-1], dtype=y_hat.dtype)
+    eye = jnp.broadcast_to(eye, y_hat.shape[:-1] + eye.shape)  # (..., c, c)
     return y_hat[..., :, None] * (eye - y_hat[..., None, :])
 
 
