@@ -386,7 +386,8 @@ def fit(
         loss) has not improved by ``min_delta`` for ``patience`` epochs.
       restore_best: with early stopping, return the params of the best monitored epoch.
       callback: called after every epoch as ``callback(epoch, metrics)``; returning
-        ``True`` stops training.
+        ``True`` pauses training: the params are not restored to the best epoch, so that
+        ``fit`` continues ``history.state`` exactly.
       epochs_per_program: epochs per compiled block; ``"auto"`` picks about
         ``STEPS_PER_PROGRAM`` updates per block. The callback runs at the end of a block.
 
@@ -522,7 +523,8 @@ def _train(program: Program, state: TrainState, data, l2, epochs: int, callback)
             break
         if not len(ran):
             break
-    if program.track_best and history.train_loss:
+    # A stop by the callback is a pause (e.g. to save a checkpoint): keep the state as it is.
+    if program.track_best and history.train_loss and history.stop_reason != "callback":
         history.best_epoch = _best_epoch(history, program)
         state = state._replace(params=state.best_params)
     history.state = state

@@ -357,3 +357,25 @@ def test_fit_does_not_modify_the_users_arrays(moons):
     np.testing.assert_array_equal(X, X_copy)
     np.testing.assert_array_equal(y, y_copy)
     chex.assert_trees_all_equal(jax.tree.map(np.asarray, params), params_copy)
+
+
+def test_a_callback_stop_is_a_pause_that_continues_exactly_with_early_stopping(moons):
+    X, y = moons
+    mlp = jaxmlp.MLP((2, 16, 2), "relu", "softmax")
+    params = jaxmlp.init_params(jax.random.key(0), mlp)
+    kwargs = dict(
+        key=jax.random.key(1), loss="cross_entropy", optimizer="adam", learning_rate=0.05,
+        batch_size=50, epochs=8, validation=(X[400:], y[400:]), early_stopping=True,
+        patience=50, epochs_per_program=1,
+    )  # fmt: skip
+    straight, _ = jaxmlp.fit(mlp, params, X[:400], y[:400], **kwargs)
+    state = params
+    for _ in range(7):  # one epoch per fit, as a run that saves a checkpoint every epoch
+        pause = lambda epoch, metrics: True  # noqa: E731
+        paused, history = jaxmlp.fit(mlp, state, X[:400], y[:400], callback=pause, **kwargs)
+        state = history.state
+        assert history.stop_reason == "callback"
+        chex.assert_trees_all_equal(paused, state.params)
+    final, history = jaxmlp.fit(mlp, state, X[:400], y[:400], **kwargs)  # epoch 8, then the best
+    assert history.epoch == [8]
+    chex.assert_trees_all_equal(final, straight)
