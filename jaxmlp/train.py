@@ -514,7 +514,8 @@ def _train(program: Program, state: TrainState, data, l2, epochs: int, callback)
             )
             if stop == 3:
                 raise _divergence(state, block_start_state, metrics, index, epoch, history)
-            if callback is not None and callback(epoch, history.last()):
+            # Early stopping at this epoch is the reason to stop, whatever the callback says.
+            if callback is not None and callback(epoch, history.last()) and not stop:
                 stop = 4
                 break
         block_start_time = elapsed

@@ -365,17 +365,20 @@ def test_a_callback_stop_is_a_pause_that_continues_exactly_with_early_stopping(m
     params = jaxmlp.init_params(jax.random.key(0), mlp)
     kwargs = dict(
         key=jax.random.key(1), loss="cross_entropy", optimizer="adam", learning_rate=0.05,
-        batch_size=50, epochs=8, validation=(X[400:], y[400:]), early_stopping=True,
-        patience=50, epochs_per_program=1,
+        batch_size=50, epochs=60, validation=(X[400:], y[400:]), early_stopping=True,
+        patience=3, epochs_per_program=1,
     )  # fmt: skip
-    straight, _ = jaxmlp.fit(mlp, params, X[:400], y[:400], **kwargs)
-    state = params
-    for _ in range(7):  # one epoch per fit, as a run that saves a checkpoint every epoch
-        pause = lambda epoch, metrics: True  # noqa: E731
+    straight, straight_history = jaxmlp.fit(mlp, params, X[:400], y[:400], **kwargs)
+    assert straight_history.stop_reason == "early_stopping"
+    # One epoch per fit, as a run that saves a checkpoint every epoch.
+    state, epochs = params, []
+    pause = lambda epoch, metrics: True  # noqa: E731
+    while True:
         paused, history = jaxmlp.fit(mlp, state, X[:400], y[:400], callback=pause, **kwargs)
-        state = history.state
-        assert history.stop_reason == "callback"
-        chex.assert_trees_all_equal(paused, state.params)
-    final, history = jaxmlp.fit(mlp, state, X[:400], y[:400], **kwargs)  # epoch 8, then the best
-    assert history.epoch == [8]
-    chex.assert_trees_all_equal(final, straight)
+        state, epochs = history.state, epochs + history.epoch
+        if history.stop_reason != "callback":
+            break
+        chex.assert_trees_all_equal(paused, state.params)  # the current params, not the best
+    assert history.stop_reason == "early_stopping"
+    assert epochs == straight_history.epoch
+    chex.assert_trees_all_equal(paused, straight)
