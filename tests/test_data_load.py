@@ -6,7 +6,7 @@ import jax
 import numpy as np
 import pytest
 
-from jaxmlp.data import FASHION_MNIST_DIR, DataError, Dataset, load, write_idx
+from jaxmlp.data import FASHION_MNIST_DIR, DataError, Dataset, load, read, write_idx
 from jaxmlp.data.idx import IDX_FILES
 
 
@@ -119,6 +119,21 @@ def test_idx_spec(tmp_path, key):
     for kind in ("idx", "mnist"):
         data = load(f"{kind}:{tmp_path}", key, flatten=True)
         assert data.X_train.shape == (9, 4) and data.X_test.shape == (3, 4) and data.n_classes == 3
+
+
+def test_read_gives_every_example_in_file_order(tmp_path):
+    path = tmp_path / "rows.csv"
+    path.write_text("x1,x2,label\n1,2,b\n3,4,a\n5,6,b\n")
+    X, y = read(f"csv:{path}")
+    np.testing.assert_array_equal(X, [[1, 2], [3, 4], [5, 6]])
+    assert X.dtype == np.float32 and y.tolist() == ["b", "a", "b"]
+    x = np.arange(6 * 4, dtype=np.uint8).reshape(6, 2, 2)
+    np.savez(tmp_path / "images.npz", x=x[:4], y=np.arange(4), x_test=x[4:], y_test=[7, 8])
+    X, y = read(f"npz:{tmp_path / 'images.npz'}", flatten=True)
+    np.testing.assert_allclose(X, x.reshape(6, 4) / 255, rtol=1e-6)
+    assert y.tolist() == [0, 1, 2, 3, 7, 8]  # the training file, then the test file
+    with pytest.raises(DataError, match="synthetic"):
+        read("moons")
 
 
 def test_validation_is_held_out_before_the_scaler_is_fitted(key):

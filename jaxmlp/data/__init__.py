@@ -32,4 +32,5 @@ from .preprocessing import minmax as minmax
 from .preprocessing import standardize as standardize
 from .specs import SPECS as SPECS
 from .specs import load as load
+from .specs import read as read
 from .splits import split as split

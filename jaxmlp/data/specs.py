@@ -160,6 +160,43 @@ def load(
     )
 
 
+def read(
+    spec: str, *, flatten: bool = False, label_column: int | str = -1, header: bool | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every example of a file or dataset spec, in the order of its files, not split.
+
+    For the rows of a file as they are (e.g. to predict each one): the training file, then
+    the test file where there is one. Features are converted as by ``load``; labels are the
+    original ones, not encoded.
+
+    Args:
+      spec: ``digits``, ``fashion-mnist[:DIR]``, ``mnist:DIR``, ``idx:DIR``, ``csv:PATH`` or
+        ``npz:PATH``.
+      flatten, label_column, header: as for ``load``.
+
+    Returns:
+      ``X: (n, d) float32`` (or images ``(n, h, w)``) and the labels ``y: (n,)``.
+
+    Raises:
+      DataError: an unknown or synthetic spec, or a missing or malformed file.
+    """
+    if not isinstance(spec, str):
+        raise DataError(f"data spec must be a string such as 'digits', got {spec!r}")
+    kind, _, argument = spec.strip().partition(":")
+    _check_kind(kind, spec)
+    if kind in CLASSIFIERS or kind in REGRESSION:
+        raise DataError(f"data spec {spec!r} is synthetic: it has no file to read; use load")
+    X, y, X_test, y_test = _load_real(kind, argument, spec, flatten, label_column, header)
+    if X_test is not None:
+        if np.shape(X)[1:] != np.shape(X_test)[1:]:
+            raise DataError(
+                f"data spec {spec!r}: the training examples have shape {np.shape(X)[1:]} but "
+                f"the test examples {np.shape(X_test)[1:]}"
+            )
+        X, y = np.concatenate([X, X_test]), np.concatenate([y, y_test])
+    return _features(X, "X"), check_labels(y, f"the labels of {spec!r}")
+
+
 def _load_real(kind: str, argument: str, spec: str, flatten: bool, label_column, header):
     """``X_train, y_train, X_test, y_test`` (the test pair ``None`` if there is none)."""
     if kind in FILE_KINDS and not argument:
