@@ -1,0 +1,86 @@
+"""The scikit-learn estimators: scikit-learn's own estimator checks, Pipeline, GridSearchCV."""
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits, make_moons
+from sklearn.model_selection import GridSearchCV, train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from jaxmlp.sklearn import MLPClassifier, MLPRegressor
+
+# Checks skipped, each with its reason.
+EXPECTED_FAILED_CHECKS = {}
+
+
+@parametrize_with_checks(
+    [MLPClassifier(random_state=0), MLPRegressor(random_state=0)],
+    expected_failed_checks=lambda estimator: EXPECTED_FAILED_CHECKS,
+)
+def test_scikit_learn_estimator_checks(estimator, check):
+    check(estimator)
+
+
+def test_classifier_in_a_pipeline_and_grid_search():
+    X, y = load_digits(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0, stratify=y)
+    model = MLPClassifier((32,), max_iter=40, learning_rate_init=0.01, random_state=0)
+    search = GridSearchCV(
+        make_pipeline(StandardScaler(), model), {"mlpclassifier__alpha": [1e-4, 300.0]}, cv=2
+    )
+    search.fit(X_train, y_train)
+    assert search.best_params_ == {"mlpclassifier__alpha": 1e-4}
+    assert search.score(X_test, y_test) > 0.9
+
+
+def test_string_labels_come_back_as_strings():
+    X, y = make_moons(200, noise=0.1, random_state=0)
+    names = np.array(["left", "right"])[y]
+    model = MLPClassifier((16,), max_iter=200, learning_rate_init=0.03, random_state=0)
+    model.fit(X, names)
+    assert set(model.predict(X)) <= {"left", "right"}
+    assert model.score(X, names) > 0.95
+    np.testing.assert_allclose(model.predict_proba(X).sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_the_lectures_sigmoid_mse_model_and_hand_written_gradients():
+    X, y = make_moons(200, noise=0.1, random_state=0)
+    common = dict(
+        hidden_layer_sizes=(16,), activation="logistic", output="sigmoid", loss="mse",
+        solver="adam", learning_rate_init=0.05, batch_size=20, max_iter=200,
+        random_state=0,
+    )  # fmt: skip
+    by_hand = MLPClassifier(grad="backprop", **common).fit(X, y)
+    by_autodiff = MLPClassifier(grad="autodiff", **common).fit(X, y)
+    assert by_hand.score(X, y) > 0.95
+    np.testing.assert_allclose(by_hand.loss_curve_, by_autodiff.loss_curve_, rtol=1e-4)
+
+
+def test_partial_fit_and_warm_start_continue_training():
+    X, y = make_moons(200, noise=0.1, random_state=0)
+    model = MLPClassifier((16,), learning_rate_init=0.01, random_state=0)
+    for _ in range(5):
+        model.partial_fit(X, y, classes=[0, 1])
+    assert model.n_iter_ == 5 and len(model.loss_curve_) == 5
+    assert model.loss_curve_[-1] < model.loss_curve_[0]
+    warm = MLPClassifier((16,), max_iter=3, warm_start=True, random_state=0, tol=0)
+    warm.fit(X, y).fit(X, y)
+    assert warm.n_iter_ == 6
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        (dict(activation="softplus"), "activation='softplus'"),
+        (dict(solver="rmsprop"), "solver='rmsprop'"),
+        (dict(hidden_layer_sizes=(0,)), "hidden_layer_sizes"),
+        (dict(max_iter=0), "max_iter=0"),
+        (dict(alpha=-1), "alpha=-1"),
+    ],
+    ids=["activation", "solver", "hidden", "max_iter", "alpha"],
+)
+def test_bad_parameters_are_named(params, match):
+    X, y = make_moons(20, random_state=0)
+    with pytest.raises(ValueError, match=match):
+        MLPClassifier(**params).fit(X, y)
