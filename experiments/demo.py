@@ -1,7 +1,9 @@
-"""The main job: the lecture's 2-layer sigmoid MLP learns XOR and two moons, and its
-hand-written gradients are checked against autodiff and finite differences.
+"""The main job: the lecture's 2-layer sigmoid MLP learns XOR and two moons, its hand-written
+gradients are checked against autodiff and finite differences, then every experiment runs at
+its quick size and ``results/REPORT.md`` is written.
 
-Run with ``make demo`` or ``python -m experiments.demo``.
+Run with ``make demo`` or ``python -m experiments.demo`` (``--lecture-only`` stops after the
+first part; ``--full`` runs the experiments at full size).
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import jax.numpy as jnp
 import jaxmlp
 from jaxmlp.data import synthetic
 from jaxmlp.gradcheck import format_table, gradient_check
+
+from .report import run_all
 
 
 @dataclasses.dataclass(frozen=True)
@@ -77,5 +81,9 @@ def main(config: DemoConfig) -> dict:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=DemoConfig.seed)
+    parser.add_argument("--lecture-only", action="store_true", help="skip the experiments")
+    parser.add_argument("--full", action="store_true", help="run the experiments at full size")
     args = parser.parse_args()
     main(DemoConfig(seed=args.seed))
+    if not args.lecture_only:
+        print(f"\nReport: {run_all(quick=not args.full)}")

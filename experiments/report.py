@@ -1,15 +1,18 @@
 """Writes ``results/REPORT.md``: every experiment's figures and the lecture's claims next to
 the numbers measured in this run, each with its verdict.
 
-``python -m experiments.report`` rebuilds it from the ``metrics.json`` files already there.
+``python -m experiments.report`` rebuilds it from the ``metrics.json`` files already there;
+``--run quick`` (what ``make demo`` does) or ``--run full`` runs every experiment first.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime
 import importlib
 import platform
+import time
 from pathlib import Path
 
 import jax
@@ -65,7 +68,25 @@ def write_report(root: Path = RESULTS, quick: bool | None = None) -> Path:
     return path
 
 
+def run_all(quick: bool = True, root: Path = RESULTS) -> Path:
+    """Runs every experiment (``QUICK`` or full size) into ``root``, then writes the report."""
+    for name in EXPERIMENTS:
+        module = importlib.import_module(f"experiments.{name}")
+        config = module.QUICK if quick else module.Config()
+        config = dataclasses.replace(config, results=root)
+        print(f"\n=== {name} ({'quick' if quick else 'full'}) ===", flush=True)
+        start = time.perf_counter()
+        module.main(config)
+        print(f"=== {name}: {time.perf_counter() - start:.1f} s", flush=True)
+    return write_report(root, quick=quick)
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--results", type=Path, default=RESULTS)
-    print(write_report(parser.parse_args().results))
+    parser.add_argument("--run", choices=("quick", "full"), help="run every experiment first")
+    args = parser.parse_args()
+    if args.run:
+        print(run_all(quick=args.run == "quick", root=args.results))
+    else:
+        print(write_report(args.results))
