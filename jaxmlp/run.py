@@ -1,0 +1,554 @@
+"""Training runs kept in a run directory: train, resume, evaluate and predict.
+
+A run is a ``TrainConfig`` and a directory (``jaxmlp.rundir``). ``train`` loads the data, builds
+the MLP and trains it with ``jaxmlp.fit`` one stretch of epochs at a time; each stretch ends with
+a checkpoint of the whole ``TrainState`` and the run's metadata (every ``checkpoint_every``
+epochs, at the end, and when a stop is requested, e.g. by Ctrl-C). ``resume`` loads the last
+checkpoint and continues bit for bit: K epochs, a stop and a resume give the same params as
+the whole run at once. ``evaluate`` and ``predict`` use a run's final params, its label classes
+and its feature scaler on any data of the same kind.
+
+One seed drives everything: ``jax.random.key(seed)`` is split into the keys of the data
+(splits, synthetic samples), of the initial params and of ``fit`` (the shuffling).
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import hashlib
+import io
+import re
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from . import rundir
+from .atomic import atomic_write_text
+from .checkpoint import load_checkpoint, load_checkpoint_metadata, save_checkpoint
+from .config import TrainConfig, check_config, check_key, convert, flag
+from .data import Dataset, load, read
+from .data.labels import LabelEncoder
+from .data.preprocessing import Scaler
+from .data.specs import CLASSIFIERS, REGRESSION
+from .mlp import MLP
+from .optimizers import make_optimizer
+from .params import init_params
+from .predict import evaluate, predict_proba
+from .targets import predicted_labels
+from .train import TrainState, fit, init_state
+
+# What a resume may change; anything else would make it another run.
+RESUMABLE = ("epochs", "checkpoint_every", "run_dir")
+SPLITS = ("test", "train", "all")
+
+
+class RunError(ValueError):
+    """A run that cannot be trained, resumed or used as asked; the message says why."""
+
+
+class Interrupted(Exception):
+    """Training stopped on request after saving a checkpoint; ``resume`` continues it."""
+
+    def __init__(self, run_dir: Path, epoch: int, epochs: int, signal: int):
+        super().__init__(f"stopped after epoch {epoch} of {epochs}; checkpoint saved in {run_dir}")
+        self.run_dir, self.epoch, self.epochs, self.signal = run_dir, epoch, epochs, signal
+
+
+@dataclasses.dataclass(frozen=True)
+class Run:
+    """A run's configuration and everything derived from it and its data."""
+
+    config: TrainConfig
+    path: Path
+    mlp: MLP
+    classes: np.ndarray | None  # (c,) original labels; None for regression
+    scaler: Scaler | None
+
+
+def train(
+    config: TrainConfig,
+    *,
+    overwrite: bool = False,
+    on_epoch: Callable[[dict], None] | None = None,
+    stop_requested: Callable[[], int] | None = None,
+) -> dict[str, Any]:
+    """Trains a new run in ``config.run_dir`` and returns its summary.
+
+    Args:
+      config: the run; ``run_dir=None`` picks ``runs/DATA-TIME``.
+      overwrite: replace a run already in the directory (else it is refused).
+      on_epoch: called with each epoch's metrics record, e.g. for a progress bar.
+      stop_requested: polled after each epoch; a non-zero value (a signal number) stops
+        training after a checkpoint, raising ``Interrupted``.
+
+    Returns:
+      The summary also written to ``summary.json``.
+
+    Raises:
+      ConfigError, DataError, RunError, RunDirError: a bad value, data or directory; nothing is
+        written then.
+      Interrupted: a stop was requested; the checkpoint holds the last epoch.
+      DivergenceError: the loss became non-finite; the last checkpoint is kept.
+    """
+    start = time.perf_counter()
+    config = check_config(config)
+    if config.run_dir is None:
+        config = dataclasses.replace(config, run_dir=default_run_dir(config.data))
+    rundir.check_available(config.run_dir, overwrite=overwrite)
+    data = load_data(config)
+    mlp = build_mlp(config, data)
+    params = init_params(_keys(config.seed)["init"], mlp, config.init, _dtype(config))
+    path = rundir.claim(config.run_dir, overwrite=overwrite)
+    rundir.write_json(path / rundir.CONFIG, config.to_dict())
+    rundir.rewrite_metrics(path / rundir.METRICS, [])
+    run = Run(config, path, mlp, data.classes, data.scaler)
+    progress = {"records": [], "wall_time": 0.0, "fingerprint": fingerprint(data)}
+    return _train(run, data, params, progress, start, on_epoch, stop_requested)
+
+
+def resume(
+    run_dir,
+    *,
+    changes: dict[str, Any] | None = None,
+    on_epoch: Callable[[dict], None] | None = None,
+    stop_requested: Callable[[], int] | None = None,
+) -> dict[str, Any]:
+    """Continues the run in ``run_dir`` from its checkpoint, exactly, and returns its summary.
+
+    Args:
+      run_dir: a directory written by ``train``.
+      changes: fields to change; only ``epochs`` (to train longer) and ``checkpoint_every``
+        may differ from the run's.
+      on_epoch, stop_requested: as for ``train``.
+
+    Raises:
+      RunError: no checkpoint, a finished run, a change that would make another run, or
+        data that differ from those the run was trained on.
+      CheckpointError: the checkpoint is damaged; nothing is changed.
+    """
+    start = time.perf_counter()
+    path = Path(run_dir)
+    metadata = read_metadata(path)
+    saved = config_from_metadata(metadata, path)
+    config = _apply_changes(saved, changes or {}, path)
+    config = dataclasses.replace(config, run_dir=str(path))
+    trained = metadata["history"][-1]["epoch"] if metadata["history"] else 0
+    if metadata["stop_reason"] in ("early_stopping", "learning_rate"):
+        raise RunError(
+            f"the run in {str(path)!r} stopped at epoch {trained} by "
+            f"{metadata['stop_reason'].replace('_', ' ')}; there is nothing to resume"
+        )
+    if config.epochs <= trained:
+        what = "finished its" if metadata["stop_reason"] == "epochs" else "already trained"
+        raise RunError(
+            f"the run in {str(path)!r} {what} {trained} epochs; to train it further, give "
+            f"--epochs N with N > {trained}"
+        )
+    if config.epochs != saved.epochs and config.schedule == "cosine":
+        raise RunError(
+            f"--epochs cannot change for the run in {str(path)!r}: its cosine schedule decays "
+            f"the learning rate over its {saved.epochs} epochs"
+        )
+    data = load_data(config)
+    if fingerprint(data) != metadata["data_sha256"]:
+        raise RunError(
+            f"the data {config.data!r} differ from those the run in {str(path)!r} was trained "
+            "on; resuming would not continue the same run"
+        )
+    run = Run(config, path, build_mlp(config, data), data.classes, data.scaler)
+    state = load_state(path / rundir.CHECKPOINT, run)
+    records = metadata["history"]
+    rundir.rewrite_metrics(path / rundir.METRICS, records)  # drops epochs after the checkpoint
+    rundir.write_json(path / rundir.CONFIG, config.to_dict())
+    progress = {
+        "records": records,
+        "wall_time": metadata["wall_time"],
+        "fingerprint": metadata["data_sha256"],
+    }
+    return _train(run, data, state, progress, start, on_epoch, stop_requested)
+
+
+def _train(run: Run, data: Dataset, state, progress, start, on_epoch, stop_requested) -> dict:
+    """Trains until the run's last epoch, a stop, or a requested stop (``Interrupted``)."""
+    config, records = run.config, progress["records"]
+    X = jnp.asarray(data.X_train)  # on the device once: every stretch of epochs re-enters fit
+    validation = None if data.X_val is None else (data.X_val, data.y_val)
+    last_time = 0.0
+
+    def callback(epoch: int, metrics: dict) -> bool:
+        nonlocal last_time
+        epoch_time, last_time = metrics["time"] - last_time, metrics["time"]
+        record = {name: metrics[name] for name in _METRICS} | {"epoch_time": epoch_time}
+        record["samples_per_second"] = len(X) / epoch_time if epoch_time > 0 else float("nan")
+        records.append(record)
+        log.write(record)
+        if on_epoch is not None:
+            on_epoch(record)
+        every = config.checkpoint_every
+        due = every > 0 and epoch % every == 0 and epoch < config.epochs
+        return due or bool(stop_requested and stop_requested())
+
+    def save(state: TrainState, stop_reason: str) -> None:
+        wall_time = progress["wall_time"] + time.perf_counter() - start
+        metadata = {
+            "config": config.to_dict(),
+            "sizes": list(run.mlp.sizes),
+            "classes": None if run.classes is None else _json_labels(run.classes),
+            "scaler": _scaler_to_json(run.scaler),
+            "data_sha256": progress["fingerprint"],
+            "history": rundir.plain(records),
+            "stop_reason": stop_reason,
+            "wall_time": wall_time,
+        }
+        save_checkpoint(run.path / rundir.CHECKPOINT, state, metadata)
+
+    with rundir.MetricsLog(run.path / rundir.METRICS) as log:
+        while True:
+            last_time = 0.0
+            _, history = fit(
+                run.mlp,
+                state,
+                X,
+                data.y_train,
+                key=_keys(config.seed)["fit"],
+                loss=config.loss,
+                optimizer=config.optimizer,
+                learning_rate=config.lr,
+                schedule=config.schedule,
+                batch_size=None if config.batch_size == "full" else config.batch_size,
+                epochs=config.epochs,
+                l2=config.l2,
+                grad=config.grad,
+                validation=validation,
+                early_stopping=config.early_stopping,
+                patience=config.patience,
+                callback=callback,
+                epochs_per_program=1,  # the callback, and so a checkpoint, after every epoch
+            )
+            state = history.state
+            paused = history.stop_reason == "callback"
+            save(state, "paused" if paused else history.stop_reason)
+            if not paused:
+                break
+            signal = stop_requested() if stop_requested else 0
+            if signal:
+                raise Interrupted(run.path, int(state.epoch), config.epochs, signal)
+    summary = _summary(run, data, final_params(state), records, history.stop_reason)
+    summary["wall_time"] = progress["wall_time"] + time.perf_counter() - start
+    rundir.write_json(run.path / rundir.SUMMARY, summary)
+    title = f"{config.data}: {_sizes_text(run.mlp.sizes)} {config.hidden}/{config.output}"
+    rundir.plot_history(run.path / rundir.FIGURE, records, title)
+    return summary
+
+
+_METRICS = (
+    "epoch",
+    "train_loss",
+    "train_accuracy",
+    "val_loss",
+    "val_accuracy",
+    "learning_rate",
+    "steps",
+)
+
+
+def _summary(run: Run, data: Dataset, params, records, stop_reason: str) -> dict[str, Any]:
+    config = run.config
+    test = evaluate(run.mlp, params, data.X_test, data.y_test, loss=config.loss)
+    last = records[-1]
+    summary = {
+        "run_dir": str(run.path),
+        "data": config.data,
+        "sizes": list(run.mlp.sizes),
+        "epochs": last["epoch"],
+        "stop_reason": stop_reason,
+        "test_loss": test["loss"],
+        "test_accuracy": test["accuracy"],
+        "train_loss": last["train_loss"],
+        "train_accuracy": last["train_accuracy"],
+        "val_loss": last["val_loss"],
+        "val_accuracy": last["val_accuracy"],
+        "best_epoch": _best_epoch(records, data.X_val is not None)
+        if config.early_stopping
+        else None,
+        "n_train": len(data.X_train),
+        "n_validation": 0 if data.X_val is None else len(data.X_val),
+        "n_test": len(data.X_test),
+        "train_time": float(sum(r["epoch_time"] or 0.0 for r in records)),
+        "config": config.to_dict(),
+    }
+    return summary
+
+
+def _best_epoch(records, has_validation: bool) -> int:
+    monitored = [r["val_loss" if has_validation else "train_loss"] for r in records]
+    monitored = [np.nan if v is None else v for v in monitored]
+    return records[int(np.nanargmin(monitored))]["epoch"]
+
+
+def final_params(state: TrainState):
+    """The params a run ends with: those of its best epoch when early stopping tracked them."""
+    return state.best_params if state.best_params is not None else state.params
+
+
+# Data and model
+
+
+def load_data(config: TrainConfig, *, spec: str | None = None, classes=None) -> Dataset:
+    """The run's dataset (or ``spec``'s, loaded the same way), split and scaled as in training."""
+    return load(
+        spec or config.data,
+        _keys(config.seed)["data"],
+        flatten=config.flatten,
+        test_fraction=config.test_fraction,
+        validation=config.validation_fraction,
+        scale=None if config.scale == "none" else config.scale,
+        label_column=config.label_column,
+        header=config.header,
+        classes=classes,
+    )
+
+
+def build_mlp(config: TrainConfig, data: Dataset) -> MLP:
+    """The MLP of ``config.sizes``, with ``d`` and ``c`` taken from ``data``, checked against it."""
+    _check_rows(data.X_train, data.name)
+    d, c = data.n_features, data.n_outputs
+    sizes = [d if s == "d" else c if s == "c" else s for s in config.sizes]
+    suggestion = _sizes_text([d, *sizes[1:-1], c])
+    if sizes[0] != d:
+        raise RunError(
+            f"--sizes {_sizes_text(config.sizes)} starts with {sizes[0]} inputs but "
+            f"{data.name!r} has {d} features; use --sizes {suggestion} (or d for the input width)"
+        )
+    binary_single_unit = data.n_classes == 2 and sizes[-1] == 1
+    if sizes[-1] != c and not binary_single_unit:
+        what = f"{c} classes" if data.classes is not None else f"{c} targets"
+        raise RunError(
+            f"--sizes {_sizes_text(config.sizes)} ends with {sizes[-1]} outputs but "
+            f"{data.name!r} has {what}; use --sizes {suggestion} (or c for the output width)"
+        )
+    return MLP(tuple(sizes), config.hidden, config.output)
+
+
+def fingerprint(data: Dataset) -> str:
+    """SHA-256 of the training and validation arrays and the classes: what a resume must match."""
+    sha256 = hashlib.sha256()
+    arrays = [data.X_train, data.y_train, data.X_val, data.y_val]
+    if data.classes is not None:
+        arrays.append(np.asarray(_json_labels(data.classes), dtype=str))
+    for array in arrays:
+        if array is not None:
+            array = np.ascontiguousarray(array)
+            sha256.update(f"{array.dtype.str}{array.shape}".encode())
+            sha256.update(array.tobytes())
+    return sha256.hexdigest()
+
+
+def default_run_dir(spec: str) -> str:
+    """``runs/<data>-<date>-<time>``, e.g. ``runs/digits-20250101-120000``."""
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", Path(spec.replace(":", "-")).name).strip("-")
+    return str(Path("runs") / f"{name or 'run'}-{time.strftime('%Y%m%d-%H%M%S')}")
+
+
+def _keys(seed: int) -> dict[str, jax.Array]:
+    data, init, fit_key = jax.random.split(jax.random.key(seed), 3)
+    return {"data": data, "init": init, "fit": fit_key}
+
+
+def _dtype(config: TrainConfig):
+    return jnp.float64 if config.dtype == "float64" else jnp.float32
+
+
+def _check_rows(X, name: str) -> None:
+    if X.ndim > 2:
+        raise RunError(
+            f"{name!r} holds images of shape {X.shape[1:]}, but an MLP takes rows: "
+            "flatten them (--flatten, flatten = true)"
+        )
+
+
+def _sizes_text(sizes) -> str:
+    return ",".join(str(s) for s in sizes)
+
+
+# Checkpoints
+
+
+def read_metadata(run_dir) -> dict[str, Any]:
+    """The metadata of the run's checkpoint (verified), or a ``RunError`` if it has none."""
+    path = Path(run_dir)
+    checkpoint = path / rundir.CHECKPOINT
+    if not path.is_dir():
+        raise RunError(f"run directory {str(path)!r} does not exist")
+    if not checkpoint.exists():
+        hint = (
+            "it was stopped before its first epoch ended; start it again with --overwrite"
+            if rundir.holds_run(path)
+            else "it does not hold a run"
+        )
+        raise RunError(f"run directory {str(path)!r} has no {rundir.CHECKPOINT}: {hint}")
+    metadata = load_checkpoint_metadata(checkpoint)
+    needed = ("config", "sizes", "classes", "scaler", "history", "stop_reason", "wall_time")
+    missing = [key for key in needed if key not in metadata]
+    if missing:
+        raise RunError(f"{checkpoint} is not the checkpoint of a jaxmlp run: it lacks {missing}")
+    return metadata
+
+
+def config_from_metadata(metadata: dict[str, Any], run_dir: Path) -> TrainConfig:
+    """The ``TrainConfig`` saved in a run's checkpoint metadata."""
+    where = f"the config in {run_dir / rundir.CHECKPOINT}: "
+    values = metadata["config"]
+    for key in values:
+        check_key(key, where=where)
+    return check_config(TrainConfig(**{k: convert(k, v, where=where) for k, v in values.items()}))
+
+
+def open_run(run_dir) -> tuple[Run, TrainState]:
+    """The run in ``run_dir`` and its last ``TrainState``, as ``evaluate`` and ``predict`` use."""
+    path = Path(run_dir)
+    metadata = read_metadata(path)
+    config = config_from_metadata(metadata, path)
+    classes = metadata["classes"]
+    run = Run(
+        config=config,
+        path=path,
+        mlp=MLP(tuple(metadata["sizes"]), config.hidden, config.output),
+        classes=None if classes is None else np.asarray(classes),
+        scaler=_scaler_from_json(metadata["scaler"]),
+    )
+    return run, load_state(path / rundir.CHECKPOINT, run)
+
+
+def load_state(path: Path, run: Run) -> TrainState:
+    """The ``TrainState`` saved at ``path``, loaded into the structure ``run`` trains with."""
+    config = run.config
+    params = init_params(jax.random.key(0), run.mlp, config.init, _dtype(config))
+    optimizer = make_optimizer(config.optimizer, config.lr, config.schedule, total_steps=1)
+    template = init_state(params, optimizer, jax.random.key(0), track_best=config.early_stopping)
+    state, _ = load_checkpoint(path, template)
+    return state
+
+
+def _apply_changes(saved: TrainConfig, changes: dict[str, Any], path: Path) -> TrainConfig:
+    for name, value in changes.items():
+        if name not in RESUMABLE and value != getattr(saved, name):
+            raise RunError(
+                f"{flag(name)} cannot change when resuming: the run in {str(path)!r} was "
+                f"trained with {name}={getattr(saved, name)!r}; only --epochs and "
+                "--checkpoint-every may change"
+            )
+    return check_config(dataclasses.replace(saved, **changes))
+
+
+def _json_labels(classes: np.ndarray) -> list:
+    if classes.dtype.kind == "S":
+        classes = classes.astype(str)
+    return classes.tolist()
+
+
+def _scaler_to_json(scaler: Scaler | None) -> dict[str, Any] | None:
+    if scaler is None:
+        return None
+    return {
+        "name": scaler.name,
+        "shape": list(scaler.offset.shape),
+        "offset": scaler.offset.ravel().tolist(),
+        "scale": scaler.scale.ravel().tolist(),
+    }
+
+
+def _scaler_from_json(values: dict[str, Any] | None) -> Scaler | None:
+    if values is None:
+        return None
+    shape = tuple(values["shape"])
+    offset = np.asarray(values["offset"], np.float64).reshape(shape)
+    return Scaler(values["name"], offset, np.asarray(values["scale"], np.float64).reshape(shape))
+
+
+# Using a trained run
+
+
+def evaluate_run(run_dir, *, data: str | None = None, split: str = "test") -> dict[str, Any]:
+    """The loss and accuracy of the run's final params on a split of ``data`` (the run's own
+    data by default; ``"test"`` is its test split)."""
+    run, state = open_run(run_dir)
+    X, y, spec = examples(run, data, split)
+    result = evaluate(run.mlp, final_params(state), X, y, loss=run.config.loss)
+    return {"data": spec, "split": split, "n": len(X), **result}
+
+
+def predict_run(
+    run_dir, out: str, *, data: str | None = None, split: str = "all"
+) -> dict[str, Any]:
+    """Writes the run's predictions on a split of ``data`` as CSV to ``out`` (``-``: stdout).
+
+    Columns: ``index`` (the example's row in the split; for ``"all"``, in the data's files),
+    ``prediction`` and ``label`` (original labels, decoded), and ``score`` (the output of the
+    predicted class). For real targets: ``index``, ``prediction_j`` and ``target_j``.
+    """
+    run, state = open_run(run_dir)
+    X, y, spec = examples(run, data, split)
+    Y_hat = np.asarray(predict_proba(run.mlp, final_params(state), X))  # (n, c)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    if run.classes is not None:
+        encoder = LabelEncoder(run.classes)
+        indices = np.asarray(predicted_labels(Y_hat))
+        if Y_hat.shape[1] == 1:
+            score = np.where(indices == 1, Y_hat[:, 0], 1 - Y_hat[:, 0])
+        else:
+            score = Y_hat[np.arange(len(Y_hat)), indices]
+        writer.writerow(["index", "prediction", "label", "score"])
+        rows = zip(range(len(X)), encoder.decode(indices), encoder.decode(y), score)
+        writer.writerows((i, p, t, f"{s:.6g}") for i, p, t, s in rows)
+    else:
+        k = Y_hat.shape[1]
+        writer.writerow(
+            ["index", *(f"prediction_{j}" for j in range(k)), *(f"target_{j}" for j in range(k))]
+        )
+        for i in range(len(X)):
+            writer.writerow([i, *(f"{v:.6g}" for v in Y_hat[i]), *(f"{v:.6g}" for v in y[i])])
+    if out == "-":
+        sys.stdout.write(buffer.getvalue())
+    else:
+        atomic_write_text(out, buffer.getvalue())
+    return {"data": spec, "split": split, "n": len(X), "out": out}
+
+
+def examples(run: Run, spec: str | None, split: str) -> tuple[np.ndarray, np.ndarray, str]:
+    """``(X, y, spec)``: a split of ``spec`` (the run's data by default), preprocessed as the
+    run's training data were: encoded with its classes, scaled with its scaler."""
+    if split not in SPLITS:
+        raise RunError(f"split {split!r} is not known; choose one of {list(SPLITS)}")
+    config = run.config
+    spec = spec or config.data
+    kind = spec.strip().partition(":")[0]
+    if split == "all" and kind not in CLASSIFIERS and kind not in REGRESSION:
+        X, y = read(
+            spec, flatten=config.flatten, label_column=config.label_column, header=config.header
+        )
+        if run.classes is not None:
+            y = LabelEncoder(run.classes).encode(y, f"the labels of {spec!r}")
+    else:
+        dataset = load_data(config, spec=spec, classes=run.classes)
+        parts = {"train": ["train"], "test": ["test"], "all": ["train", "val", "test"]}[split]
+        pairs = [(getattr(dataset, f"X_{p}"), getattr(dataset, f"y_{p}")) for p in parts]
+        pairs = [(X, y) for X, y in pairs if X is not None]
+        X, y = np.concatenate([X for X, _ in pairs]), np.concatenate([y for _, y in pairs])
+    _check_rows(X, spec)
+    if X.shape[1] != run.mlp.n_inputs:
+        raise RunError(
+            f"{spec!r} has {X.shape[1]} features but the run in {str(run.path)!r} was trained "
+            f"on {run.mlp.n_inputs} ({config.data!r})"
+        )
+    if run.scaler is not None:
+        X = run.scaler(X, f"the features of {spec!r}")
+    return X, y, spec
