@@ -85,15 +85,47 @@ def _make_optimizer(name, learning_rate, schedule, total_steps):
 
 
 def current_learning_rate(opt_state) -> jnp.ndarray | None:
-    """The learning rate held in an ``inject_hyperparams`` state, or ``None``."""
+    """The learning rate held in an ``inject_hyperparams`` state, or ``None``.
+
+    The state may also be an ``optax.chain``'s tuple of states: the first injected learning
+    rate in it counts.
+    """
     hyperparams = getattr(opt_state, "hyperparams", None)
     if isinstance(hyperparams, dict) and "learning_rate" in hyperparams:
         return hyperparams["learning_rate"]
+    if _is_chain(opt_state):
+        for inner in opt_state:
+            learning_rate = current_learning_rate(inner)
+            if learning_rate is not None:
+                return learning_rate
     return None
+
+
+def with_learning_rate(opt_state, learning_rate):
+    """``opt_state`` with the learning rate that ``current_learning_rate`` reads set."""
+    hyperparams = getattr(opt_state, "hyperparams", None)
+    if isinstance(hyperparams, dict) and "learning_rate" in hyperparams:
+        old = hyperparams["learning_rate"]
+        learning_rate = jnp.asarray(learning_rate, jnp.result_type(old))
+        return opt_state._replace(hyperparams={**hyperparams, "learning_rate": learning_rate})
+    if _is_chain(opt_state):
+        for i, inner in enumerate(opt_state):
+            if current_learning_rate(inner) is not None:
+                return (
+                    *opt_state[:i],
+                    with_learning_rate(inner, learning_rate),
+                    *opt_state[i + 1 :],
+                )
+    raise ValueError(
+        "the optimizer state holds no injected learning rate (optax.inject_hyperparams)"
+    )
 
 
 def scale_learning_rate(opt_state, factor):
     """``opt_state`` with its injected learning rate multiplied by ``factor``."""
-    hyperparams = dict(opt_state.hyperparams)
-    hyperparams["learning_rate"] = hyperparams["learning_rate"] * factor
-    return opt_state._replace(hyperparams=hyperparams)
+    return with_learning_rate(opt_state, current_learning_rate(opt_state) * factor)
+
+
+def _is_chain(opt_state) -> bool:
+    # optax.chain keeps a plain tuple of its transformations' states; NamedTuples are states.
+    return type(opt_state) is tuple
