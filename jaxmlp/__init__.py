@@ -19,6 +19,8 @@ from .params import init_params as init_params
 from .predict import evaluate as evaluate
 from .predict import predict as predict
 from .predict import predict_proba as predict_proba
+from .sweep import SweepResult as SweepResult
+from .sweep import fit_many as fit_many
 from .train import DivergenceError as DivergenceError
 from .train import History as History
 from .train import TrainState as TrainState

@@ -1,0 +1,653 @@
+"""Sweeps and ensembles: M models trained at once, by ``jax.vmap``, in one compiled program.
+
+``fit_many`` stacks M members along a leading axis and vmaps the engine's block of epochs
+(``train._run_block``: the epoch scan, ``train_step``, early stopping) over them. What differs
+between members is data, never the program:
+
+- seed: the member's initial params and its shuffling key (``member_keys``);
+- learning rate: the injected hyperparameter in the member's optimizer state
+  (``optax.inject_hyperparams``), so every member reads its own;
+- l2: a traced scalar per member;
+- hidden width: params are built at the MLP's (largest) widths, and a member of width
+  ``w < h`` has every weight and bias of its units ``w + 1 .. h`` set to zero. A zero unit
+  adds nothing to the next layer (its outgoing weights are zero), and a ``(h,)`` 0/1 mask
+  held in the optimizer state multiplies the gradient of each of those weights and biases by
+  zero before the optimizer sees it, so they receive no update and stay zero. The member is
+  then exactly the width-``w`` network, padded; ``unstack`` slices it back.
+
+Each member has its own early stopping: the engine's per-epoch ``lax.cond`` becomes a
+select under ``vmap``, so a member that has stopped keeps its state while the others train
+on. A member whose loss becomes non-finite stops too (``stop_reason`` ``"diverged"``), on
+its last finite params, instead of ending the sweep.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import itertools
+import math
+import numbers
+import time
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from . import checks, train
+from .data.splits import split
+from .forward import _forward_batch
+from .losses import Loss, get_loss
+from .mlp import MLP
+from .optimizers import current_learning_rate, make_optimizer, with_learning_rate
+from .params import Params, init_params
+from .targets import is_classification, targets
+
+STOP_REASONS = {0: "epochs", 1: "early_stopping", 2: "learning_rate", 3: "diverged"}
+METRICS = ("train_loss", "train_accuracy", "val_loss", "val_accuracy")
+
+# How each init scheme's scale depends on a layer's fans: "avg" ~ 1/sqrt(n_in + n_out),
+# "in" ~ 1/sqrt(n_in). Used to give a narrower member the scale of its own width.
+_FAN = {
+    "glorot_uniform": "avg",
+    "glorot_normal": "avg",
+    "sklearn": "avg",
+    "he": "in",
+    "he_normal": "in",
+    "he_uniform": "in",
+    "lecun": "in",
+    "lecun_normal": "in",
+    "lecun_uniform": "in",
+}
+
+
+@dataclasses.dataclass
+class SweepHistory:
+    """Per-member, per-epoch metrics: arrays ``(M, epochs)``; column ``e`` is epoch ``e + 1``.
+
+    Entries past a member's last epoch (it stopped) are ``nan``; so are ``val_*`` without
+    a validation set and ``*_accuracy`` without classes.
+    """
+
+    train_loss: np.ndarray
+    train_accuracy: np.ndarray
+    val_loss: np.ndarray
+    val_accuracy: np.ndarray
+    learning_rate: np.ndarray
+    epochs_trained: np.ndarray  # (M,) int
+    best_epoch: np.ndarray  # (M,) int: the epoch of the returned params with restore_best, else 0
+    stop_reason: tuple[str, ...]  # (M,): "epochs", "early_stopping", "learning_rate", "diverged"
+    has_validation: bool
+    compile_time: float  # seconds compiling the program
+    time: float  # seconds training, compilation excluded
+
+
+@dataclasses.dataclass
+class SweepResult:
+    """What ``fit_many`` returns: M members stacked along the leading axis of every array.
+
+    ``params`` and ``initial_params`` have the shapes of ``mlp`` (the largest widths) with a
+    leading ``M``; a narrower member's extra units are zero. ``widths[i]`` holds member
+    ``i``'s hidden widths; ``unstack(result, i)`` gives its params at those widths.
+    """
+
+    mlp: MLP
+    params: Params
+    initial_params: Params
+    seeds: np.ndarray  # (M,) int
+    learning_rates: np.ndarray  # (M,)
+    l2s: np.ndarray  # (M,)
+    widths: np.ndarray  # (M, p) int: hidden widths
+    history: SweepHistory
+    state: train.TrainState = dataclasses.field(repr=False)  # stacked, for inspection
+
+    @property
+    def n_members(self) -> int:
+        return len(self.seeds)
+
+
+class UnitMaskState(NamedTuple):
+    """One ``(h_l,)`` 0/1 array per hidden layer: 1 for a member's units, 0 beyond its width."""
+
+    units: tuple[jax.Array, ...]
+
+
+def mask_units(mlp: MLP) -> optax.GradientTransformation:
+    """Zeroes the gradient of every weight and bias that touches a masked hidden unit.
+
+    The mask is the state (all ones at ``init``), so that it can differ between the members
+    of a vmapped sweep; put it first in an ``optax.chain``.
+    """
+
+    def init(params):
+        dtype = params[0]["W"].dtype
+        return UnitMaskState(tuple(jnp.ones((h,), dtype) for h in mlp.sizes[1:-1]))
+
+    def update(updates, state, params=None):
+        del params
+        return mask_params(updates, state.units), state
+
+    return optax.GradientTransformation(init, update)
+
+
+def mask_params(params: Params, units: Sequence[jax.Array]) -> Params:
+    """``params`` with the weights and biases of masked hidden units multiplied by 0.
+
+    Args:
+      params: one MLP's params (or gradients).
+      units: one ``(h_l,)`` 0/1 array per hidden layer.
+    """
+    masks_in, masks_out = [None, *units], [*units, None]
+    masked = []
+    for layer, m_in, m_out in zip(params, masks_in, masks_out):
+        W, b = layer["W"], layer["b"]
+        if m_in is not None:
+            W = W * m_in[:, None]  # rows: the units this layer reads
+        if m_out is not None:
+            W, b = W * m_out[None, :], b * m_out  # columns: the units it computes
+        masked.append({"W": W, "b": b})
+    return masked
+
+
+@functools.lru_cache(maxsize=64)
+def _masked_optimizer(mlp: MLP, optimizer: optax.GradientTransformation):
+    # Cached: the same arguments give the same object, so the compiled program is reused.
+    return optax.chain(mask_units(mlp), optimizer)
+
+
+def member_keys(key: jax.Array, seed: int) -> tuple[jax.Array, jax.Array]:
+    """``(init_key, fit_key)`` of the member with ``seed`` in a ``fit_many(key=key)`` sweep.
+
+    At full width, the member trains as ``jaxmlp.fit(mlp, init_params(init_key, mlp, init,
+    dtype), X, y, key=fit_key, learning_rate=..., l2=..., ...)`` would.
+    """
+    key_members = jax.random.split(key)[0]
+    init_key, fit_key = jax.random.split(jax.random.fold_in(key_members, seed))
+    return init_key, fit_key
+
+
+def fit_many(
+    mlp: MLP,
+    X,
+    y,
+    *,
+    key: jax.Array,
+    seeds: int | Sequence[int] = 0,
+    learning_rates: float | Sequence[float] | None = None,
+    l2s: float | Sequence[float] = 0.0,
+    widths: int | Sequence[int] | Sequence[Sequence[int]] | None = None,
+    grid: bool = False,
+    init: str = "glorot_uniform",
+    rescale_init: bool = True,
+    dtype=jnp.float32,
+    loss: str | Loss = "mse",
+    optimizer: str | optax.GradientTransformation = "sgd",
+    schedule: str = "constant",
+    batch_size: int | None = None,
+    epochs: int = 100,
+    grad: str = "autodiff",
+    validation: tuple | None = None,
+    validation_fraction: float | None = None,
+    early_stopping: bool = False,
+    patience: int = 10,
+    min_delta: float = 1e-4,
+    restore_best: bool = True,
+    epochs_per_program: int | str = "auto",
+) -> SweepResult:
+    """Trains M members of ``mlp`` at once, one per combination of the swept values.
+
+    The swept arguments (``seeds``, ``learning_rates``, ``l2s``, ``widths``) each take one
+    value or a list. Lists are zipped: member ``i`` takes the ``i``-th value of each, and a
+    single value goes to every member; with ``grid=True`` every combination is a member
+    (``seeds`` outermost, ``widths`` innermost). The other arguments are ``jaxmlp.fit``'s.
+
+    Args:
+      mlp: the architecture; its hidden sizes are the largest widths.
+      X: ``(n, d)`` inputs, shared by all members.
+      y: ``(n,)`` class labels or ``(n, c)`` real targets.
+      key: PRNG key; member keys come from it and the seed (``member_keys``).
+      seeds: integers in ``[0, 2**32)``: each member's initial params and shuffling.
+      learning_rates: positive numbers; ``None`` is ``fit``'s 0.1 (or, for an optax
+        transformation, its own). Several values need a constant or adaptive schedule.
+      l2s: weight decay coefficients ``>= 0``.
+      widths: hidden widths: an int for every hidden layer, or a tuple with one per hidden
+        layer, at most ``mlp``'s; ``None`` is ``mlp``'s.
+      grid: train every combination of the swept values instead of zipping them.
+      init: the ``init_params`` scheme.
+      rescale_init: scale a narrower member's initial weights (the first ``w`` units of the
+        full-width draw) to the scale ``init`` gives at width ``w``; else keep the
+        full-width scale.
+      dtype: params dtype.
+      loss, optimizer, schedule, batch_size, epochs, grad, early_stopping, patience,
+        min_delta, restore_best, epochs_per_program: as ``jaxmlp.fit``, for every member.
+      validation: ``(X_val, y_val)`` held-out data, shared by all members.
+      validation_fraction: or hold out this fraction of ``(X, y)``: one split, drawn from
+        ``key``, for all members, so that their validation losses compare.
+
+    Returns:
+      A ``SweepResult``: stacked ``params``, per-member ``history`` arrays ``(M, epochs)``.
+
+    Example:
+      >>> import jax, numpy as np, jaxmlp
+      >>> from jaxmlp.sweep import best_member, unstack
+      >>> X = np.linspace(-1, 1, 32)[:, None]
+      >>> mlp = jaxmlp.MLP((1, 8, 1), "tanh", "identity")
+      >>> result = jaxmlp.fit_many(mlp, X, X**2, key=jax.random.key(0), seeds=[0, 1],
+      ...                          learning_rates=[0.1, 0.3], widths=[4, 8], epochs=20)
+      >>> result.history.train_loss.shape
+      (2, 20)
+      >>> [layer["W"].shape for layer in unstack(result, 0)]
+      [(1, 4), (4, 1)]
+    """
+    checks.check_mlp(mlp)
+    if learning_rates is None and isinstance(optimizer, str):
+        learning_rates = 0.1  # fit's default
+    seeds, learning_rates, l2s, widths = _members(mlp, seeds, learning_rates, l2s, widths, grid)
+    M = len(seeds)
+    masked = bool(np.any(widths < np.asarray(mlp.sizes[1:-1])))
+    if not isinstance(rescale_init, bool):
+        raise TypeError(f"rescale_init must be True or False, got {rescale_init!r}")
+    # Checks init and dtype, tracing only.
+    jax.eval_shape(lambda key: init_params(key, mlp, init, dtype), jax.random.key(0))
+    if masked and rescale_init and init not in _FAN:
+        raise ValueError(
+            f"rescale_init=True does not know how init={init!r} scales with width; "
+            "pass rescale_init=False"
+        )
+    dtype = jnp.dtype(dtype)
+    loss = get_loss(loss, mlp.output_activation.name)
+    train._check_positive_int(epochs, "epochs")
+    if grad not in train.GRADS:
+        raise ValueError(f"grad={grad!r} is not known; choose one of {train.GRADS}")
+    train._check_positive_int(patience, "patience")
+    if not isinstance(min_delta, numbers.Real) or min_delta < 0:
+        raise ValueError(f"min_delta={min_delta!r} must be a number >= 0")
+    key_holdout = jax.random.split(key)[1]
+    data, classification = _data(mlp, X, y, dtype, key_holdout, validation, validation_fraction)
+    n = data[0].shape[0]
+    if batch_size is None:
+        batch_size = n
+    else:
+        train._check_positive_int(batch_size, "batch_size")
+        batch_size = min(batch_size, n)
+    steps_per_epoch = math.ceil(n / batch_size)
+    base, adaptive = _optimizer(
+        optimizer, learning_rates, schedule, epochs * steps_per_epoch, batch_size == n
+    )
+    if epochs_per_program == "auto":
+        epochs_per_program = max(1, min(epochs, train.STEPS_PER_PROGRAM // steps_per_epoch))
+    train._check_positive_int(epochs_per_program, "epochs_per_program")
+
+    program = train.Program(
+        mlp=mlp,
+        loss=loss,
+        optimizer=_masked_optimizer(mlp, base) if masked else base,
+        grad=grad,
+        n=n,
+        batch_size=batch_size,
+        epochs_per_block=epochs_per_program,
+        classification=classification,
+        has_validation=data[2].shape[0] > 0,
+        early_stopping=early_stopping,
+        patience=patience,
+        min_delta=float(min_delta),
+        adaptive=adaptive,
+        track_best=early_stopping and restore_best,
+    )
+    scales = _init_scales(mlp, init, widths) if rescale_init else np.ones((M, mlp.n_layers))
+    # One (M, h_l) 0/1 mask per hidden layer.
+    units = [np.arange(h) < widths[:, [l]] for l, h in enumerate(mlp.sizes[1:-1])]
+    lrs = None if np.isnan(learning_rates).all() else learning_rates
+    state, initial_params = _init_members(
+        program, init, dtype, masked, key, seeds.astype(np.uint32), scales, units, lrs
+    )
+    if lrs is None and (lr := current_learning_rate(state.opt_state)) is not None:
+        learning_rates = np.asarray(lr, np.float64)  # a transformation's own learning rate
+    l2 = jnp.asarray(l2s[0], dtype) if np.all(l2s == l2s[0]) else jnp.asarray(l2s, dtype)
+    state, history = _train(program, state, data, l2, epochs)
+    return SweepResult(
+        mlp=mlp,
+        params=state.params,
+        initial_params=initial_params,
+        seeds=seeds,
+        learning_rates=learning_rates,
+        l2s=l2s,
+        widths=widths,
+        history=history,
+        state=state,
+    )
+
+
+def _members(mlp: MLP, seeds, learning_rates, l2s, widths, grid: bool):
+    """The swept values as arrays ``(M,)`` (widths ``(M, p)``), zipped or combined."""
+    swept = {
+        "seeds": _values(seeds, "seeds", _check_seed),
+        "learning_rates": _values(learning_rates, "learning_rates", _check_learning_rate),
+        "l2s": _values(l2s, "l2s", _check_l2),
+        "widths": _values(widths, "widths", functools.partial(_check_widths, mlp)),
+    }
+    if not isinstance(grid, bool):
+        raise TypeError(f"grid must be True or False, got {grid!r}")
+    if grid:
+        members = list(itertools.product(*swept.values()))
+    else:
+        lengths = {name: len(values) for name, values in swept.items() if len(values) > 1}
+        if len(set(lengths.values())) > 1:
+            listed = ", ".join(f"{name} has {length}" for name, length in lengths.items())
+            raise ValueError(
+                f"the swept lists disagree in length: {listed} values; give lists of one "
+                "length (a single value goes to every member), or grid=True for every "
+                "combination"
+            )
+        M = max(len(values) for values in swept.values())
+        members = [
+            tuple(values[i if len(values) > 1 else 0] for values in swept.values())
+            for i in range(M)
+        ]
+    seeds, learning_rates, l2s, widths = zip(*members)
+    return (
+        np.asarray(seeds, np.int64),
+        np.asarray(learning_rates, np.float64),
+        np.asarray(l2s, np.float64),
+        np.asarray(widths, np.int64).reshape(len(members), mlp.n_hidden),
+    )
+
+
+def _values(values, name: str, check) -> list:
+    """One swept argument as a list of checked values; a single value is a list of one."""
+    if values is None or isinstance(values, numbers.Number | str | bytes):
+        values = [values]
+    elif isinstance(values, np.ndarray | jax.Array):
+        values = np.asarray(values).tolist()
+        values = values if isinstance(values, list) else [values]
+    elif isinstance(values, Sequence | range):
+        values = list(values)
+    else:
+        raise TypeError(f"{name} must be a number or a list of them, got {values!r}")
+    if not values:
+        raise ValueError(f"{name} is empty; give at least one value")
+    return [check(value, f"{name}[{i}]") for i, value in enumerate(values)]
+
+
+def _check_seed(seed, name: str) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed < 2**32:
+        raise ValueError(f"{name}={seed!r} must be an integer in [0, 2**32)")
+    return int(seed)
+
+
+def _check_learning_rate(learning_rate, name: str) -> float:
+    if learning_rate is None:
+        return math.nan  # the transformation's own
+    if (
+        isinstance(learning_rate, bool)
+        or not isinstance(learning_rate, numbers.Real)
+        or not math.isfinite(learning_rate)
+        or learning_rate <= 0
+    ):
+        raise ValueError(f"{name}={learning_rate!r} must be a finite number > 0")
+    return float(learning_rate)
+
+
+def _check_l2(l2, name: str) -> float:
+    if isinstance(l2, bool) or not isinstance(l2, numbers.Real) or not math.isfinite(l2) or l2 < 0:
+        raise ValueError(f"{name}={l2!r} must be a finite number >= 0")
+    return float(l2)
+
+
+def _check_widths(mlp: MLP, width, name: str) -> tuple[int, ...]:
+    hidden = mlp.sizes[1:-1]
+    if width is None:
+        return hidden
+    if not hidden:
+        raise ValueError(f"{name}={width!r}: sizes={mlp.sizes} has no hidden layer to narrow")
+    if isinstance(width, numbers.Integral) and not isinstance(width, bool):
+        width = (width,) * len(hidden)
+    if not isinstance(width, Sequence) or len(width) != len(hidden):
+        raise ValueError(
+            f"{name}={width!r} must be an int or a tuple of {len(hidden)} hidden widths"
+        )
+    for l, (w, h) in enumerate(zip(width, hidden)):
+        if isinstance(w, bool) or not isinstance(w, numbers.Integral) or not 1 <= w <= h:
+            raise ValueError(
+                f"{name}={width!r}: hidden layer {l + 1} width {w!r} must be an integer in "
+                f"[1, {h}] (sizes[{l + 1}]={h} is the largest width)"
+            )
+    return tuple(int(w) for w in width)
+
+
+def _init_scales(mlp: MLP, init: str, widths: np.ndarray) -> np.ndarray:
+    """``(M, n_layers)``: each member's factor from the full-width scale to its own."""
+    if init not in _FAN:
+        return np.ones((len(widths), mlp.n_layers))
+    M = len(widths)
+    sizes = np.asarray(mlp.sizes, np.float64)
+    member_sizes = np.concatenate(
+        [np.full((M, 1), sizes[0]), widths, np.full((M, 1), sizes[-1])], axis=1
+    )  # (M, n_layers + 1)
+
+    def fan(sizes):
+        n_in, n_out = sizes[..., :-1], sizes[..., 1:]
+        return n_in + n_out if _FAN[init] == "avg" else n_in
+
+    return np.sqrt(fan(sizes) / fan(member_sizes))
+
+
+@functools.partial(jax.jit, static_argnums=(0, 1, 2, 3))
+def _init_members(program, init, dtype, masked, key, seeds, scales, units, learning_rates):
+    """``(state, initial_params)``: the members' stacked ``TrainState`` at epoch 0."""
+
+    def init_member(seed, scales, units, learning_rate):
+        init_key, fit_key = member_keys(key, seed)
+        params = init_params(init_key, program.mlp, init, dtype)
+        params = [{"W": l["W"] * s, "b": l["b"] * s} for l, s in zip(params, scales)]
+        params = mask_params(params, [u.astype(dtype) for u in units])
+        key_train = jax.random.split(fit_key)[1]  # as fit: split(key) = (holdout, train)
+        state = train.init_state(
+            params, program.optimizer, key_train, track_best=program.track_best
+        )
+        opt_state = state.opt_state
+        if masked:
+            opt_state = (UnitMaskState(tuple(u.astype(dtype) for u in units)), *opt_state[1:])
+        if learning_rate is not None:
+            opt_state = with_learning_rate(opt_state, learning_rate)
+        return state._replace(opt_state=opt_state)
+
+    state = jax.vmap(init_member)(seeds, scales.astype(dtype), units, learning_rates)
+    # Copies: the compiled program donates (reuses) the buffers of the state it is given.
+    return jax.tree.map(jnp.copy, state), jax.tree.map(jnp.copy, state.params)
+
+
+def _data(mlp, X, y, dtype, key_holdout, validation, validation_fraction):
+    """``((X, T, X_val, T_val), classification)``, checked, in ``dtype``."""
+    X = checks.check_inputs(mlp, X)
+    classification = is_classification(y)
+    targets(mlp, y, X.shape[0], dtype)  # check y before splitting it
+    if validation is not None and validation_fraction is not None:
+        raise ValueError("give either validation=(X_val, y_val) or validation_fraction, not both")
+    if validation_fraction is not None:
+        if not isinstance(validation_fraction, numbers.Real) or not 0 < validation_fraction < 1:
+            raise ValueError(f"validation_fraction={validation_fraction!r} must be in (0, 1)")
+        fractions = (1 - validation_fraction, validation_fraction)
+        (X, y), validation = split(key_holdout, X, y, fractions, stratify=classification)
+    T = targets(mlp, y, X.shape[0], dtype)
+    X = jnp.asarray(X, dtype)
+    X_val, T_val = X[:0], T[:0]
+    if validation is not None:
+        if not isinstance(validation, tuple | list) or len(validation) != 2:
+            raise ValueError("validation must be a pair (X_val, y_val)")
+        X_val = jnp.asarray(checks.check_inputs(mlp, validation[0], name="X_val"), dtype)
+        if is_classification(validation[1]) != classification:
+            raise ValueError("y_val must be of the same kind as y (class labels or targets)")
+        T_val = targets(mlp, validation[1], X_val.shape[0], dtype, name="y_val")
+    return (X, T, X_val, T_val), classification
+
+
+def _optimizer(optimizer, learning_rates, schedule, total_steps, full_batch):
+    """``(transformation, adaptive)``: the optimizer every member runs, and its schedule."""
+    several = len(np.unique(learning_rates)) > 1
+    if isinstance(optimizer, str):
+        if optimizer == "lbfgs":
+            if not full_batch:
+                raise ValueError("optimizer='lbfgs' is full-batch: batch_size must be None")
+            if several:
+                raise ValueError(
+                    "optimizer='lbfgs' has no learning rate to sweep, got "
+                    f"learning_rates={list(learning_rates)}"
+                )
+        scheduled = schedule in ("invscaling", "cosine")
+        if several and scheduled:
+            raise ValueError(
+                f"schedule={schedule!r} computes the learning rate from one initial value; "
+                f"several learning_rates={list(learning_rates)} need schedule='constant' or "
+                "'adaptive'"
+            )
+        # The injected learning rate is set per member, so any value builds the same program.
+        initial = float(learning_rates[0]) if scheduled else 1.0
+        return make_optimizer(optimizer, initial, schedule, total_steps), schedule == "adaptive"
+    if not isinstance(optimizer, optax.GradientTransformation):
+        raise TypeError(
+            "optimizer must be a name or an optax.GradientTransformation, "
+            f"got {type(optimizer).__name__}"
+        )
+    if not np.isnan(learning_rates).all():
+        state = jax.eval_shape(optimizer.init, [{"W": jnp.zeros((1, 1)), "b": jnp.zeros(1)}])
+        if current_learning_rate(state) is None:
+            raise ValueError(
+                f"learning_rates={list(learning_rates)} need an optimizer with an injected "
+                "learning rate (optax.inject_hyperparams); this one has none: pass "
+                "learning_rates=None"
+            )
+    return optimizer, False
+
+
+def _train(program, state, data, l2, epochs: int):
+    """Runs blocks of epochs until every member has reached ``epochs`` or stopped."""
+    M = state.epoch.shape[0]
+    last_epoch = np.full(M, epochs, np.int32)
+    start = time.perf_counter()
+    compiled = run_members.lower(program, state, data, l2, jnp.asarray(last_epoch)).compile()
+    compile_time = time.perf_counter() - start
+    start = time.perf_counter()
+    stop = np.zeros(M, np.int64)
+    blocks = []
+    for _ in range(math.ceil(epochs / program.epochs_per_block)):
+        state, metrics = compiled(state, data, l2, jnp.asarray(last_epoch))
+        metrics = jax.device_get(metrics)  # each (M, epochs_per_block)
+        blocks.append(metrics)
+        block_stop = np.max(metrics.stop, axis=1)  # an epoch's stop ends the member's run
+        stop = np.where(stop > 0, stop, block_stop)
+        # A stopped member is frozen from here on: its last epoch is the one it reached.
+        last_epoch = np.where(stop > 0, np.asarray(state.epoch), epochs).astype(np.int32)
+        if np.all(np.asarray(state.epoch) >= last_epoch):
+            break
+    elapsed = time.perf_counter() - start
+
+    def column(field):
+        return np.concatenate([getattr(m, field) for m in blocks], axis=1)[:, :epochs]
+
+    history = {field: column(field) for field in (*METRICS, "learning_rate")}
+    monitored = history["val_loss" if program.has_validation else "train_loss"]
+    best_epoch = np.zeros(M, np.int64)
+    if program.track_best:
+        finite = np.isfinite(monitored).any(axis=1)
+        best_epoch[finite] = np.nanargmin(monitored[finite], axis=1) + 1
+        restore = jnp.asarray(finite)
+        params = jax.tree.map(
+            lambda best, last: jnp.where(restore.reshape(-1, *[1] * (last.ndim - 1)), best, last),
+            state.best_params,
+            state.params,
+        )
+        state = state._replace(params=params)
+    history = SweepHistory(
+        **history,
+        epochs_trained=np.asarray(state.epoch, np.int64),
+        best_epoch=best_epoch,
+        stop_reason=tuple(STOP_REASONS[int(code)] for code in stop),
+        has_validation=program.has_validation,
+        compile_time=compile_time,
+        time=elapsed,
+    )
+    return state, history
+
+
+def _run_members(program, state, data, l2, last_epoch):
+    """The engine's block of epochs, vmapped over the members (leading axis of ``state``)."""
+    l2_axis = None if jnp.ndim(l2) == 0 else 0  # one l2 shared by all members, or one each
+    run_block = functools.partial(train._run_block, program)
+    return jax.vmap(run_block, in_axes=(0, None, l2_axis, 0))(state, data, l2, last_epoch)
+
+
+run_members = jax.jit(_run_members, static_argnums=0, donate_argnums=1)
+
+
+def best_member(result: SweepResult, metric: str | None = None) -> int:
+    """The index of the member with the best ``metric`` at the epoch of its returned params.
+
+    Args:
+      result: a ``fit_many`` result.
+      metric: ``"train_loss"``, ``"val_loss"`` (lowest wins), ``"train_accuracy"`` or
+        ``"val_accuracy"`` (highest wins); ``None`` is ``"val_loss"`` with a validation set,
+        else ``"train_loss"``. Members whose value is ``nan`` (diverged) never win.
+    """
+    if metric is None:
+        metric = "val_loss" if result.history.has_validation else "train_loss"
+    if metric not in METRICS:
+        raise ValueError(f"metric={metric!r} is not known; choose one of {METRICS}")
+    values = final_metric(result, metric)
+    if np.isnan(values).all():
+        raise ValueError(f"no member has a finite {metric}: {values.tolist()}")
+    return int(np.nanargmin(values) if metric.endswith("loss") else np.nanargmax(values))
+
+
+def final_metric(result: SweepResult, metric: str) -> np.ndarray:
+    """``(M,)``: each member's ``metric`` at the epoch of its returned params."""
+    history = result.history
+    epoch = np.where(history.best_epoch > 0, history.best_epoch, history.epochs_trained)
+    values = getattr(history, metric)
+    M = len(epoch)
+    trained = epoch > 0
+    out = np.full(M, np.nan)
+    out[trained] = values[np.arange(M)[trained], epoch[trained] - 1]
+    return out
+
+
+def member_mlp(result: SweepResult, i: int) -> MLP:
+    """Member ``i``'s architecture: ``result.mlp`` at the member's hidden widths."""
+    i = _check_member(result, i)
+    mlp = result.mlp
+    sizes = (mlp.n_inputs, *(int(w) for w in result.widths[i]), mlp.n_outputs)
+    return MLP(sizes, mlp.hidden, mlp.output)
+
+
+def unstack(result: SweepResult, i: int, *, initial: bool = False) -> Params:
+    """Member ``i``'s params, sliced to its widths: a plain network of ``member_mlp(result, i)``.
+
+    Args:
+      result: a ``fit_many`` result.
+      i: the member, ``0 <= i < M`` (negative counts from the end).
+      initial: the member's initial params instead of its trained ones.
+    """
+    i = _check_member(result, i)
+    sizes = member_mlp(result, i).sizes
+    params = result.initial_params if initial else result.params
+    return [
+        {"W": layer["W"][i, :n_in, :n_out], "b": layer["b"][i, :n_out]}
+        for layer, n_in, n_out in zip(params, sizes[:-1], sizes[1:])
+    ]
+
+
+def predict_many(result: SweepResult, X) -> jax.Array:
+    """Every member's outputs: ``X: (n, d) -> (M, n, c)``; average them for an ensemble."""
+    X = checks.check_inputs(result.mlp, X)
+    X = jnp.asarray(X, result.params[0]["W"].dtype)
+    return jax.vmap(_forward_batch, in_axes=(None, 0, None))(result.mlp, result.params, X)
+
+
+def _check_member(result: SweepResult, i) -> int:
+    M = result.n_members
+    if isinstance(i, bool) or not isinstance(i, numbers.Integral) or not -M <= i < M:
+        raise ValueError(f"i={i!r} must be a member index in [0, {M}) (or negative from the end)")
+    return int(i) % M

@@ -1,0 +1,349 @@
+"""Tests of fit_many: every member is the model ``fit`` trains alone, widths are masked exactly."""
+
+import chex
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+from sklearn.datasets import make_moons
+
+import jaxmlp
+from jaxmlp import sweep, train
+from jaxmlp.sweep import best_member, member_keys, member_mlp, predict_many, unstack
+
+TOLERANCE = dict(rtol=1e-9, atol=1e-12)  # float64: vmapped and single runs round alike
+
+
+@pytest.fixture(scope="module")
+def moons():
+    X, y = make_moons(60, noise=0.2, random_state=0)
+    return X.astype(np.float64), y
+
+
+@pytest.fixture(scope="module")
+def wave():
+    X = np.linspace(-2, 2, 40)[:, None]
+    return X, np.sin(2 * X)
+
+
+def fit_alone(mlp, key, seed, X, y, *, init_params=None, **kwargs):
+    """The member ``seed`` of a ``fit_many(key=key)`` sweep, trained by ``jaxmlp.fit``."""
+    init_key, fit_key = member_keys(key, seed)
+    if init_params is None:
+        init_params = jaxmlp.init_params(init_key, mlp, dtype=jnp.float64)
+    return jaxmlp.fit(mlp, init_params, X, y, key=fit_key, **kwargs)
+
+
+SWEEPS = {
+    "gradient-descent-sgd": dict(optimizer="sgd", batch_size=None, epochs=30),
+    "mini-batch-adam": dict(optimizer="adam", batch_size=16, epochs=5),
+    "sgd-momentum-backprop": dict(optimizer="momentum", batch_size=7, epochs=3, grad="backprop"),
+}
+
+
+@pytest.mark.parametrize("kwargs", SWEEPS.values(), ids=SWEEPS.keys())
+def test_each_member_equals_the_model_fit_trains_alone(moons, key, kwargs):
+    X, y = moons
+    mlp = jaxmlp.MLP((2, 8, 1), "tanh", "sigmoid")
+    seeds, learning_rates, l2s = [0, 1, 2], [0.3, 0.05, 0.1], [0.0, 1e-2, 1e-3]
+    lr_scale = 0.1 if kwargs["optimizer"] == "adam" else 1.0
+    learning_rates = [lr * lr_scale for lr in learning_rates]
+    result = jaxmlp.fit_many(
+        mlp,
+        X,
+        y,
+        key=key,
+        seeds=seeds,
+        learning_rates=learning_rates,
+        l2s=l2s,
+        dtype=jnp.float64,
+        **kwargs,
+    )
+    assert result.n_members == 3 and result.history.train_loss.shape == (3, kwargs["epochs"])
+    for i, (seed, lr, l2) in enumerate(zip(seeds, learning_rates, l2s)):
+        params, history = fit_alone(mlp, key, seed, X, y, learning_rate=lr, l2=l2, **kwargs)
+        chex.assert_trees_all_close(unstack(result, i), params, **TOLERANCE)
+        np.testing.assert_allclose(result.history.train_loss[i], history.train_loss, **TOLERANCE)
+        np.testing.assert_allclose(result.history.train_accuracy[i], history.train_accuracy)
+        np.testing.assert_allclose(result.history.learning_rate[i], history.learning_rate)
+    assert result.history.stop_reason == ("epochs",) * 3
+    np.testing.assert_array_equal(result.history.epochs_trained, [kwargs["epochs"]] * 3)
+
+
+def test_a_member_of_width_w_equals_the_width_w_network_trained_alone(wave, key):
+    X, y = wave
+    # sigmoid(0) = 1/2: a zero unit still outputs 1/2, so only the mask keeps it out.
+    mlp = jaxmlp.MLP((1, 12, 6, 1), "sigmoid", "identity")
+    widths = [(3, 2), (12, 6), (1, 1), (7, 6)]
+    kwargs = dict(optimizer="adam", learning_rate=0.05, l2=1e-3, batch_size=10, epochs=8)
+    result = jaxmlp.fit_many(
+        mlp,
+        X,
+        y,
+        key=key,
+        seeds=[4, 4, 5, 6],
+        widths=widths,
+        learning_rates=0.05,
+        l2s=1e-3,
+        optimizer="adam",
+        batch_size=10,
+        epochs=8,
+        dtype=jnp.float64,
+    )
+    np.testing.assert_array_equal(result.widths, widths)
+    for i, (seed, width) in enumerate(zip([4, 4, 5, 6], widths)):
+        narrow = member_mlp(result, i)
+        assert narrow.sizes == (1, *width, 1)
+        initial = unstack(result, i, initial=True)
+        params, history = fit_alone(narrow, key, seed, X, y, init_params=initial, **kwargs)
+        trained = unstack(result, i)
+        chex.assert_trees_all_close(trained, params, **TOLERANCE)
+        np.testing.assert_allclose(result.history.train_loss[i], history.train_loss, **TOLERANCE)
+        # The masked optimizer state still holds the member's learning rate.
+        np.testing.assert_allclose(result.history.learning_rate[i], 0.05)
+        # The padded network computes what the narrow one computes.
+        np.testing.assert_allclose(
+            predict_many(result, X)[i], jaxmlp.forward_batch(narrow, trained, X), **TOLERANCE
+        )
+        x = X[7]
+        np.testing.assert_allclose(
+            jaxmlp.forward(narrow, trained, x), predict_many(result, x[None])[i, 0], **TOLERANCE
+        )
+
+
+def test_masked_units_stay_exactly_zero_and_receive_no_gradient(wave, key):
+    X, y = wave
+    mlp = jaxmlp.MLP((1, 16, 1), "sigmoid", "identity")
+    result = jaxmlp.fit_many(
+        mlp,
+        X,
+        y,
+        key=key,
+        seeds=[0, 1],
+        widths=[5, 16],
+        optimizer="adamw",
+        learning_rates=0.01,
+        l2s=1e-2,
+        epochs=20,
+        dtype=jnp.float64,
+    )
+    W1, b1, W2 = (
+        np.asarray(a[0])
+        for a in (result.params[0]["W"], result.params[0]["b"], result.params[1]["W"])
+    )
+    assert np.all(W1[:, 5:] == 0) and np.all(b1[5:] == 0) and np.all(W2[5:] == 0)
+    assert np.all(W1[:, :5] != 0) and np.all(W2[:5] != 0), "the member's own units train"
+    # Without the mask a zero sigmoid unit (output 1/2) would get a gradient on its outgoing
+    # weight; the mask in the optimizer state removes it.
+    params = [jax.tree.map(lambda a: a[0], layer) for layer in result.params]
+    T = jnp.asarray(y)
+    grads = jax.grad(jaxmlp.objective, argnums=1)(mlp, params, X, T, "mse")
+    assert np.any(np.asarray(grads[1]["W"][5:]) != 0)
+    units = [jnp.arange(16) < 5]
+    masked = sweep.mask_params(grads, [u.astype(jnp.float64) for u in units])
+    assert np.all(np.asarray(masked[1]["W"][5:]) == 0)
+    assert np.all(np.asarray(masked[0]["W"][:, 5:]) == 0)
+    assert np.all(np.asarray(masked[0]["b"][5:]) == 0)
+
+
+def test_narrow_members_start_at_their_own_width_scale(wave, key):
+    X, y = wave
+    mlp = jaxmlp.MLP((1, 64, 1), "tanh", "identity")
+    kwargs = dict(key=key, seeds=3, widths=[4, 64], epochs=1, dtype=jnp.float64)
+    scaled = jaxmlp.fit_many(mlp, X, y, **kwargs)
+    plain = jaxmlp.fit_many(mlp, X, y, rescale_init=False, **kwargs)
+    # glorot_uniform: bound sqrt(6 / (n_in + n_out)); the narrow member has the bound of
+    # its own fans, drawn from the same numbers as the full-width member.
+    for layer, factor in zip(range(2), [np.sqrt(65 / 5), np.sqrt(65 / 5)]):
+        np.testing.assert_allclose(
+            unstack(scaled, 0, initial=True)[layer]["W"],
+            unstack(plain, 0, initial=True)[layer]["W"] * factor,
+            rtol=1e-12,
+        )
+    full = unstack(plain, 1, initial=True)
+    np.testing.assert_array_equal(unstack(plain, 0, initial=True)[0]["W"], full[0]["W"][:, :4])
+    chex.assert_trees_all_equal(unstack(scaled, 1, initial=True), full)
+
+
+def test_each_member_stops_early_on_its_own_while_the_others_go_on(wave, key):
+    X, y = wave
+    mlp = jaxmlp.MLP((1, 8, 1), "tanh", "identity")
+    learning_rates = [1e-7, 0.3]  # the first cannot improve by min_delta: it stops early
+    kwargs = dict(early_stopping=True, patience=3, min_delta=1e-4, epochs=40)
+    result = jaxmlp.fit_many(
+        mlp,
+        X,
+        y,
+        key=key,
+        seeds=[0, 1],
+        learning_rates=learning_rates,
+        epochs_per_program=7,
+        dtype=jnp.float64,
+        **kwargs,
+    )
+    history = result.history
+    assert history.stop_reason == ("early_stopping", "epochs")
+    stopped = history.epochs_trained[0]
+    assert stopped < 10 and history.epochs_trained[1] == 40
+    assert np.all(np.isnan(history.train_loss[0, stopped:]))
+    assert np.all(np.isfinite(history.train_loss[1]))
+    for i, lr in enumerate(learning_rates):
+        params, alone = fit_alone(mlp, key, i, X, y, learning_rate=lr, **kwargs)
+        assert alone.epoch[-1] == history.epochs_trained[i]
+        assert alone.best_epoch == history.best_epoch[i]
+        chex.assert_trees_all_close(unstack(result, i), params, **TOLERANCE)
+
+
+def test_a_diverging_member_stops_alone_on_finite_params(wave, key):
+    X, y = wave
+    mlp = jaxmlp.MLP((1, 8, 1), "tanh", "identity")
+    result = jaxmlp.fit_many(
+        mlp, X, y * 1e3, key=key, seeds=[0, 0], learning_rates=[1e-3, 50.0], epochs=50
+    )
+    assert result.history.stop_reason == ("epochs", "diverged")
+    assert result.history.epochs_trained[1] < 50
+    assert all(np.all(np.isfinite(a)) for a in jax.tree.leaves(unstack(result, 1)))
+    assert best_member(result) == 0
+
+
+def test_one_compiled_program_for_every_block_and_every_sweep(wave, key, monkeypatch):
+    X, y = wave
+    X, y = X[:37], y[:37]  # a size no other test compiles
+    traces = []
+
+    def counted(*args):
+        traces.append(1)
+        return run_block(*args)
+
+    run_block = train._run_block
+    monkeypatch.setattr(train, "_run_block", chex.assert_max_traces(counted, n=1))
+    mlp = jaxmlp.MLP((1, 6, 1), "tanh", "identity")
+    kwargs = dict(key=key, epochs=6, epochs_per_program=2, widths=[2, 6, 4])
+    first = jaxmlp.fit_many(mlp, X, y, seeds=[0, 1, 2], learning_rates=[0.1, 0.2, 0.3], **kwargs)
+    second = jaxmlp.fit_many(
+        mlp, X, y, seeds=[3, 4, 5], learning_rates=0.05, l2s=[0, 1e-3, 0.1], **kwargs
+    )
+    assert len(traces) == 1, "three blocks and two sweeps run one program"
+    assert first.history.compile_time > 0 and second.history.time > 0
+    np.testing.assert_array_equal(second.history.epochs_trained, [6, 6, 6])
+
+
+def test_grid_trains_every_combination_in_order(wave, key):
+    X, y = wave
+    mlp = jaxmlp.MLP((1, 4, 1), "tanh", "identity")
+    result = jaxmlp.fit_many(
+        mlp,
+        X,
+        y,
+        key=key,
+        seeds=[0, 1],
+        learning_rates=[0.1, 0.2, 0.3],
+        widths=[2, 4],
+        grid=True,
+        epochs=2,
+    )
+    assert result.n_members == 12
+    np.testing.assert_array_equal(result.seeds, [0] * 6 + [1] * 6)
+    np.testing.assert_allclose(result.learning_rates[:6], [0.1, 0.1, 0.2, 0.2, 0.3, 0.3])
+    np.testing.assert_array_equal(result.widths[:4, 0], [2, 4, 2, 4])
+
+
+def test_best_member_unstack_and_ensemble_predictions(moons, key):
+    X, y = moons
+    mlp = jaxmlp.MLP((2, 16, 2), "relu", "softmax")
+    result = jaxmlp.fit_many(
+        mlp,
+        X,
+        y,
+        key=key,
+        loss="cross_entropy",
+        seeds=[0, 1, 2],
+        learning_rates=[1e-4, 0.5, 0.1],
+        widths=[16, 16, 3],
+        validation_fraction=0.25,
+        epochs=60,
+    )
+    assert result.history.has_validation
+    assert np.all(np.isfinite(result.history.val_accuracy))
+    final = sweep.final_metric(result, "val_loss")
+    assert best_member(result) == int(np.argmin(final))  # val_loss by default
+    assert best_member(result, "train_loss") == int(
+        np.argmin(sweep.final_metric(result, "train_loss"))
+    )
+    assert best_member(result, metric="val_accuracy") in (1, 2)
+    best = best_member(result)
+    params = unstack(result, best)
+    narrow = member_mlp(result, best)
+    assert [p["W"].shape for p in unstack(result, 2)] == [(2, 3), (3, 2)]
+    proba = predict_many(result, X)
+    assert proba.shape == (3, len(X), 2)
+    np.testing.assert_allclose(proba[best], jaxmlp.predict_proba(narrow, params, X), rtol=1e-5)
+    chex.assert_trees_all_equal(unstack(result, -1), unstack(result, 2))
+
+
+def test_an_optax_transformation_with_an_injected_learning_rate_is_swept(wave, key):
+    X, y = wave
+    mlp = jaxmlp.MLP((1, 4, 1), "tanh", "identity")
+    optimizer = optax.inject_hyperparams(optax.rmsprop)(learning_rate=0.01)
+    result = jaxmlp.fit_many(
+        mlp, X, y, key=key, optimizer=optimizer, learning_rates=[1e-3, 1e-2], epochs=3
+    )
+    np.testing.assert_allclose(result.history.learning_rate, [[1e-3] * 3, [1e-2] * 3], rtol=1e-6)
+    own = jaxmlp.fit_many(mlp, X, y, key=key, optimizer=optimizer, seeds=[0, 1], epochs=3)
+    np.testing.assert_allclose(own.learning_rates, [0.01, 0.01], rtol=1e-6)
+
+
+MLP = jaxmlp.MLP((1, 8, 1), "tanh", "identity")
+BAD = {
+    "lengths-disagree": (
+        dict(seeds=[0, 1, 2], learning_rates=[0.1, 0.2]),
+        ValueError,
+        "seeds has 3, learning_rates has 2 values",
+    ),
+    "width-too-large": (dict(widths=[4, 9]), ValueError, r"widths\[1\]=9.*\[1, 8\]"),
+    "width-zero": (dict(widths=0), ValueError, r"widths\[0\]=0"),
+    "width-tuple-length": (dict(widths=[(2, 3)]), ValueError, "tuple of 1 hidden widths"),
+    "negative-seed": (dict(seeds=[-1]), ValueError, r"seeds\[0\]=-1 must be an integer"),
+    "float-seed": (dict(seeds=[1.5]), ValueError, r"seeds\[0\]=1.5"),
+    "zero-lr": (dict(learning_rates=[0.1, 0.0]), ValueError, r"learning_rates\[1\]=0.0 must be"),
+    "negative-l2": (dict(l2s=-1.0), ValueError, r"l2s\[0\]=-1.0 must be"),
+    "empty": (dict(seeds=[]), ValueError, "seeds is empty"),
+    "grid-not-bool": (dict(grid="yes"), TypeError, "grid must be True or False"),
+    "scheduled-lrs": (
+        dict(learning_rates=[0.1, 0.2], schedule="cosine"),
+        ValueError,
+        "schedule='cosine' computes",
+    ),
+    "lbfgs-lrs": (
+        dict(learning_rates=[0.1, 0.2], optimizer="lbfgs"),
+        ValueError,
+        "lbfgs' has no learning rate",
+    ),
+    "no-injected-lr": (
+        dict(learning_rates=[0.1], optimizer=optax.sgd(0.1)),
+        ValueError,
+        "injected learning rate",
+    ),
+    "optimizer-type": (dict(optimizer=3), TypeError, "optimizer must be a name"),
+    "unknown-init": (dict(init="zeros"), ValueError, "init='zeros' is not a known scheme"),
+    "swept-type": (dict(l2s={"a": 1}), TypeError, "l2s must be a number or a list"),
+}
+
+
+@pytest.mark.parametrize("kwargs, error, match", BAD.values(), ids=BAD.keys())
+def test_bad_sweeps_are_named(wave, key, kwargs, error, match):
+    X, y = wave
+    with pytest.raises(error, match=match):
+        jaxmlp.fit_many(MLP, X, y, key=key, epochs=1, **kwargs)
+
+
+def test_widths_need_a_hidden_layer_and_members_an_index(wave, key):
+    X, y = wave
+    with pytest.raises(ValueError, match="has no hidden layer"):
+        jaxmlp.fit_many(jaxmlp.MLP((1, 1), output="identity"), X, y, key=key, widths=[1])
+    result = jaxmlp.fit_many(MLP, X, y, key=key, seeds=[0, 1], epochs=1)
+    with pytest.raises(ValueError, match=r"i=2 must be a member index in \[0, 2\)"):
+        unstack(result, 2)
+    with pytest.raises(ValueError, match="metric='loss' is not known"):
+        best_member(result, "loss")
