@@ -7,6 +7,9 @@ from .activations import Activation as Activation
 from .backprop import backprop as backprop
 from .backprop import backprop_example as backprop_example
 from .backprop import backprop_trace as backprop_trace
+from .checkpoint import CheckpointError as CheckpointError
+from .checkpoint import load_checkpoint as load_checkpoint
+from .checkpoint import save_checkpoint as save_checkpoint
 from .forward import forward as forward
 from .forward import forward_batch as forward_batch
 from .losses import LOSSES as LOSSES
