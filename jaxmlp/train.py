@@ -23,8 +23,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+from jax.sharding import Mesh
 
-from . import checks
+from . import checks, parallel
 from .backprop import _value_and_backprop
 from .data.splits import split
 from .losses import Loss, get_loss
@@ -125,6 +126,7 @@ class Program:
     min_delta: float
     adaptive: bool
     track_best: bool
+    mesh: Mesh | None = None  # data parallel: batches split over the mesh's "data" axis
 
     @property
     def full_batches(self) -> int:
@@ -204,6 +206,14 @@ class _EpochMetrics(NamedTuple):
     stop: jax.Array  # int32: 0 go on, 1 early stopping, 2 learning rate too small
 
 
+def _shard_batch(program: Program, batch):
+    """With a mesh, the batch's rows are split over the devices (a last, smaller batch that
+    does not divide is left to XLA); params stay replicated and XLA all-reduces the gradient."""
+    if program.mesh is None or batch.shape[0] % program.mesh.shape[parallel.DATA_AXIS]:
+        return batch
+    return jax.lax.with_sharding_constraint(batch, parallel.batch_sharded(program.mesh))
+
+
 def _run_epoch(program: Program, state: TrainState, data, l2):
     """One epoch: a scan over the batches of a fresh permutation, then the epoch's bookkeeping."""
     X, T, X_val, T_val = data
@@ -212,8 +222,9 @@ def _run_epoch(program: Program, state: TrainState, data, l2):
 
     def step(carry, indices):
         params, opt_state, loss_sum, correct, first_bad, step_count = carry
+        X_batch, T_batch = _shard_batch(program, X[indices]), _shard_batch(program, T[indices])
         params, opt_state, value, n_correct = train_step(
-            program, params, opt_state, X[indices], T[indices], l2
+            program, params, opt_state, X_batch, T_batch, l2
         )
         first_bad = jnp.where((first_bad < 0) & ~jnp.isfinite(value), step_count, first_bad)
         carry = (
@@ -358,6 +369,7 @@ def fit(
     restore_best: bool = True,
     callback: Callable[[int, dict], bool | None] | None = None,
     epochs_per_program: int | str = "auto",
+    mesh: Mesh | int | None = None,
 ) -> tuple[Params, History]:
     """Trains ``mlp`` from ``params`` on ``(X, y)``.
 
@@ -390,6 +402,10 @@ def fit(
         ``fit`` continues ``history.state`` exactly.
       epochs_per_program: epochs per compiled block; ``"auto"`` picks about
         ``STEPS_PER_PROGRAM`` updates per block. The callback runs at the end of a block.
+      mesh: data parallelism: a ``jax.sharding.Mesh`` with a ``"data"`` axis (see
+        ``jaxmlp.parallel.data_mesh``) or a number of devices. Every batch is split over
+        the devices; the data, params and optimizer state are replicated. ``batch_size``
+        must be a multiple of the number of devices.
 
     Returns:
       ``(params, history)``; ``history.state`` is the final ``TrainState``.
@@ -460,6 +476,9 @@ def fit(
         epochs_per_program = max(1, min(epochs, STEPS_PER_PROGRAM // steps_per_epoch))
     _check_positive_int(epochs_per_program, "epochs_per_program")
 
+    if mesh is not None:
+        mesh = mesh if isinstance(mesh, Mesh) else parallel.data_mesh(mesh)
+        parallel.check_batch_divides(batch_size, mesh)
     program = Program(
         mlp=mlp,
         loss=loss,
@@ -475,10 +494,13 @@ def fit(
         min_delta=float(min_delta),
         adaptive=adaptive,
         track_best=early_stopping and restore_best,
+        mesh=mesh,
     )
     if state is None:
         state = init_state(params, optimizer, key_train, track_best=program.track_best)
     data = (X, T, X_val, T_val)
+    if mesh is not None:
+        state, data = parallel.replicate((state, data), mesh)
     return _train(program, state, data, l2, epochs, callback)
 
 
