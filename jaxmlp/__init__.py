@@ -2,6 +2,8 @@
 
 import importlib.metadata
 
+from . import data as data
+from . import parallel as parallel
 from .activations import ACTIVATIONS as ACTIVATIONS
 from .activations import Activation as Activation
 from .backprop import backprop as backprop
