@@ -162,7 +162,7 @@ def plot_history(path: str | os.PathLike, records: list[dict[str, Any]], title: 
     if all(v > 0 for v in series("train_loss") if math.isfinite(v)):
         axes[0].set_yscale("log")
     figure.suptitle(title)
-    figure.tight_layout()
+    figure.subplots_adjust(left=0.1, right=0.97, bottom=0.14, top=0.88, wspace=0.25)
     with atomic_writer(path) as file:
         figure.savefig(file, format="png", dpi=100)
     plt.close(figure)

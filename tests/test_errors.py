@@ -1,0 +1,311 @@
+"""Bad input, everywhere data enters: one clear line and status 2 on the command line, a clear
+exception through the API, and nothing lost or half-written."""
+
+import gzip
+import re
+import shutil
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import jaxmlp
+from jaxmlp import run
+from jaxmlp.checkpoint import CheckpointError
+from jaxmlp.cli import main
+from jaxmlp.data import DataError, load, write_idx
+from jaxmlp.data.idx import IDX_FILES
+from jaxmlp.rundir import CHECKPOINT, METRICS
+
+
+def csv_file(text):
+    def make(tmp_path):
+        path = tmp_path / "data.csv"
+        path.write_text(text)
+        return ["--data", f"csv:{path}"]
+
+    return make
+
+
+def npz_file(**arrays):
+    def make(tmp_path):
+        path = tmp_path / "data.npz"
+        np.savez(path, **arrays)
+        return ["--data", f"npz:{path}"]
+
+    return make
+
+
+def idx_dir(damage):
+    def make(tmp_path):
+        directory = tmp_path / "idx"
+        directory.mkdir()
+        for role, name in IDX_FILES.items():
+            n = 8 if "train" in role else 4
+            array = np.zeros((n, 2, 2)) if role.startswith("X") else np.arange(n) % 2
+            write_idx(directory / name, array.astype(np.uint8))
+        damage(directory / IDX_FILES["X_train"])
+        return ["--data", f"idx:{directory}"]
+
+    return make
+
+
+def flags(*argv):
+    return lambda tmp_path: list(argv)
+
+
+def plus(make, *argv):
+    return lambda tmp_path: [*make(tmp_path), *argv]
+
+
+def config_file(name, text):
+    def make(tmp_path):
+        (tmp_path / name).write_text(text)
+        return ["--config", str(tmp_path / name)]
+
+    return make
+
+
+ROWS = "x1,x2,label\n1,2,a\n3,4,b\n5,6,a\n7,8,b\n"
+MOONS = ["--data", "moons:n=32"]
+BAD_TRAINING_INPUT = {
+    # Data files
+    "csv-nan-feature": (csv_file(ROWS + "9,nan,a\n"), r"line 6, column 2 \('x2'\): 'nan' is not finite"),
+    "csv-inf-feature": (csv_file(ROWS + "inf,1,b\n"), r"line 6, column 1 \('x1'\): 'inf' is not finite"),
+    "csv-text-feature": (csv_file(ROWS + "9,ten,b\n"), r"line 6, column 2 \('x2'\): 'ten' is not a number"),
+    "csv-ragged-row": (csv_file(ROWS + "9,10\n"), r"line 6: 2 fields, but the header has 3"),
+    "csv-empty": (csv_file(""), r"CSV file '.*data.csv' is empty"),
+    "csv-header-only": (csv_file("x1,x2,label\n"), r"has no data rows"),
+    "csv-nan-label": (csv_file("1,2,0\n3,4,1\n5,6,nan\n"), r"holds the label nan; class labels must be integers or strings"),
+    "csv-single-class": (csv_file("1,2,a\n3,4,a\n5,6,a\n"), r"holds 1 class \(\['a'\]\); classification needs at least 2"),
+    "npz-missing-y": (npz_file(x=np.zeros((4, 2))), r"lacks the array\(s\) \['y'\]"),
+    "npz-object-array": (npz_file(x=np.zeros((4, 2)), y=np.array([0, "a", 1, None], dtype=object)), r"array 'y' holds Python objects"),
+    "npz-lengths-differ": (npz_file(x=np.zeros((10, 2)), y=np.arange(9) % 2), r"x has 10 samples but y has 9"),
+    "npz-zero-samples": (npz_file(x=np.zeros((0, 2)), y=np.zeros(0)), r"x in '.*' has 0 samples"),
+    "npz-one-dimensional-x": (npz_file(x=np.zeros(10), y=np.arange(10) % 2), r"x in '.*' must have shape \(n, d\), got shape \(10,\)"),
+    "npz-fractional-labels": (npz_file(x=np.zeros((4, 2)), y=np.array([0, 0.5, 1, 1])), r"holds the label 0.5; class labels must be integers"),
+    "npz-infinite-feature": (npz_file(x=np.array([[0, 1], [np.inf, 0], [1, 1], [0, 0]]), y=np.arange(4) % 2), r"x in '.*' holds a non-finite value \(inf\) at index \(1, 0\)"),
+    "idx-bad-magic": (idx_dir(lambda path: path.write_bytes(b"\x08\x03" + path.read_bytes()[2:])), r"has a bad magic number 0803"),
+    "idx-truncated": (idx_dir(lambda path: path.write_bytes(path.read_bytes()[:-5])), r"the file is truncated \(5 bytes missing\)"),
+    "idx-damaged-gzip": (idx_dir(lambda path: path.write_bytes(gzip.compress(path.read_bytes())[:30])), r"is a damaged gzip file"),
+    "missing-file": (flags("--data", "csv:/no/such/data.csv"), r"CSV file '/no/such/data.csv' does not exist"),
+    "directory-not-file": (lambda tmp_path: ["--data", f"npz:{tmp_path}"], r"NPZ file '.*' is a directory, expected a file"),
+    "missing-directory": (flags("--data", "mnist:/no/such/dir"), r"IDX directory '/no/such/dir' does not exist"),
+    "images-not-flattened": (plus(npz_file(x=np.zeros((8, 4, 4), np.uint8), y=np.arange(8) % 2), "--no-flatten"), r"holds images of shape \(4, 4\), but an MLP takes rows: flatten them"),
+    # The model against the data
+    "sizes-input-width": (flags(*MOONS, "--sizes", "3,8,2"), r"--sizes 3,8,2 starts with 3 inputs but 'moons:n=32' has 2 features; use --sizes 2,8,2"),
+    "sizes-output-width": (flags(*MOONS, "--sizes", "d,8,3"), r"ends with 3 outputs but 'moons:n=32' has 2 classes"),
+    "sizes-not-numbers": (flags(*MOONS, "--sizes", "2,x,2"), r"argument --sizes: must be layer widths such as 784,256,10"),
+    "sizes-d-not-first": (flags(*MOONS, "--sizes", "8,d,2"), r"d may only be the first width"),
+    "sizes-one-width": (flags(*MOONS, "--sizes", "2"), r"needs at least an input and an output width"),
+    # Numbers and names
+    "lr-zero": (flags(*MOONS, "--lr", "0"), r"lr \(--lr\) must be a finite number > 0, got 0.0"),
+    "lr-not-a-number": (flags(*MOONS, "--lr", "fast"), r"argument --lr: must be a number, got 'fast'"),
+    "epochs-zero": (flags(*MOONS, "--epochs", "0"), r"epochs \(--epochs\) must be a positive integer, got 0"),
+    "epochs-fraction": (flags(*MOONS, "--epochs", "2.5"), r"argument --epochs: must be an integer, got '2.5'"),
+    "batch-size-zero": (flags(*MOONS, "--batch-size", "0"), r"batch_size \(--batch-size\) must be a positive integer or 'full', got 0"),
+    "batch-size-negative": (flags(*MOONS, "--batch-size", "-4"), r"must be a positive integer or 'full', got -4"),
+    "validation-fraction-one": (flags(*MOONS, "--validation-fraction", "1"), r"validation_fraction .* must be a finite number in \[0, 1\)"),
+    "unknown-data": (flags("--data", "fashion"), r"data spec 'fashion' is not known; choose one of .*; did you mean 'fashion-mnist'\?"),
+    "unknown-optimizer": (flags(*MOONS, "--optimizer", "adagrad"), r"optimizer \(--optimizer\) 'adagrad' is not known; choose one of \['sgd', 'momentum', 'nesterov', 'adam', 'adamw', 'lbfgs'\]"),
+    "unknown-activation": (flags(*MOONS, "--hidden", "sigmod"), r"did you mean 'sigmoid'\?"),
+    "softmax-hidden": (flags(*MOONS, "--hidden", "softmax"), r"hidden \(--hidden\) 'softmax' is not known; choose one of \['sigmoid'"),
+    "loss-needs-softmax": (flags(*MOONS, "--output", "sigmoid"), r"loss='cross_entropy' needs output='softmax'"),
+    "lbfgs-mini-batches": (flags(*MOONS, "--optimizer", "lbfgs"), r"lbfgs' is full-batch: give --batch-size full"),
+    "unknown-flag": (flags(*MOONS, "--learning-rate", "0.1"), r"unknown option --learning-rate; did you mean --lr\?"),
+    # Config files
+    "config-unknown-key": (config_file("run.toml", "learning_rate = 0.1\n"), r"unknown key 'learning_rate'; did you mean 'lr'\?"),
+    "config-misspelt-key": (config_file("run.toml", "epohcs = 3\n"), r"unknown key 'epohcs'; did you mean 'epochs'\?"),
+    "config-wrong-type": (config_file("run.toml", 'epochs = "ten"\n'), r"run.toml: epochs must be an integer, got 'ten'"),
+    "config-bool-for-number": (config_file("run.json", '{"lr": true}'), r"run.json: lr must be a number, got True"),
+    "config-bad-toml": (config_file("run.toml", "epochs = \n"), r"run.toml' is not valid TOML: .*line 1"),
+    "config-bad-json": (config_file("run.json", '{"epochs": 3,}'), r"run.json', line 1, column 14: not valid JSON"),
+    "config-not-a-table": (config_file("run.json", "[1, 2]"), r"must hold a table of keys, got list"),
+    "config-missing": (flags("--config", "/no/such/run.toml"), r"config file '/no/such/run.toml' does not exist"),
+    "config-yaml": (config_file("run.yaml", "epochs: 3\n"), r"must end in .toml or .json"),
+    # Resuming
+    "resume-missing-directory": (flags("--resume", "/no/such/run"), r"run directory '/no/such/run' does not exist"),
+    "resume-not-a-run": (lambda tmp_path: ["--resume", str(tmp_path)], r"has no checkpoint.npz: it does not hold a run"),
+}  # fmt: skip
+
+
+def assert_one_error_line(status, err, match):
+    assert status == 2, err
+    assert err.count("\n") == 1 and err.startswith("jaxmlp: error: "), err
+    assert "Traceback" not in err
+    assert re.search(match, err), err
+
+
+@pytest.mark.parametrize("make, match", BAD_TRAINING_INPUT.values(), ids=BAD_TRAINING_INPUT.keys())
+def test_bad_training_input_gives_one_line_and_status_2(make, match, tmp_path, capsys):
+    argv = make(tmp_path)
+    if "--resume" not in argv:
+        argv += ["--run-dir", str(tmp_path / "run")]
+    status = main(["train", "--epochs", "1", *argv])
+    assert_one_error_line(status, capsys.readouterr().err, match)
+    assert not (tmp_path / "run").exists()  # nothing written for a run that cannot start
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory):
+    run_dir = tmp_path_factory.mktemp("runs") / "moons"
+    argv = ["train", "--data", "moons:n=32", "--sizes", "d,4,c", "--epochs", "2", "--quiet"]
+    assert main([*argv, "--run-dir", str(run_dir)]) == 0
+    return run_dir
+
+
+BAD_USE_OF_A_RUN = {
+    "other-features": (["evaluate", "--data", "blobs:d=3,k=2"], r"'blobs:d=3,k=2' has 3 features but the run in '.*' was trained on 2"),
+    "unknown-labels": (["predict", "--data", "NPZ", "--out", "p.csv"], r"holds the label 7, which is not one of the 2 classes \[0, 1\]"),
+    "out-directory-missing": (["predict", "--out", "/no/such/dir/p.csv"], r"cannot write /no/such/dir/p.csv: directory /no/such/dir does not exist"),
+    "unknown-split": (["evaluate", "--split", "validation"], r"argument --split: invalid choice: 'validation'"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("argv, match", BAD_USE_OF_A_RUN.values(), ids=BAD_USE_OF_A_RUN.keys())
+def test_bad_use_of_a_trained_run_gives_one_line(argv, match, trained_run, tmp_path, capsys):
+    np.savez(tmp_path / "new.npz", x=np.zeros((4, 2)), y=np.array([0, 7, 1, 0]))
+    argv = [str(tmp_path / "new.npz") if a == "NPZ" else a for a in argv]
+    argv = [f"npz:{a}" if a.endswith(".npz") else a for a in argv]
+    argv = [str(tmp_path / a) if a == "p.csv" else a for a in argv]
+    status = main([argv[0], "--run-dir", str(trained_run), *argv[1:]])
+    assert_one_error_line(status, capsys.readouterr().err, match)
+
+
+def truncate(data: bytes) -> bytes:
+    return data[: len(data) // 2]
+
+
+def flip_a_byte(data: bytes) -> bytes:
+    # A byte inside the first array's data (past its zip and .npy headers).
+    data = bytearray(data)
+    data[200] ^= 0xFF
+    return bytes(data)
+
+
+DAMAGE = {
+    "truncated": (truncate, r"checkpoint .*checkpoint.npz: the file is damaged or truncated"),
+    "altered": (flip_a_byte, r"checkpoint.npz.*(damaged or truncated|SHA-256 checksum)"),
+    "empty": (lambda data: b"", r"is not a jaxmlp checkpoint: the file is empty"),
+    "not-a-checkpoint": (
+        lambda data: b"epoch,loss\n1,0.5\n",
+        r"is not a jaxmlp checkpoint: it is not an .npz",
+    ),
+}
+
+
+@pytest.mark.parametrize("damage, match", DAMAGE.values(), ids=DAMAGE.keys())
+@pytest.mark.parametrize("command", ["train --resume", "evaluate --run-dir", "predict --run-dir"])
+def test_a_damaged_checkpoint_is_reported_and_nothing_is_lost(
+    trained_run, tmp_path, capsys, damage, match, command
+):
+    run_dir = tmp_path / "copy"
+    shutil.copytree(trained_run, run_dir)
+    checkpoint = run_dir / CHECKPOINT
+    checkpoint.write_bytes(damage(checkpoint.read_bytes()))
+    files = {path.name: path.read_bytes() for path in run_dir.iterdir()}
+    argv = [*command.split(), str(run_dir)]
+    if command.startswith("predict"):
+        argv += ["--out", str(tmp_path / "p.csv")]
+    status = main(argv)
+    assert_one_error_line(status, capsys.readouterr().err, match)
+    assert {path.name: path.read_bytes() for path in run_dir.iterdir()} == files
+    assert not (tmp_path / "p.csv").exists()
+
+
+def test_an_altered_checkpoint_fails_its_checksum(trained_run, tmp_path, capsys):
+    # A weight changed and the archive rewritten whole: it reads, but its SHA-256 does not match.
+    run_dir = tmp_path / "copy"
+    shutil.copytree(trained_run, run_dir)
+    with np.load(run_dir / CHECKPOINT) as npz:
+        entries = dict(npz)
+    entries["state.params[0]['W']"][0, 0] += 1
+    np.savez(run_dir / CHECKPOINT, **entries)
+    with pytest.raises(CheckpointError, match="do not match its SHA-256 checksum"):
+        run.open_run(run_dir)
+    status = main(["evaluate", "--run-dir", str(run_dir)])
+    assert_one_error_line(status, capsys.readouterr().err, "do not match its SHA-256 checksum")
+
+
+def test_metrics_of_epochs_after_the_checkpoint_are_dropped_on_resume(trained_run, tmp_path):
+    run_dir = tmp_path / "copy"
+    shutil.copytree(trained_run, run_dir)
+    with open(run_dir / METRICS, "a") as file:  # as after a crash between a line and a save
+        file.write('{"epoch": 3, "train_loss": 0.1}\n{"epoch": 4, "tra')
+    assert main(["train", "--resume", str(run_dir), "--epochs", "3", "--quiet"]) == 0
+    assert [line.count('"epoch"') for line in (run_dir / METRICS).read_text().splitlines()] == [
+        1,
+        1,
+        1,
+    ]
+    assert '"epoch": 3, "train_loss": 0.1}' not in (run_dir / METRICS).read_text()
+
+
+# The same cases through the Python API.
+
+X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], np.float32)
+Y = np.array([0, 1, 1, 0])
+BAD_FIT_INPUT = {
+    "nan-feature": (dict(X=np.array([[0, 0], [0, np.nan], [1, 0], [1, 1]])), ValueError, r"X holds a non-finite value \(nan\) at index \(1, 1\)"),
+    "inf-target": (dict(y=np.array([[0, 1], [1, np.inf], [1, 0], [0, 1]])), ValueError, r"y holds a non-finite value \(inf\)"),
+    "images": (dict(X=np.zeros((4, 2, 1))), ValueError, r"X must have shape \(n, d\), got 3 dimensions \(4, 2, 1\) \(flatten images first"),
+    "zero-samples": (dict(X=np.zeros((0, 2)), y=np.zeros(0, int)), ValueError, r"X has 0 samples"),
+    "feature-count": (dict(X=np.zeros((4, 3))), ValueError, r"X has 3 features but the MLP expects 2 \(sizes\[0\]\)"),
+    "label-outside": (dict(y=np.array([0, 1, 2, 0])), ValueError, r"y holds the label 2; labels must be in \[0, 2\)"),
+    "negative-label": (dict(y=np.array([0, -1, 1, 0])), ValueError, r"y holds the label -1"),
+    "string-labels": (dict(y=np.array(["a", "b", "b", "a"])), TypeError, r"encode them as integers 0..c-1 first"),
+    "lengths-differ": (dict(y=np.array([0, 1, 1])), ValueError, r"y has shape \(3,\) but X has 4 samples"),
+    "lr-zero": (dict(learning_rate=0.0), ValueError, r"learning_rate=0.0 must be a finite number > 0"),
+    "epochs-negative": (dict(epochs=-1), ValueError, r"epochs=-1 must be a positive integer"),
+    "batch-size-zero": (dict(batch_size=0), ValueError, r"batch_size=0 must be a positive integer"),
+    "unknown-loss": (dict(loss="hinge"), ValueError, r"loss='hinge' is not a known loss; choose one of \["),
+    "unknown-optimizer": (dict(optimizer="adagrad"), ValueError, r"choose one of \('sgd', 'momentum'"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("change, error, match", BAD_FIT_INPUT.values(), ids=BAD_FIT_INPUT.keys())
+def test_fit_raises_a_clear_error_and_leaves_the_arrays_alone(change, error, match):
+    mlp = jaxmlp.MLP((2, 3, 2), "tanh", "softmax")
+    params = jaxmlp.init_params(jax.random.key(0), mlp)
+    arguments = dict(X=X, y=Y, loss="mse", epochs=1) | change
+    X_given, y_given = arguments.pop("X"), arguments.pop("y")
+    X_copy, y_copy = X_given.copy(), y_given.copy()
+    with pytest.raises(error, match=match):
+        jaxmlp.fit(mlp, params, X_given, y_given, key=jax.random.key(0), **arguments)
+    np.testing.assert_array_equal(X_given, X_copy)
+    np.testing.assert_array_equal(y_given, y_copy)
+
+
+def test_unknown_names_list_the_choices():
+    with pytest.raises(
+        ValueError, match=r"hidden='sigmod' is not a known activation; choose one of \["
+    ):
+        jaxmlp.MLP((2, 3, 1), hidden="sigmod")
+    with pytest.raises(ValueError, match=r"init='xavier' is not a known scheme; choose one of \["):
+        jaxmlp.init_params(jax.random.key(0), jaxmlp.MLP((2, 1)), init="xavier")
+
+
+def test_float64_without_x64_is_refused_by_the_api():
+    enabled = jax.config.jax_enable_x64
+    jax.config.update("jax_enable_x64", False)
+    try:
+        with pytest.raises(ValueError, match=r"dtype=float64 needs 64-bit JAX: set jax.config"):
+            jaxmlp.init_params(jax.random.key(0), jaxmlp.MLP((2, 1)), dtype=jnp.float64)
+    finally:
+        jax.config.update("jax_enable_x64", enabled)
+
+
+def test_string_labels_are_encoded_by_the_data_api_and_decoded_back(tmp_path, key):
+    (tmp_path / "d.csv").write_text("1,2,cat\n3,4,dog\n5,6,cat\n7,8,dog\n9,9,cat\n0,1,dog\n")
+    data = load(f"csv:{tmp_path / 'd.csv'}", key, test_fraction=0.34)
+    assert data.classes.tolist() == ["cat", "dog"] and data.y_train.dtype == np.int32
+    assert data.decode(data.y_test).tolist() in (["cat", "dog"], ["dog", "cat"])
+
+
+def test_a_single_class_is_refused_by_the_data_api(tmp_path, key):
+    np.savez(tmp_path / "one.npz", x=np.zeros((5, 2)), y=np.full(5, 3))
+    with pytest.raises(
+        DataError, match=r"holds 1 class \(\[3\]\); classification needs at least 2"
+    ):
+        load(f"npz:{tmp_path / 'one.npz'}", key)
