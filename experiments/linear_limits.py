@@ -8,7 +8,8 @@ four 2-D problems (a noisy XOR cloud, two concentric circles, two moons and two 
 - softmax regression, ``MLP((2, c), output="softmax")``: ``y_hat = softmax(Wᵀx + b)``;
 - the 2-layer MLP ``(2, h, c)``: tanh hidden units, softmax output.
 
-Both minimise the cross-entropy with Adam, full batch, from the same data; each problem has an
+Both minimise the cross-entropy with Adam, full batch, from the same data (softmax regression
+from zero weights, the MLP from Glorot-uniform ones); each problem has an
 independent test sample of the training set's size, and both splits are standardised with the
 training split's mean and variance. Accuracies are means over ``repeats`` draws of data and
 initial weights. The figure shows the predicted class over the plane (first repeat).
@@ -80,9 +81,16 @@ def models(config: Config, c: int) -> dict[str, tuple[jaxmlp.MLP, int, float]]:
 
 
 def train(mlp: jaxmlp.MLP, key, X, y, epochs: int, learning_rate: float):
-    """Params of ``mlp`` after full-batch Adam on the cross-entropy."""
+    """Params of ``mlp`` after full-batch Adam on the cross-entropy.
+
+    Softmax regression (no hidden layer) starts from zero weights, its objective being convex;
+    an MLP from ``init_params``' Glorot-uniform weights.
+    """
     key_init, key_fit = jax.random.split(key)
-    params = jaxmlp.init_params(key_init, mlp)
+    if mlp.n_hidden == 0:
+        params = [{"W": np.zeros(mlp.sizes, np.float32), "b": np.zeros(mlp.sizes[1], np.float32)}]
+    else:
+        params = jaxmlp.init_params(key_init, mlp)
     params, _ = jaxmlp.fit(
         mlp, params, X, y, key=key_fit, loss="cross_entropy", optimizer="adam",
         learning_rate=learning_rate, epochs=epochs,
