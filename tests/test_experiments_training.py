@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from experiments import batch_size, depth
+from experiments import batch_size, depth, universal_approximation
 from experiments.common import VERDICTS
 
 
@@ -74,3 +74,38 @@ def test_depth_width_for_budget():
     assert depth.width_for_budget(64, 10, 1, 5000) == 67
     with pytest.raises(ValueError, match="must hold p = 1"):
         depth.main(depth.Config(depths=(0, 2)))
+
+
+def test_universal_approximation_measures_errors_against_width(tmp_path):
+    config = universal_approximation.Config(
+        widths=(1, 2, 4),
+        targets=("sine", "step", "sine_2d"),
+        n=64,
+        n_2d=64,
+        grid=201,
+        epochs=30,
+        results=tmp_path,
+    )
+    metrics = check_outputs(
+        universal_approximation,
+        universal_approximation.main(config),
+        tmp_path,
+        ["error_vs_width.png", "fits.png"],
+    )
+    targets = metrics["targets"]
+    assert list(targets) == ["sine", "step", "sine_2d"]
+    assert (targets["sine"]["d"], targets["sine_2d"]["d"]) == (1, 2)
+    assert (targets["sine"]["jump"], targets["step"]["jump"]) == (0.0, 1.0)
+    for target in targets.values():
+        assert len(target["sup"]) == len(target["mse"]) == len(config.widths)
+        assert all(np.isfinite(target["sup"])) and all(np.isfinite(target["mse"]))
+        # The sup norm bounds the mean squared error: mse <= sup².
+        assert all(m <= s**2 + 1e-6 for m, s in zip(target["mse"], target["sup"]))
+    # A continuous fit cannot get closer than half the jump of the step, at any width.
+    assert min(targets["step"]["sup"]) >= 0.5 - 0.05
+    assert len(universal_approximation.claims(metrics)) == 3
+
+
+def test_universal_approximation_rejects_unknown_targets(tmp_path):
+    with pytest.raises(ValueError, match="not known"):
+        universal_approximation.main(universal_approximation.Config(targets=("cosine",)))
