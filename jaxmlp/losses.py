@@ -113,6 +113,7 @@ def one_hot(y, c: int, dtype=jnp.float32) -> Array:
         if y_np.size and not np.issubdtype(y_np.dtype, np.integer):
             if not np.issubdtype(y_np.dtype, np.number) or np.any(y_np != np.round(y_np)):
                 raise ValueError(f"y must hold integer class labels, got dtype {y_np.dtype}")
+            y = y_np.astype(np.int32)  # whole numbers such as 2.0; jax.nn.one_hot wants integers
         if y_np.size and (y_np.min() < 0 or y_np.max() >= c):
             bad = y_np[(y_np < 0) | (y_np >= c)][0].item()
             raise ValueError(f"y holds the label {bad!r}, outside [0, {c}) for c={c} classes")
