@@ -201,8 +201,6 @@ def plot_curves(regimes, tau, config):
     for ax in axes[0, 1:]:
         ax.set_xscale("log")
         ax.xaxis.set_minor_formatter(NullFormatter())
-    for ax in axes[0]:
-        ax.yaxis.set_minor_formatter(NullFormatter())
     axes[0, 0].legend(fontsize=8)
     figure.suptitle(
         f"Two moons, {config.hidden}-unit sigmoid MLP, MSE, learning rate "
@@ -224,7 +222,7 @@ def plot_exploration(regimes, config):
     ax.legend(fontsize=8)
 
     ax = axes[0, 1]
-    ax.plot(sizes, [r["pairwise_distance"] for r in regimes], "o-", color="C2")
+    ax.plot(sizes, [r["pairwise_distance"] for r in regimes], "o-", color="C2", label="params")
     ax.set(
         title="Spread of solutions over seeds",
         xlabel="batch size b (log)",
@@ -232,8 +230,13 @@ def plot_exploration(regimes, config):
     )
     ax.set_yscale("symlog", linthresh=0.01)  # full batch: exactly 0, it does not shuffle
     twin = ax.twinx()
-    twin.plot(sizes, [r["disagreement"] for r in regimes], "s--", color="C3")
+    twin.plot(sizes, [r["disagreement"] for r in regimes], "s--", color="C3", label="predictions")
     twin.set_ylabel("test predictions that differ (fraction)", color="C3")
+    ax.legend(
+        ax.get_lines() + twin.get_lines(),
+        ["‖θ_i − θ_j‖ (left)", "predictions differ (right)"],
+        fontsize=8,
+    )
 
     ax = axes[0, 2]
     for s, r in zip(sizes, regimes):
