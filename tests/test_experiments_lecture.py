@@ -140,3 +140,45 @@ def test_backprop_check_tiny(tmp_path):
     assert metrics["machine_epsilon"]["float32"] > metrics["machine_epsilon"]["float64"]
     claims = _check_claims(backprop_check, metrics)
     assert [claim.verdict for claim in claims] == ["supported", "supported"]
+
+
+def test_backprop_check_verdicts_flag_a_wrong_gradient():
+    def metrics(rel_autodiff, rel_numeric):
+        row = {"rel_autodiff": [rel_autodiff, 0.0], "rel_numeric": [rel_numeric, 0.0]}
+        return {
+            "machine_epsilon": {"float32": 1.2e-7, "float64": 2.2e-16},
+            "results": {"lecture": {"float32": row, "float64": row}},
+        }
+
+    right = backprop_check.claims(metrics(1e-16, 1e-9))
+    assert [claim.verdict for claim in right] == ["supported", "supported"]
+    # A formula off by a few percent: far above rounding, and visible to finite differences.
+    wrong = backprop_check.claims(metrics(0.03, 0.03))
+    assert [claim.verdict for claim in wrong] == ["not supported", "not supported"]
+    # Rounding-level in float32 only: float64 exposes what float32 hides.
+    float32_only = metrics(1e-7, 1e-9)
+    assert backprop_check.claims(float32_only)[0].verdict == "partly supported"
+
+
+def test_feature_extraction_verdicts_follow_the_numbers():
+    def table(raw, transforms, mlp):
+        row = {"raw": raw, **dict(zip(feature_extraction.TRANSFORMS[1:], transforms))}
+        return {**row, "2-layer MLP": mlp, "MLP hidden layer q": mlp}
+
+    lecture_like = {
+        "test_accuracy": {
+            "circles": table(0.5, (0.5, 0.5, 0.55, 0.99), 0.99),
+            "spirals": table(0.5, (0.5, 0.95, 0.9, 0.55), 0.97),
+            "digits": table(0.95, (0.55, 0.65, 0.95, 0.35), 0.97),
+        }
+    }
+    verdicts = [claim.verdict for claim in feature_extraction.claims(lecture_like)]
+    assert verdicts == ["supported", "supported", "supported"]
+    # No transform helps and the MLP falls behind: nothing the lecture says is borne out.
+    flat = {
+        "test_accuracy": {
+            name: table(0.5, (0.51, 0.5, 0.5, 0.5), 0.4) for name in feature_extraction.DATASETS
+        }
+    }
+    verdicts = [claim.verdict for claim in feature_extraction.claims(flat)]
+    assert verdicts == ["not supported", "partly supported", "not supported"]
