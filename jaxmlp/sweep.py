@@ -196,6 +196,7 @@ def fit_many(
     min_delta: float = 1e-4,
     restore_best: bool = True,
     epochs_per_program: int | str = "auto",
+    members_at_once: int | None = None,
 ) -> SweepResult:
     """Trains M members of ``mlp`` at once, one per combination of the swept values.
 
@@ -223,6 +224,9 @@ def fit_many(
       dtype: params dtype.
       loss, optimizer, schedule, batch_size, epochs, grad, early_stopping, patience,
         min_delta, restore_best, epochs_per_program: as ``jaxmlp.fit``, for every member.
+      members_at_once: train this many members side by side (vmapped), the groups one after
+        another in the same program; ``None`` trains all M side by side. Memory grows with
+        it: each hidden layer's activations take ``members_at_once × batch × width`` numbers.
       validation: ``(X_val, y_val)`` held-out data, shared by all members.
       validation_fraction: or hold out this fraction of ``(X, y)``: one split, drawn from
         ``key``, for all members, so that their validation losses compare.
@@ -280,6 +284,9 @@ def fit_many(
     if epochs_per_program == "auto":
         epochs_per_program = max(1, min(epochs, train.STEPS_PER_PROGRAM // steps_per_epoch))
     train._check_positive_int(epochs_per_program, "epochs_per_program")
+    if members_at_once is not None:
+        train._check_positive_int(members_at_once, "members_at_once")
+        members_at_once = min(members_at_once, M)
 
     program = train.Program(
         mlp=mlp,
@@ -301,15 +308,16 @@ def fit_many(
     # One (M, h_l) 0/1 mask per hidden layer.
     units = [np.arange(h) < widths[:, [l]] for l, h in enumerate(mlp.sizes[1:-1])]
     lrs = None if np.isnan(learning_rates).all() else learning_rates
+    params, train_keys = _draw_members(mlp, init, dtype, key, seeds)
     start = time.perf_counter()
-    args = (key, seeds.astype(np.uint32), scales, units, lrs)
-    compiled = _init_members.lower(program, init, dtype, masked, *args).compile()
+    args = (params, train_keys, scales, units, lrs)
+    compiled = _init_members.lower(program, dtype, masked, *args).compile()
     init_compile_time = time.perf_counter() - start
     state, initial_params = compiled(*args)
     if lrs is None and (lr := current_learning_rate(state.opt_state)) is not None:
         learning_rates = np.asarray(lr, np.float64)  # a transformation's own learning rate
-    l2 = jnp.asarray(l2s[0], dtype) if np.all(l2s == l2s[0]) else jnp.asarray(l2s, dtype)
-    state, history = _train(program, state, data, l2, epochs, init_compile_time)
+    l2 = jnp.asarray(l2s, dtype)
+    state, history = _train(program, members_at_once, state, data, l2, epochs, init_compile_time)
     return SweepResult(
         mlp=mlp,
         params=state.params,
@@ -405,19 +413,20 @@ def _check_widths(mlp: MLP, width, name: str) -> tuple[int, ...]:
         return hidden
     if not hidden:
         raise ValueError(f"{name}={width!r}: sizes={mlp.sizes} has no hidden layer to narrow")
+    widths = width
     if isinstance(width, numbers.Integral) and not isinstance(width, bool):
-        width = (width,) * len(hidden)
-    if not isinstance(width, Sequence) or len(width) != len(hidden):
+        widths = (width,) * len(hidden)
+    if not isinstance(widths, Sequence) or len(widths) != len(hidden):
         raise ValueError(
             f"{name}={width!r} must be an int or a tuple of {len(hidden)} hidden widths"
         )
-    for l, (w, h) in enumerate(zip(width, hidden)):
+    for l, (w, h) in enumerate(zip(widths, hidden)):
         if isinstance(w, bool) or not isinstance(w, numbers.Integral) or not 1 <= w <= h:
             raise ValueError(
                 f"{name}={width!r}: hidden layer {l + 1} width {w!r} must be an integer in "
                 f"[1, {h}] (sizes[{l + 1}]={h} is the largest width)"
             )
-    return tuple(int(w) for w in width)
+    return tuple(int(w) for w in widths)
 
 
 def _init_scales(mlp: MLP, init: str, widths: np.ndarray) -> np.ndarray:
@@ -437,18 +446,30 @@ def _init_scales(mlp: MLP, init: str, widths: np.ndarray) -> np.ndarray:
     return np.sqrt(fan(sizes) / fan(member_sizes))
 
 
-@functools.partial(jax.jit, static_argnums=(0, 1, 2, 3))
-def _init_members(program, init, dtype, masked, key, seeds, scales, units, learning_rates):
+def _draw_members(mlp: MLP, init: str, dtype, key: jax.Array, seeds: np.ndarray):
+    """``(params, train_keys)``: each member's ``init_params`` draw and engine key, stacked.
+
+    Drawn member by member with the eager calls a user of ``fit`` makes: the random number
+    programs are slow to compile, and these are compiled once per process and then reused.
+    """
+    draws, train_keys = [], []
+    for seed in seeds:
+        init_key, fit_key = member_keys(key, int(seed))
+        draws.append(jax.device_get(init_params(init_key, mlp, init, dtype)))
+        train_keys.append(jax.random.split(fit_key)[1])  # as fit: split(key) = (holdout, train)
+    params = jax.tree.map(lambda *leaves: np.stack(leaves), *draws)
+    return params, jnp.stack(train_keys)
+
+
+@functools.partial(jax.jit, static_argnums=(0, 1, 2))
+def _init_members(program, dtype, masked, params, train_keys, scales, units, learning_rates):
     """``(state, initial_params)``: the members' stacked ``TrainState`` at epoch 0."""
 
-    def init_member(seed, scales, units, learning_rate):
-        init_key, fit_key = member_keys(key, seed)
-        params = init_params(init_key, program.mlp, init, dtype)
+    def init_member(params, train_key, scales, units, learning_rate):
         params = [{"W": l["W"] * s, "b": l["b"] * s} for l, s in zip(params, scales)]
         params = mask_params(params, [u.astype(dtype) for u in units])
-        key_train = jax.random.split(fit_key)[1]  # as fit: split(key) = (holdout, train)
         state = train.init_state(
-            params, program.optimizer, key_train, track_best=program.track_best
+            params, program.optimizer, train_key, track_best=program.track_best
         )
         opt_state = state.opt_state
         if masked:
@@ -457,7 +478,7 @@ def _init_members(program, init, dtype, masked, key, seeds, scales, units, learn
             opt_state = with_learning_rate(opt_state, learning_rate)
         return state._replace(opt_state=opt_state)
 
-    state = jax.vmap(init_member)(seeds, scales.astype(dtype), units, learning_rates)
+    state = jax.vmap(init_member)(params, train_keys, scales.astype(dtype), units, learning_rates)
     # Copies: the compiled program donates (reuses) the buffers of the state it is given.
     return jax.tree.map(jnp.copy, state), jax.tree.map(jnp.copy, state.params)
 
@@ -525,12 +546,13 @@ def _optimizer(optimizer, learning_rates, schedule, total_steps, full_batch):
     return optimizer, False
 
 
-def _train(program, state, data, l2, epochs: int, init_compile_time: float):
+def _train(program, members_at_once, state, data, l2, epochs: int, init_compile_time: float):
     """Runs blocks of epochs until every member has reached ``epochs`` or stopped."""
     M = state.epoch.shape[0]
     last_epoch = np.full(M, epochs, np.int32)
     start = time.perf_counter()
-    compiled = run_members.lower(program, state, data, l2, jnp.asarray(last_epoch)).compile()
+    args = (state, data, l2, jnp.asarray(last_epoch))
+    compiled = run_members.lower(program, members_at_once, *args).compile()
     compile_time = init_compile_time + time.perf_counter() - start
     start = time.perf_counter()
     stop = np.zeros(M, np.int64)
@@ -575,14 +597,20 @@ def _train(program, state, data, l2, epochs: int, init_compile_time: float):
     return state, history
 
 
-def _run_members(program, state, data, l2, last_epoch):
-    """The engine's block of epochs, vmapped over the members (leading axis of ``state``)."""
-    l2_axis = None if jnp.ndim(l2) == 0 else 0  # one l2 shared by all members, or one each
-    run_block = functools.partial(train._run_block, program)
-    return jax.vmap(run_block, in_axes=(0, None, l2_axis, 0))(state, data, l2, last_epoch)
+def _run_members(program, members_at_once, state, data, l2, last_epoch):
+    """The engine's block of epochs for every member (the leading axis of ``state``)."""
+
+    def run_block(member):
+        state, l2, last_epoch = member
+        return train._run_block(program, state, data, l2, last_epoch)
+
+    members = (state, l2, last_epoch)
+    if members_at_once is None or members_at_once >= len(last_epoch):
+        return jax.vmap(run_block)(members)
+    return jax.lax.map(run_block, members, batch_size=members_at_once)
 
 
-run_members = jax.jit(_run_members, static_argnums=0, donate_argnums=1)
+run_members = jax.jit(_run_members, static_argnums=(0, 1), donate_argnums=2)
 
 
 def best_member(result: SweepResult, metric: str | None = None) -> int:

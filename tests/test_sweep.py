@@ -347,3 +347,25 @@ def test_widths_need_a_hidden_layer_and_members_an_index(wave, key):
         unstack(result, 2)
     with pytest.raises(ValueError, match="metric='loss' is not known"):
         best_member(result, "loss")
+
+
+def test_members_trained_in_groups_equal_members_trained_side_by_side(wave, key):
+    X, y = wave
+    mlp = jaxmlp.MLP((1, 6, 1), "tanh", "identity")
+    kwargs = dict(
+        key=key,
+        seeds=[0, 1, 2, 3, 4],
+        learning_rates=[1e-7, 0.1, 0.2, 0.3, 0.05],
+        widths=[6, 2, 4, 6, 3],
+        early_stopping=True,
+        patience=2,
+        epochs=12,
+        epochs_per_program=5,
+        dtype=jnp.float64,
+    )
+    together = jaxmlp.fit_many(mlp, X, y, **kwargs)
+    grouped = jaxmlp.fit_many(mlp, X, y, members_at_once=2, **kwargs)  # 2 + 2 + 1
+    chex.assert_trees_all_close(grouped.params, together.params, **TOLERANCE)
+    np.testing.assert_allclose(grouped.history.train_loss, together.history.train_loss, **TOLERANCE)
+    assert grouped.history.stop_reason == together.history.stop_reason
+    assert together.history.stop_reason[0] == "early_stopping"
