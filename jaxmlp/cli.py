@@ -145,13 +145,14 @@ def _train(args) -> int:
         values.pop("run_dir", None)
         saved = run.config_from_metadata(run.read_metadata(args.resume), Path(args.resume))
         _use_dtype(saved.dtype)
-        epochs = values.get("epochs", saved.epochs)
-        with _progress(epochs, args.quiet) as on_epoch, _stop_on_signals() as stop_requested:
+        progress = Progress(args.quiet)
+        with contextlib.closing(progress), _stop_on_signals() as stop_requested:
             summary = _interruptible(
                 lambda: run.resume(
                     args.resume,
                     changes=values,
-                    on_epoch=on_epoch,
+                    on_start=progress.start,
+                    on_epoch=progress.epoch,
                     stop_requested=stop_requested,
                 ),
                 args,
@@ -159,12 +160,14 @@ def _train(args) -> int:
     else:
         config = check_config(TrainConfig(**values))
         _use_dtype(config.dtype)
-        with _progress(config.epochs, args.quiet) as on_epoch, _stop_on_signals() as stop_requested:
+        progress = Progress(args.quiet)
+        with contextlib.closing(progress), _stop_on_signals() as stop_requested:
             summary = _interruptible(
                 lambda: run.train(
                     config,
                     overwrite=args.overwrite,
-                    on_epoch=on_epoch,
+                    on_start=progress.start,
+                    on_epoch=progress.epoch,
                     stop_requested=stop_requested,
                 ),
                 args,
@@ -201,7 +204,7 @@ def _interruptible(train, args):
         return 128 + stop.signal
     except DivergenceError as error:
         print(
-            f"jaxmlp: error: {error} The last checkpoint, if any, is kept.",
+            f"jaxmlp: error: {error}",
             file=sys.stderr,
         )
         return 1
@@ -237,39 +240,72 @@ def _stop_on_signals():
             signal.signal(signum, old)
 
 
-@contextlib.contextmanager
-def _progress(epochs: int, quiet: bool):
-    """Yields ``on_epoch(record)``: a tqdm bar on a terminal, else one line per epoch."""
-    bar = None
+class Progress:
+    """What a run shows: a start line, then a tqdm bar on a terminal, else one line per epoch.
 
-    def on_epoch(record: dict) -> None:
-        nonlocal bar
-        text = _epoch_text(record)
-        if bar is None and sys.stderr.isatty():
+    ``--quiet`` shows nothing; the result line is printed by the command.
+    """
+
+    def __init__(self, quiet: bool):
+        self.quiet = quiet
+        self.bar = None
+        self.epochs = 0
+        self.times: list[float] = []
+
+    def start(self, info: dict) -> None:
+        self.epochs = info["epochs"]
+        if self.quiet:
+            return
+        split = f"{info['n_train']} training"
+        if info["n_validation"]:
+            split += f", {info['n_validation']} validation"
+        first = info["first_epoch"]
+        what = f"epochs {first} to {self.epochs}" if first > 1 else f"{self.epochs} epochs"
+        print(
+            f"jaxmlp: training {'-'.join(map(str, info['sizes']))} on {split} examples, "
+            f"{what}; run in {info['run_dir']}",
+            file=sys.stderr,
+            flush=True,
+        )
+        if sys.stderr.isatty():
             try:
                 from tqdm import tqdm
-            except ImportError:
-                tqdm = None
-            if tqdm is not None:
-                bar = tqdm(
-                    total=epochs,
-                    initial=record["epoch"] - 1,
-                    unit="epoch",
-                    desc="train",
-                    file=sys.stderr,
-                    dynamic_ncols=True,
-                )
-        if bar is not None:
-            bar.set_postfix_str(text, refresh=False)
-            bar.update(1)
-        else:
-            print(f"epoch {record['epoch']}/{epochs}  {text}", file=sys.stderr, flush=True)
+            except ImportError:  # tqdm comes with the experiments extra
+                return
+            self.bar = tqdm(
+                total=self.epochs,
+                initial=first - 1,
+                unit="epoch",
+                desc="train",
+                file=sys.stderr,
+                dynamic_ncols=True,
+            )
 
-    try:
-        yield None if quiet else on_epoch
-    finally:
-        if bar is not None:
-            bar.close()
+    def epoch(self, record: dict) -> None:
+        if self.quiet:
+            return
+        text = _epoch_text(record)
+        if self.bar is not None:
+            self.bar.set_postfix_str(text, refresh=False)
+            self.bar.update(1)
+            return
+        self.times.append(record["epoch_time"])
+        left = (self.epochs - record["epoch"]) * sum(self.times) / len(self.times)
+        print(
+            f"epoch {record['epoch']}/{self.epochs}  {text}  eta {_duration(left)}",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _duration(seconds: float) -> str:
+    minutes, seconds = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes:02d}:{seconds:02d}"
 
 
 def _epoch_text(record: dict) -> str:

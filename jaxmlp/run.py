@@ -42,7 +42,7 @@ from .optimizers import make_optimizer
 from .params import init_params
 from .predict import evaluate, predict_proba
 from .targets import predicted_labels
-from .train import TrainState, fit, init_state
+from .train import DivergenceError, TrainState, fit, init_state
 
 # What a resume may change; anything else would make it another run.
 RESUMABLE = ("epochs", "checkpoint_every", "run_dir")
@@ -61,7 +61,7 @@ class Interrupted(Exception):
         self.run_dir, self.epoch, self.epochs, self.signal = run_dir, epoch, epochs, signal
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, eq=False)
 class Run:
     """A run's configuration and everything derived from it and its data."""
 
@@ -76,6 +76,7 @@ def train(
     config: TrainConfig,
     *,
     overwrite: bool = False,
+    on_start: Callable[[dict], None] | None = None,
     on_epoch: Callable[[dict], None] | None = None,
     stop_requested: Callable[[], int] | None = None,
 ) -> dict[str, Any]:
@@ -84,6 +85,9 @@ def train(
     Args:
       config: the run; ``run_dir=None`` picks ``runs/DATA-TIME``.
       overwrite: replace a run already in the directory (else it is refused).
+      on_start: called once the data and the model are ready, with what training will do:
+        ``run_dir``, ``sizes``, ``n_train``, ``n_validation``, ``n_test``, ``first_epoch``,
+        ``epochs``.
       on_epoch: called with each epoch's metrics record, e.g. for a progress bar.
       stop_requested: polled after each epoch; a non-zero value (a signal number) stops
         training after a checkpoint, raising ``Interrupted``.
@@ -110,13 +114,15 @@ def train(
     rundir.rewrite_metrics(path / rundir.METRICS, [])
     run = Run(config, path, mlp, data.classes, data.scaler)
     progress = {"records": [], "wall_time": 0.0, "fingerprint": fingerprint(data)}
-    return _train(run, data, params, progress, start, on_epoch, stop_requested)
+    hooks = (on_start, on_epoch, stop_requested)
+    return _train(run, data, params, progress, start, *hooks)
 
 
 def resume(
     run_dir,
     *,
     changes: dict[str, Any] | None = None,
+    on_start: Callable[[dict], None] | None = None,
     on_epoch: Callable[[dict], None] | None = None,
     stop_requested: Callable[[], int] | None = None,
 ) -> dict[str, Any]:
@@ -126,7 +132,7 @@ def resume(
       run_dir: a directory written by ``train``.
       changes: fields to change; only ``epochs`` (to train longer) and ``checkpoint_every``
         may differ from the run's.
-      on_epoch, stop_requested: as for ``train``.
+      on_start, on_epoch, stop_requested: as for ``train``.
 
     Raises:
       RunError: no checkpoint, a finished run, a change that would make another run, or
@@ -172,12 +178,25 @@ def resume(
         "wall_time": metadata["wall_time"],
         "fingerprint": metadata["data_sha256"],
     }
-    return _train(run, data, state, progress, start, on_epoch, stop_requested)
+    hooks = (on_start, on_epoch, stop_requested)
+    return _train(run, data, state, progress, start, *hooks)
 
 
-def _train(run: Run, data: Dataset, state, progress, start, on_epoch, stop_requested) -> dict:
+def _train(run, data, state, progress, start, on_start, on_epoch, stop_requested) -> dict:
     """Trains until the run's last epoch, a stop, or a requested stop (``Interrupted``)."""
     config, records = run.config, progress["records"]
+    if on_start is not None:
+        on_start(
+            {
+                "run_dir": str(run.path),
+                "sizes": list(run.mlp.sizes),
+                "n_train": len(data.X_train),
+                "n_validation": 0 if data.X_val is None else len(data.X_val),
+                "n_test": len(data.X_test),
+                "first_epoch": records[-1]["epoch"] + 1 if records else 1,
+                "epochs": config.epochs,
+            }
+        )
     X = jnp.asarray(data.X_train)  # on the device once: every stretch of epochs re-enters fit
     validation = None if data.X_val is None else (data.X_val, data.y_val)
     last_time = 0.0
@@ -191,8 +210,10 @@ def _train(run: Run, data: Dataset, state, progress, start, on_epoch, stop_reque
         log.write(record)
         if on_epoch is not None:
             on_epoch(record)
+        # A pause after the last epoch too: the checkpoint then holds the state as trained (not
+        # the params restored to the best epoch), so that a longer run continues it exactly.
         every = config.checkpoint_every
-        due = every > 0 and epoch % every == 0 and epoch < config.epochs
+        due = epoch >= config.epochs or (every > 0 and epoch % every == 0)
         return due or bool(stop_requested and stop_requested())
 
     def save(state: TrainState, stop_reason: str) -> None:
@@ -209,43 +230,63 @@ def _train(run: Run, data: Dataset, state, progress, start, on_epoch, stop_reque
         }
         save_checkpoint(run.path / rundir.CHECKPOINT, state, metadata)
 
+    saved_epoch = records[-1]["epoch"] if records else 0
     with rundir.MetricsLog(run.path / rundir.METRICS) as log:
         while True:
             last_time = 0.0
-            _, history = fit(
-                run.mlp,
-                state,
-                X,
-                data.y_train,
-                key=_keys(config.seed)["fit"],
-                loss=config.loss,
-                optimizer=config.optimizer,
-                learning_rate=config.lr,
-                schedule=config.schedule,
-                batch_size=None if config.batch_size == "full" else config.batch_size,
-                epochs=config.epochs,
-                l2=config.l2,
-                grad=config.grad,
-                validation=validation,
-                early_stopping=config.early_stopping,
-                patience=config.patience,
-                callback=callback,
-                epochs_per_program=1,  # the callback, and so a checkpoint, after every epoch
-            )
+            try:
+                _, history = fit(
+                    run.mlp,
+                    state,
+                    X,
+                    data.y_train,
+                    key=_keys(config.seed)["fit"],
+                    loss=config.loss,
+                    optimizer=config.optimizer,
+                    learning_rate=config.lr,
+                    schedule=config.schedule,
+                    batch_size=None if config.batch_size == "full" else config.batch_size,
+                    epochs=config.epochs,
+                    l2=config.l2,
+                    grad=config.grad,
+                    validation=validation,
+                    early_stopping=config.early_stopping,
+                    patience=config.patience,
+                    callback=callback,
+                    epochs_per_program=1,  # the callback, and so a checkpoint, after every epoch
+                )
+            except DivergenceError as error:
+                raise _diverged(error, records, saved_epoch) from None
             state = history.state
-            paused = history.stop_reason == "callback"
-            save(state, "paused" if paused else history.stop_reason)
-            if not paused:
+            stop_reason = history.stop_reason
+            if stop_reason == "callback":
+                stop_reason = "epochs" if int(state.epoch) >= config.epochs else "paused"
+            save(state, stop_reason)
+            saved_epoch = int(state.epoch)
+            if stop_reason != "paused":
                 break
             signal = stop_requested() if stop_requested else 0
             if signal:
                 raise Interrupted(run.path, int(state.epoch), config.epochs, signal)
-    summary = _summary(run, data, final_params(state), records, history.stop_reason)
+    summary = _summary(run, data, final_params(state), records, stop_reason)
     summary["wall_time"] = progress["wall_time"] + time.perf_counter() - start
     rundir.write_json(run.path / rundir.SUMMARY, summary)
     title = f"{config.data}: {_sizes_text(run.mlp.sizes)} {config.hidden}/{config.output}"
     rundir.plot_history(run.path / rundir.FIGURE, records, title)
     return summary
+
+
+def _diverged(error: DivergenceError, records, saved_epoch: int) -> DivergenceError:
+    """``error`` with the run's whole history in its message, not only the last stretch's."""
+    finite = [r for r in records if r["train_loss"] is not None and np.isfinite(r["train_loss"])]
+    last = "none" if not finite else f"{finite[-1]['train_loss']:.6g} (epoch {finite[-1]['epoch']})"
+    kept = f"epoch {saved_epoch}" if saved_epoch else "none was saved yet"
+    message = (
+        f"training diverged at epoch {error.history.epoch[-1]}: the loss became non-finite; the "
+        f"last finite epoch loss was {last}. Try a smaller learning rate. The last checkpoint: "
+        f"{kept}."
+    )
+    return DivergenceError(message, error.params, error.state, error.history)
 
 
 _METRICS = (

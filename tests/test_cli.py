@@ -52,8 +52,13 @@ def test_train_on_digits_end_to_end_then_evaluate_and_predict(cli, tmp_path):
         "--run-dir", run_dir,
     )  # fmt: skip
     assert status == 0, err
-    assert [line.split()[1] for line in err.splitlines()] == ["1/3", "2/3", "3/3"]
-    assert "samples/s" in err and "acc" in err
+    lines = err.splitlines()
+    assert (
+        lines[0]
+        == f"jaxmlp: training 64-32-10 on 1438 training examples, 3 epochs; run in {run_dir}"
+    )
+    assert [line.split()[1] for line in lines[1:]] == ["1/3", "2/3", "3/3"]
+    assert all("acc" in line and "samples/s" in line and "eta" in line for line in lines[1:])
     summary = json.loads((run_dir / SUMMARY).read_text())
     assert summary["test_accuracy"] > 0.85 and summary["n_test"] == 359
     assert f"test accuracy {summary['test_accuracy']:.4f}" in out
@@ -77,11 +82,15 @@ def test_train_on_digits_end_to_end_then_evaluate_and_predict(cli, tmp_path):
     assert accuracy == pytest.approx(summary["test_accuracy"], abs=1e-6)
 
 
-def test_stop_after_k_epochs_and_resume_to_n_equals_n_epochs_straight(cli, tmp_path):
-    assert cli("train", *MOONS, "--epochs", "5", "--run-dir", tmp_path / "straight")[0] == 0
-    status, out, err = cli(
-        "train", *MOONS, "--epochs", "2", "--run-dir", tmp_path / "split", "--quiet"
-    )
+@pytest.mark.parametrize(
+    "flags",
+    [[], ["--validation-fraction", "0.25", "--early-stopping", "--patience", "50"]],
+    ids=["adam", "tracking-the-best-epoch"],
+)
+def test_stop_after_k_epochs_and_resume_to_n_equals_n_epochs_straight(cli, tmp_path, flags):
+    argv = ["train", *MOONS, *flags]
+    assert cli(*argv, "--epochs", "5", "--run-dir", tmp_path / "straight")[0] == 0
+    status, out, err = cli(*argv, "--epochs", "2", "--run-dir", tmp_path / "split", "--quiet")
     assert status == 0 and err == ""  # --quiet: only the result
     assert out.startswith("test accuracy") and out.count("\n") == 1
     status, out, _ = cli("train", "--resume", tmp_path / "split", "--epochs", "5")
@@ -89,39 +98,25 @@ def test_stop_after_k_epochs_and_resume_to_n_equals_n_epochs_straight(cli, tmp_p
     chex.assert_trees_all_equal(
         final_params(tmp_path / "split"), final_params(tmp_path / "straight")
     )
+    # The whole state, e.g. the last epoch's params beside the best epoch's.
+    chex.assert_trees_all_equal(
+        run.open_run(tmp_path / "split")[1], run.open_run(tmp_path / "straight")[1]
+    )
     straight = read_metrics(tmp_path / "straight" / METRICS)
     resumed = read_metrics(tmp_path / "split" / METRICS)
     assert [r["train_loss"] for r in resumed] == [r["train_loss"] for r in straight]
 
 
 RESUMABLE_RUNS = {
-    "cosine-early-stopping-validation-l2": [
-        "--schedule",
-        "cosine",
-        "--validation-fraction",
-        "0.25",
-        "--early-stopping",
-        "--patience",
-        "2",
-        "--l2",
-        "0.001",
-        "--scale",
-        "standardize",
-    ],  # fmt: skip
-    "full-batch-backprop-checkpoint-every-3": [
-        "--batch-size",
-        "full",
-        "--grad",
-        "backprop",
-        "--checkpoint-every",
-        "3",
-    ],  # fmt: skip
+    "cosine-early-stopping-validation-l2": "--schedule cosine --validation-fraction 0.25 "
+    "--early-stopping --patience 2 --l2 0.001 --scale standardize",
+    "full-batch-backprop-checkpoint-every-3": "--batch-size full --grad backprop --checkpoint-every 3",
 }
 
 
 @pytest.mark.parametrize("flags", RESUMABLE_RUNS.values(), ids=RESUMABLE_RUNS.keys())
 def test_ctrl_c_saves_a_checkpoint_and_resume_continues_bitwise(cli, tmp_path, monkeypatch, flags):
-    argv = ["train", *MOONS, *flags, "--epochs", "6"]
+    argv = ["train", *MOONS, *flags.split(), "--epochs", "6"]
     assert cli(*argv, "--run-dir", tmp_path / "straight")[0] == 0
     fit = run.fit
 

@@ -16,7 +16,7 @@ from jaxmlp.checkpoint import CheckpointError
 from jaxmlp.cli import main
 from jaxmlp.data import DataError, load, write_idx
 from jaxmlp.data.idx import IDX_FILES
-from jaxmlp.rundir import CHECKPOINT, METRICS
+from jaxmlp.rundir import CHECKPOINT, METRICS, read_metrics
 
 
 def csv_file(text):
@@ -240,6 +240,20 @@ def test_metrics_of_epochs_after_the_checkpoint_are_dropped_on_resume(trained_ru
         1,
     ]
     assert '"epoch": 3, "train_loss": 0.1}' not in (run_dir / METRICS).read_text()
+
+
+def test_a_diverging_run_stops_with_status_1_and_one_line(tmp_path, capsys):
+    # 32 examples, batches of 32: epoch 1 is one finite step with a huge learning rate.
+    argv = ["train", "--data", "moons:n=32", "--optimizer", "sgd", "--lr", "1e30", "--quiet"]
+    status = main([*argv, "--run-dir", str(tmp_path / "run")])
+    err = capsys.readouterr().err
+    assert status == 1
+    loss = read_metrics(tmp_path / "run" / METRICS)[0]["train_loss"]
+    assert err == (
+        "jaxmlp: error: training diverged at epoch 2: the loss became non-finite; the last finite "
+        f"epoch loss was {loss:.6g} (epoch 1). Try a smaller learning rate. The last "
+        "checkpoint: epoch 1.\n"
+    )
 
 
 # The same cases through the Python API.
