@@ -46,7 +46,7 @@ SWEEPS = {
 def test_each_member_equals_the_model_fit_trains_alone(moons, key, kwargs):
     X, y = moons
     mlp = jaxmlp.MLP((2, 8, 1), "tanh", "sigmoid")
-    seeds, learning_rates, l2s = [0, 1, 2], [0.3, 0.05, 0.1], [0.0, 1e-2, 1e-3]
+    seeds, learning_rates, l2s = [0, 1], [0.3, 0.05], [0.0, 1e-2]
     lr_scale = 0.1 if kwargs["optimizer"] == "adam" else 1.0
     learning_rates = [lr * lr_scale for lr in learning_rates]
     result = jaxmlp.fit_many(
@@ -60,29 +60,29 @@ def test_each_member_equals_the_model_fit_trains_alone(moons, key, kwargs):
         dtype=jnp.float64,
         **kwargs,
     )
-    assert result.n_members == 3 and result.history.train_loss.shape == (3, kwargs["epochs"])
+    assert result.n_members == 2 and result.history.train_loss.shape == (2, kwargs["epochs"])
     for i, (seed, lr, l2) in enumerate(zip(seeds, learning_rates, l2s)):
         params, history = fit_alone(mlp, key, seed, X, y, learning_rate=lr, l2=l2, **kwargs)
         chex.assert_trees_all_close(unstack(result, i), params, **TOLERANCE)
         np.testing.assert_allclose(result.history.train_loss[i], history.train_loss, **TOLERANCE)
         np.testing.assert_allclose(result.history.train_accuracy[i], history.train_accuracy)
         np.testing.assert_allclose(result.history.learning_rate[i], history.learning_rate)
-    assert result.history.stop_reason == ("epochs",) * 3
-    np.testing.assert_array_equal(result.history.epochs_trained, [kwargs["epochs"]] * 3)
+    assert result.history.stop_reason == ("epochs",) * 2
+    np.testing.assert_array_equal(result.history.epochs_trained, [kwargs["epochs"]] * 2)
 
 
 def test_a_member_of_width_w_equals_the_width_w_network_trained_alone(wave, key):
     X, y = wave
     # sigmoid(0) = 1/2: a zero unit still outputs 1/2, so only the mask keeps it out.
     mlp = jaxmlp.MLP((1, 12, 6, 1), "sigmoid", "identity")
-    widths = [(3, 2), (12, 6), (1, 1), (7, 6)]
+    widths = [(3, 2), (12, 6), (3, 2)]
     kwargs = dict(optimizer="adam", learning_rate=0.05, l2=1e-3, batch_size=10, epochs=8)
     result = jaxmlp.fit_many(
         mlp,
         X,
         y,
         key=key,
-        seeds=[4, 4, 5, 6],
+        seeds=[4, 4, 5],
         widths=widths,
         learning_rates=0.05,
         l2s=1e-3,
@@ -92,7 +92,8 @@ def test_a_member_of_width_w_equals_the_width_w_network_trained_alone(wave, key)
         dtype=jnp.float64,
     )
     np.testing.assert_array_equal(result.widths, widths)
-    for i, (seed, width) in enumerate(zip([4, 4, 5, 6], widths)):
+    outputs, x = predict_many(result, X), X[7]
+    for i, (seed, width) in enumerate(zip([4, 4, 5], widths)):
         narrow = member_mlp(result, i)
         assert narrow.sizes == (1, *width, 1)
         initial = unstack(result, i, initial=True)
@@ -104,12 +105,9 @@ def test_a_member_of_width_w_equals_the_width_w_network_trained_alone(wave, key)
         np.testing.assert_allclose(result.history.learning_rate[i], 0.05)
         # The padded network computes what the narrow one computes.
         np.testing.assert_allclose(
-            predict_many(result, X)[i], jaxmlp.forward_batch(narrow, trained, X), **TOLERANCE
+            outputs[i], jaxmlp.forward_batch(narrow, trained, X), **TOLERANCE
         )
-        x = X[7]
-        np.testing.assert_allclose(
-            jaxmlp.forward(narrow, trained, x), predict_many(result, x[None])[i, 0], **TOLERANCE
-        )
+        np.testing.assert_allclose(jaxmlp.forward(narrow, trained, x), outputs[i, 7], **TOLERANCE)
 
 
 def test_masked_units_stay_exactly_zero_and_receive_no_gradient(wave, key):
