@@ -68,10 +68,15 @@ def build_parser(prog: str = "jaxmlp") -> Parser:
     parser = Parser(prog=prog, description="Train and use multi-layer perceptrons in JAX.")
     commands = parser.add_subparsers(title="commands", dest="command", required=True)
 
+    from .data import SPECS
+
+    specs = "\n".join(f"  {spec:<15} {what}" for spec, what in SPECS.items())
     train = commands.add_parser(
         "train",
         help="train an MLP, or resume a run",
         description="Train an MLP; every flag can also be set in a --config file.",
+        epilog=f"data specs (--data):\n{specs}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     train.add_argument("--config", metavar="FILE", help="a .toml or .json file of settings")
     train.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR exactly")

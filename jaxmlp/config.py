@@ -304,7 +304,10 @@ def add_arguments(parser: argparse.ArgumentParser, names=None, defaults=None) ->
     defaults = defaults or {}
     for name in names or FIELDS:
         default = defaults.get(name, FIELDS[name].default)
-        help_text = f"{FIELD_HELP.get(name, '')} (default: {_show(default)})"
+        help_text = FIELD_HELP.get(name, "")
+        if name in CHOICES and not all(choice in help_text for choice in CHOICES[name]):
+            help_text += f": {', '.join(CHOICES[name])}"
+        help_text += f" (default: {_show(default)})"
         if name in _BOOLS or name == "header":
             parser.add_argument(
                 flag(name),
