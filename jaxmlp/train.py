@@ -43,6 +43,10 @@ from .targets import is_classification, predicted_labels, targets, true_labels
 
 GRADS = ("autodiff", "backprop")
 STEPS_PER_PROGRAM = 4096  # "auto" blocks hold about this many updates
+# One gather fetches the rows of several batches, up to about this many bytes: a gather per
+# step costs a fixed overhead that dominates small batches, and a few MiB stay in the cache
+# until their steps read them (a permuted copy of all the data would not).
+GATHER_BYTES = 4 * 2**20
 
 
 class TrainState(NamedTuple):
@@ -127,6 +131,7 @@ class Program:
     adaptive: bool
     track_best: bool
     mesh: Mesh | None = None  # data parallel: batches split over the mesh's "data" axis
+    weight_decay: bool = True  # False when l2 == 0: the step leaves the penalty out
 
     @property
     def full_batches(self) -> int:
@@ -140,6 +145,14 @@ class Program:
     @property
     def steps_per_epoch(self) -> int:
         return self.full_batches + (self.remainder > 0)
+
+    def batches_per_gather(self, itemsize: int) -> int:
+        """The largest divisor of ``full_batches`` whose batches' rows fit in ``GATHER_BYTES``."""
+        row_bytes = (self.mlp.n_inputs + self.mlp.n_outputs) * itemsize
+        most = max(1, GATHER_BYTES // (self.batch_size * row_bytes))
+        return max(
+            k for k in range(1, min(most, self.full_batches) + 1) if self.full_batches % k == 0
+        )
 
 
 def init_state(
@@ -219,10 +232,12 @@ def _run_epoch(program: Program, state: TrainState, data, l2):
     X, T, X_val, T_val = data
     key, key_perm = jax.random.split(state.key)
     B, dtype = program.batch_size, X.dtype
+    if not program.weight_decay:
+        l2 = 0.0  # a Python zero: no penalty and no l2·W term in the compiled step
 
-    def step(carry, indices):
+    def step(carry, batch):
         params, opt_state, loss_sum, correct, first_bad, step_count = carry
-        X_batch, T_batch = _shard_batch(program, X[indices]), _shard_batch(program, T[indices])
+        X_batch, T_batch = (_shard_batch(program, a) for a in batch)
         params, opt_state, value, n_correct = train_step(
             program, params, opt_state, X_batch, T_batch, l2
         )
@@ -230,7 +245,7 @@ def _run_epoch(program: Program, state: TrainState, data, l2):
         carry = (
             params,
             opt_state,
-            loss_sum + value * indices.shape[0],
+            loss_sum + value * X_batch.shape[0],
             correct + n_correct,
             first_bad,
             step_count + 1,
@@ -246,13 +261,21 @@ def _run_epoch(program: Program, state: TrainState, data, l2):
         state.step,
     )
     if program.full_batches == 1 and program.remainder == 0:  # full-batch gradient descent
-        carry, _ = step(carry, jnp.arange(program.n))
+        carry, _ = step(carry, (X, T))
     else:
         perm = jax.random.permutation(key_perm, program.n)
-        batches = perm[: program.full_batches * B].reshape(program.full_batches, B)
-        carry, _ = jax.lax.scan(step, carry, batches)
+        K = program.batches_per_gather(X.dtype.itemsize)
+
+        def gather_and_train(carry, indices):
+            rows = indices.reshape(-1)  # the K batches' rows, in order: (K B,)
+            batches = (X[rows].reshape(K, B, -1), T[rows].reshape(K, B, -1))
+            return jax.lax.scan(step, carry, batches)[0], None
+
+        chunks = perm[: program.full_batches * B].reshape(-1, K, B)
+        carry, _ = jax.lax.scan(gather_and_train, carry, chunks)
         if program.remainder:  # the last, smaller batch, as PyTorch's drop_last=False
-            carry, _ = step(carry, perm[program.full_batches * B :])
+            rest = perm[program.full_batches * B :]
+            carry, _ = step(carry, (X[rest], T[rest]))
     params, opt_state, loss_sum, correct, first_bad, step_count = carry
 
     train_loss = loss_sum / program.n
@@ -495,6 +518,7 @@ def fit(
         adaptive=adaptive,
         track_best=early_stopping and restore_best,
         mesh=mesh,
+        weight_decay=l2 > 0,
     )
     if state is None:
         state = init_state(params, optimizer, key_train, track_best=program.track_best)
