@@ -325,6 +325,7 @@ def run_workload(workload: Workload, config: Config, peak: float) -> dict:
     for round_ in range(config.repeats + 1):
         for name, runner in runners.items():
             seconds = runner.epoch()
+            print(f"{workload.name} round {round_} {name}: {seconds:.3f} s", file=sys.stderr)
             if round_ > 0:
                 times[name].append(seconds)
     flops = flops_per_example(workload.sizes) * config.n
