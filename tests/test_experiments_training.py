@@ -50,7 +50,7 @@ def test_batch_size_measures_speed_and_exploration(tmp_path):
 def test_depth_compares_depths_at_one_budget(tmp_path):
     config = depth.Config(
         datasets=("spirals",),
-        depths=(0, 1, 3),
+        depths=(1, 3),
         spirals_sizes=(16, 64),
         spirals_test=100,
         spirals_budget=200,
@@ -60,13 +60,12 @@ def test_depth_compares_depths_at_one_budget(tmp_path):
     )
     metrics = check_outputs(depth, depth.main(config), tmp_path, ["accuracy_vs_n.png"])
     spirals = metrics["datasets"]["spirals"]
-    assert [row["p"] for row in spirals["depths"]] == [0, 1, 3]
-    for row in spirals["depths"][1:]:  # p >= 1: near the budget
+    assert [row["p"] for row in spirals["depths"]] == [1, 3]
+    for row in spirals["depths"]:  # every depth near the budget
         assert abs(row["n_params"] - config.spirals_budget) / config.spirals_budget < 0.1
-    assert spirals["depths"][0]["n_params"] == (2 + 1) * 3  # softmax regression
     for row in spirals["depths"]:
         assert len(row["accuracy"]) == 2 and all(0 <= a <= 1 for a in row["accuracy"])
-    assert set(spirals["best_depth"]) <= {0, 1, 3}
+    assert set(spirals["best_depth"]) <= {1, 3}
 
 
 def test_depth_width_for_budget():
