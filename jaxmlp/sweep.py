@@ -12,8 +12,8 @@ between members is data, never the program:
   ``w < h`` has every weight and bias of its units ``w + 1 .. h`` set to zero. A zero unit
   adds nothing to the next layer (its outgoing weights are zero), and a ``(h,)`` 0/1 mask
   held in the optimizer state multiplies the gradient of each of those weights and biases by
-  zero before the optimizer sees it, so they receive no update and stay zero. The member is
-  then exactly the width-``w`` network, padded; ``unstack`` slices it back.
+  zero before the optimizer sees it, so they receive no update and stay zero (``widths.py``).
+  The member is then exactly the width-``w`` network, padded; ``unstack`` slices it back.
 
 Each member has its own early stopping: the engine's per-epoch ``lax.cond`` becomes a
 select under ``vmap``, so a member that has stopped keeps its state while the others train
@@ -30,7 +30,6 @@ import math
 import numbers
 import time
 from collections.abc import Sequence
-from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -45,23 +44,17 @@ from .mlp import MLP
 from .optimizers import current_learning_rate, make_optimizer, with_learning_rate
 from .params import Params, init_params
 from .targets import is_classification, targets
+from .widths import (
+    INIT_FANS,
+    UnitMaskState,
+    check_widths,
+    init_scales,
+    mask_params,
+    masked_optimizer,
+)
 
 STOP_REASONS = {0: "epochs", 1: "early_stopping", 2: "learning_rate", 3: "diverged"}
 METRICS = ("train_loss", "train_accuracy", "val_loss", "val_accuracy")
-
-# How each init scheme's scale depends on a layer's fans: "avg" ~ 1/sqrt(n_in + n_out),
-# "in" ~ 1/sqrt(n_in). Used to give a narrower member the scale of its own width.
-_FAN = {
-    "glorot_uniform": "avg",
-    "glorot_normal": "avg",
-    "sklearn": "avg",
-    "he": "in",
-    "he_normal": "in",
-    "he_uniform": "in",
-    "lecun": "in",
-    "lecun_normal": "in",
-    "lecun_uniform": "in",
-}
 
 
 @dataclasses.dataclass
@@ -107,55 +100,6 @@ class SweepResult:
     @property
     def n_members(self) -> int:
         return len(self.seeds)
-
-
-class UnitMaskState(NamedTuple):
-    """One ``(h_l,)`` 0/1 array per hidden layer: 1 for a member's units, 0 beyond its width."""
-
-    units: tuple[jax.Array, ...]
-
-
-def mask_units(mlp: MLP) -> optax.GradientTransformation:
-    """Zeroes the gradient of every weight and bias that touches a masked hidden unit.
-
-    The mask is the state (all ones at ``init``), so that it can differ between the members
-    of a vmapped sweep; put it first in an ``optax.chain``.
-    """
-
-    def init(params):
-        dtype = params[0]["W"].dtype
-        return UnitMaskState(tuple(jnp.ones((h,), dtype) for h in mlp.sizes[1:-1]))
-
-    def update(updates, state, params=None):
-        del params
-        return mask_params(updates, state.units), state
-
-    return optax.GradientTransformation(init, update)
-
-
-def mask_params(params: Params, units: Sequence[jax.Array]) -> Params:
-    """``params`` with the weights and biases of masked hidden units multiplied by 0.
-
-    Args:
-      params: one MLP's params (or gradients).
-      units: one ``(h_l,)`` 0/1 array per hidden layer.
-    """
-    masks_in, masks_out = [None, *units], [*units, None]
-    masked = []
-    for layer, m_in, m_out in zip(params, masks_in, masks_out):
-        W, b = layer["W"], layer["b"]
-        if m_in is not None:
-            W = W * m_in[:, None]  # rows: the units this layer reads
-        if m_out is not None:
-            W, b = W * m_out[None, :], b * m_out  # columns: the units it computes
-        masked.append({"W": W, "b": b})
-    return masked
-
-
-@functools.lru_cache(maxsize=64)
-def _masked_optimizer(mlp: MLP, optimizer: optax.GradientTransformation):
-    # Cached: the same arguments give the same object, so the compiled program is reused.
-    return optax.chain(mask_units(mlp), optimizer)
 
 
 def member_keys(key: jax.Array, seed: int) -> tuple[jax.Array, jax.Array]:
@@ -256,7 +200,7 @@ def fit_many(
         raise TypeError(f"rescale_init must be True or False, got {rescale_init!r}")
     # Checks init and dtype, tracing only.
     jax.eval_shape(lambda key: init_params(key, mlp, init, dtype), jax.random.key(0))
-    if masked and rescale_init and init not in _FAN:
+    if masked and rescale_init and init not in INIT_FANS:
         raise ValueError(
             f"rescale_init=True does not know how init={init!r} scales with width; "
             "pass rescale_init=False"
@@ -291,7 +235,7 @@ def fit_many(
     program = train.Program(
         mlp=mlp,
         loss=loss,
-        optimizer=_masked_optimizer(mlp, base) if masked else base,
+        optimizer=masked_optimizer(mlp, base) if masked else base,
         grad=grad,
         n=n,
         batch_size=batch_size,
@@ -304,7 +248,7 @@ def fit_many(
         adaptive=adaptive,
         track_best=early_stopping and restore_best,
     )
-    scales = _init_scales(mlp, init, widths) if rescale_init else np.ones((M, mlp.n_layers))
+    scales = init_scales(mlp, init, widths) if rescale_init else np.ones((M, mlp.n_layers))
     # One (M, h_l) 0/1 mask per hidden layer.
     units = [np.arange(h) < widths[:, [l]] for l, h in enumerate(mlp.sizes[1:-1])]
     lrs = None if np.isnan(learning_rates).all() else learning_rates
@@ -337,7 +281,7 @@ def _members(mlp: MLP, seeds, learning_rates, l2s, widths, grid: bool):
         "seeds": _values(seeds, "seeds", _check_seed),
         "learning_rates": _values(learning_rates, "learning_rates", _check_learning_rate),
         "l2s": _values(l2s, "l2s", _check_l2),
-        "widths": _values(widths, "widths", functools.partial(_check_widths, mlp)),
+        "widths": _values(widths, "widths", functools.partial(check_widths, mlp)),
     }
     if not isinstance(grid, bool):
         raise TypeError(f"grid must be True or False, got {grid!r}")
@@ -405,45 +349,6 @@ def _check_l2(l2, name: str) -> float:
     if isinstance(l2, bool) or not isinstance(l2, numbers.Real) or not math.isfinite(l2) or l2 < 0:
         raise ValueError(f"{name}={l2!r} must be a finite number >= 0")
     return float(l2)
-
-
-def _check_widths(mlp: MLP, width, name: str) -> tuple[int, ...]:
-    hidden = mlp.sizes[1:-1]
-    if width is None:
-        return hidden
-    if not hidden:
-        raise ValueError(f"{name}={width!r}: sizes={mlp.sizes} has no hidden layer to narrow")
-    widths = width
-    if isinstance(width, numbers.Integral) and not isinstance(width, bool):
-        widths = (width,) * len(hidden)
-    if not isinstance(widths, Sequence) or len(widths) != len(hidden):
-        raise ValueError(
-            f"{name}={width!r} must be an int or a tuple of {len(hidden)} hidden widths"
-        )
-    for l, (w, h) in enumerate(zip(widths, hidden)):
-        if isinstance(w, bool) or not isinstance(w, numbers.Integral) or not 1 <= w <= h:
-            raise ValueError(
-                f"{name}={width!r}: hidden layer {l + 1} width {w!r} must be an integer in "
-                f"[1, {h}] (sizes[{l + 1}]={h} is the largest width)"
-            )
-    return tuple(int(w) for w in widths)
-
-
-def _init_scales(mlp: MLP, init: str, widths: np.ndarray) -> np.ndarray:
-    """``(M, n_layers)``: each member's factor from the full-width scale to its own."""
-    if init not in _FAN:
-        return np.ones((len(widths), mlp.n_layers))
-    M = len(widths)
-    sizes = np.asarray(mlp.sizes, np.float64)
-    member_sizes = np.concatenate(
-        [np.full((M, 1), sizes[0]), widths, np.full((M, 1), sizes[-1])], axis=1
-    )  # (M, n_layers + 1)
-
-    def fan(sizes):
-        n_in, n_out = sizes[..., :-1], sizes[..., 1:]
-        return n_in + n_out if _FAN[init] == "avg" else n_in
-
-    return np.sqrt(fan(sizes) / fan(member_sizes))
 
 
 def _draw_members(mlp: MLP, init: str, dtype, key: jax.Array, seeds: np.ndarray):
