@@ -171,7 +171,7 @@ def architectures(draw):
     return jaxmlp.MLP(sizes, hidden=draw(st.sampled_from(HIDDEN)), output=output), loss
 
 
-@settings(max_examples=15, deadline=None, database=None)
+@settings(max_examples=10, deadline=None, database=None)
 @given(
     architecture=architectures(),
     n=st.integers(1, 9),
@@ -371,7 +371,12 @@ def test_backprop_trace_shapes(sizes):
 
 # --- extreme inputs -------------------------------------------------------------------------
 
-EXTREME = [(hidden, output, loss) for hidden in HIDDEN for output, loss in OUTPUT_LOSS]
+# Every hidden activation before the unbounded identity output, and every (output, loss) pair
+# after a saturating (sigmoid) and an unbounded (relu) hidden activation.
+EXTREME = sorted(
+    {(hidden, "identity", "mse") for hidden in HIDDEN}
+    | {(hidden, *output_loss) for hidden in ("sigmoid", "relu") for output_loss in OUTPUT_LOSS}
+)
 
 
 def _scaled_to(mlp, params, X, target):
