@@ -343,7 +343,7 @@ def claims(metrics: dict) -> list[Claim]:
         claim="The hand-written gradient agrees with central finite differences, an "
         f"independent check (float64, relative error ≤ {FD_TOLERANCE:.0e})",
         measured=f"worst layer: float64 {worst('float64', 'rel_numeric'):.1e}; float32, "
-        "where the differences' own rounding error is ε|J|/h ≈ 1e-4 |J|, "
+        "where the differences' own rounding error is ε·J/h ≈ 1e-4·J, "
         f"{worst('float32', 'rel_numeric'):.1e}",
         verdict=_verdict(len(agree), len(names)),
     )
