@@ -16,7 +16,11 @@ What is timed, per epoch:
   a ``fit`` call are not part of an epoch).
 - PyTorch eager: ``torch.nn`` with the same initial weights and optimizer, a
   ``torch.randperm`` per epoch and indexed batches (skipped when torch is not installed:
-  ``pip install '.[bench]'``).
+  ``pip install '.[bench]'``), on torch's default threads (one per core) unless
+  ``--torch-threads`` says otherwise. On a machine busy with other work its threads wait for
+  each other at every op, which can slow it far more than the load slows anything else: the
+  table records the load average, and a run on a loaded machine is best repeated with
+  ``--torch-threads 1``.
 - scikit-learn: ``MLPClassifier.partial_fit`` (one epoch), only where its model is the same
   (relu hidden layers, softmax output with log-loss, Adam).
 - plain JAX: one ``jax.jit``-compiled step (gather, ``jax.value_and_grad``, optax update),
@@ -103,13 +107,14 @@ class Config:
     workloads: tuple[str, ...] = tuple(WORKLOADS)  # which of WORKLOADS to run
     n: int = 60_000  # training examples, as MNIST's training set
     repeats: int = 5  # timed epochs (rounds) per implementation, after one untimed round
-    peak_repeats: int = 10  # timed 2048² matmuls for the peak
+    peak_repeats: int = 3  # timed 2048² matmuls for the peak, at the start and in every round
+    torch_threads: int | None = None  # torch.set_num_threads; None keeps torch's default
     seed: int = 0  # data, initial params and every implementation's shuffling
     out: str = "BENCHMARKS.md"  # the markdown file whose benchmark section is rewritten
     results: str = "results/benchmark"  # folder for metrics.json
 
 
-QUICK = dict(n=512, repeats=1, peak_repeats=2)
+QUICK = dict(n=512, repeats=1, peak_repeats=1)
 
 
 def flops_per_example(sizes: tuple[int, ...]) -> int:
@@ -121,20 +126,33 @@ def flops_per_example(sizes: tuple[int, ...]) -> int:
     return 2 * sum(layers) + 2 * sum(layers) + 2 * sum(layers[1:])
 
 
-def matmul_peak(repeats: int) -> float:
-    """The float32 matmul throughput of the default device, GFLOP/s: median of 2048² ``jnp.dot``."""
-    size = 2048
-    key_a, key_b = jax.random.split(jax.random.key(0))
-    a = jax.random.normal(key_a, (size, size), jnp.float32)
-    b = jax.random.normal(key_b, (size, size), jnp.float32)
-    dot = jax.jit(jnp.dot)
-    dot(a, b).block_until_ready()
-    times = []
-    for _ in range(max(repeats, 1)):
-        start = time.perf_counter()
-        dot(a, b).block_until_ready()
-        times.append(time.perf_counter() - start)
-    return 2 * size**3 / statistics.median(times) / 1e9
+class MatmulPeak:
+    """The float32 matmul throughput of the default device: 2048² ``jnp.dot``, GFLOP/s.
+
+    Sampled at the start and again in every round of every workload, so that the peak sees
+    the same machine load as the epochs it is compared with; the peak is the median sample.
+    """
+
+    SIZE = 2048
+
+    def __init__(self, repeats: int):
+        key_a, key_b = jax.random.split(jax.random.key(0))
+        self.a = jax.random.normal(key_a, (self.SIZE, self.SIZE), jnp.float32)
+        self.b = jax.random.normal(key_b, (self.SIZE, self.SIZE), jnp.float32)
+        self.dot = jax.jit(jnp.dot)
+        self.dot(self.a, self.b).block_until_ready()
+        self.repeats, self.samples = max(repeats, 1), []
+        self.sample()
+
+    def sample(self) -> None:
+        for _ in range(self.repeats):
+            start = time.perf_counter()
+            self.dot(self.a, self.b).block_until_ready()
+            self.samples.append(2 * self.SIZE**3 / (time.perf_counter() - start) / 1e9)
+
+    @property
+    def gflops(self) -> float:
+        return statistics.median(self.samples)
 
 
 def synthetic_data(n: int, d: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -223,9 +241,11 @@ class PlainJaxRunner:
 class TorchRunner:
     """PyTorch eager: ``torch.nn`` with the same initial weights, ``randperm`` per epoch."""
 
-    def __init__(self, workload: Workload, params, X, y, seed: int):
+    def __init__(self, workload: Workload, params, X, y, seed: int, threads: int | None):
         import torch
 
+        if threads is not None:
+            torch.set_num_threads(threads)
         self.torch, self.workload = torch, workload
         self.device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
         hidden = {"sigmoid": torch.nn.Sigmoid, "relu": torch.nn.ReLU}[workload.hidden]
@@ -297,15 +317,16 @@ class SklearnRunner:
         return time.perf_counter() - start
 
 
-def make_runners(workload: Workload, X, y, seed: int) -> tuple[dict, dict]:
+def make_runners(workload: Workload, X, y, config: Config) -> tuple[dict, dict]:
     """The runners of ``workload`` in round order, and a note for each one skipped."""
     mlp = jaxmlp.MLP(workload.sizes, workload.hidden, workload.output)
+    seed = config.seed
     params = jaxmlp.init_params(jax.random.key(seed), mlp)
     runners, skipped = {}, {}
     # jaxmlp and torch alternate: every round is autodiff, torch, backprop, plain JAX, sklearn.
     runners[JAXMLP_AUTODIFF] = JaxmlpRunner(workload, params, X, y, seed, "autodiff")
     try:
-        runners[TORCH] = TorchRunner(workload, params, X, y, seed)
+        runners[TORCH] = TorchRunner(workload, params, X, y, seed, config.torch_threads)
     except ImportError:
         skipped[TORCH] = "skipped: torch is not installed (pip install '.[bench]')"
     runners[JAXMLP_BACKPROP] = JaxmlpRunner(workload, params, X, y, seed, "backprop")
@@ -317,18 +338,26 @@ def make_runners(workload: Workload, X, y, seed: int) -> tuple[dict, dict]:
     return runners, skipped
 
 
-def run_workload(workload: Workload, config: Config, peak: float) -> dict:
+def run_workload(workload: Workload, config: Config, peak: MatmulPeak) -> dict:
     """Times ``config.repeats`` rounds (after an untimed one) of every implementation."""
     X, y = synthetic_data(config.n, workload.sizes[0], config.seed)
-    runners, skipped = make_runners(workload, X, y, config.seed)
+    runners, skipped = make_runners(workload, X, y, config)
     times = {name: [] for name in runners}
     for round_ in range(config.repeats + 1):
+        if round_ > 0:
+            peak.sample()
         for name, runner in runners.items():
             seconds = runner.epoch()
             print(f"{workload.name} round {round_} {name}: {seconds:.3f} s", file=sys.stderr)
             if round_ > 0:
                 times[name].append(seconds)
-    flops = flops_per_example(workload.sizes) * config.n
+    return {"workload": dataclasses.asdict(workload), "times": times, "skipped": skipped}
+
+
+def summarize(result: dict, config: Config, peak: float) -> dict:
+    """Each implementation's median epoch, throughput and speed-up from its epoch times."""
+    workload, times, skipped = result["workload"], result["times"], result["skipped"]
+    flops = flops_per_example(tuple(workload["sizes"])) * config.n
     reference = times[JAXMLP_AUTODIFF]
     rows = {}
     for name in IMPLEMENTATIONS:
@@ -346,7 +375,7 @@ def run_workload(workload: Workload, config: Config, peak: float) -> dict:
             # How many times faster jaxmlp (autodiff) is: the median of the per-round ratios.
             "jaxmlp_speedup": statistics.median(t / r for t, r in zip(times[name], reference)),
         }
-    return {"workload": dataclasses.asdict(workload), "rows": rows}
+    return {"workload": workload, "rows": rows}
 
 
 TARGETS = (
@@ -398,6 +427,15 @@ def machine() -> dict:
     }
 
 
+def torch_threads() -> int | None:
+    """The threads PyTorch ran on (after ``--torch-threads``), or ``None`` without torch."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    return torch.get_num_threads()
+
+
 def versions() -> dict:
     found = {}
     for package in ("jax", "jaxlib", "torch", "scikit-learn", "numpy", "optax"):
@@ -424,10 +462,14 @@ def markdown(metrics: dict, command: str) -> str:
         "- Versions: "
         + ", ".join(f"{name} {version}" for name, version in v.items())
         + f", Python {m['python']}",
+        f"- Load: 1-minute load average {metrics['load_average'][0]:.1f} at the start, "
+        f"{metrics['load_average'][1]:.1f} at the end, on {m['cores']} cores; "
+        f"PyTorch on {metrics['torch_threads']} threads",
         f"- Data: synthetic, n = {metrics['config']['n']}, float32, {N_CLASSES} classes; "
         f"median of {metrics['config']['repeats']} epochs per implementation, in alternating "
         "rounds after an untimed one",
-        f"- float32 matmul peak (2048² `jnp.dot`, median): {metrics['peak_gflops']:.1f} GFLOP/s",
+        f"- float32 matmul peak (2048² `jnp.dot`, median of {len(metrics['peak_samples_gflops'])} "
+        f"samples taken through the run): {metrics['peak_gflops']:.1f} GFLOP/s",
         "",
         "| workload | implementation | epoch (s) | samples/s | GFLOP/s | % of peak "
         "| jaxmlp speed-up |",
@@ -480,16 +522,19 @@ def write_section(path: Path, section: str) -> None:
 
 def main(config: Config, command: str = "python -m experiments.benchmark") -> dict:
     """Runs the workloads, writes the markdown section and ``metrics.json``; returns the metrics."""
-    peak = matmul_peak(config.peak_repeats)
-    results = {}
-    for name in config.workloads:
-        results[name] = run_workload(WORKLOADS[name], config, peak)
+    load_before = os.getloadavg()[0]
+    peak = MatmulPeak(config.peak_repeats)
+    timed = {name: run_workload(WORKLOADS[name], config, peak) for name in config.workloads}
+    results = {name: summarize(result, config, peak.gflops) for name, result in timed.items()}
     metrics = {
         "config": dataclasses.asdict(config),
         "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": machine(),
+        "load_average": [load_before, os.getloadavg()[0]],
+        "torch_threads": torch_threads(),
         "versions": versions(),
-        "peak_gflops": peak,
+        "peak_gflops": peak.gflops,
+        "peak_samples_gflops": peak.samples,
         "workloads": results,
         "targets": check_targets(results),
     }
@@ -510,18 +555,21 @@ def parse_args(argv=None) -> Config:
     )
     parser.add_argument("--repeats", type=int, help="timed epochs per implementation")
     parser.add_argument("--n", type=int, help="training examples")
+    parser.add_argument(
+        "--torch-threads", type=int, help="torch.set_num_threads (default: torch's)"
+    )
     parser.add_argument("--out", help=f"markdown file to update (default {Config.out})")
     parser.add_argument("--results", help=f"folder for metrics.json (default {Config.results})")
     args = parser.parse_args(argv)
     fields = QUICK.copy() if args.quick else {}
-    for field in ("repeats", "n", "out", "results"):
+    for field in ("repeats", "n", "out", "results", "torch_threads"):
         if getattr(args, field) is not None:
             fields[field] = getattr(args, field)
     if args.workloads:
         fields["workloads"] = tuple(args.workloads)
     config = Config(**fields)
-    if config.repeats < 1 or config.n < 1:
-        parser.error("--repeats and --n must be positive")
+    if config.repeats < 1 or config.n < 1 or (config.torch_threads or 1) < 1:
+        parser.error("--repeats, --n and --torch-threads must be positive")
     return config
 
 
