@@ -146,10 +146,11 @@ def final_losses(mlp, params, X, T, *, stacked: bool = False) -> np.ndarray:
     return np.atleast_1d(np.asarray(jax.vmap(objective)(params) if stacked else objective(params)))
 
 
-def timed(run) -> tuple[float, tuple]:
-    start = time.perf_counter()
+def timed(run) -> tuple[float, float, tuple]:
+    """``(wall seconds, CPU seconds of this process, run())``."""
+    start, start_cpu = time.perf_counter(), time.process_time()
     out = run()
-    return time.perf_counter() - start, out
+    return time.perf_counter() - start, time.process_time() - start_cpu, out
 
 
 def main(config: Config, command: str = "python -m experiments.bench_sweep") -> dict:
@@ -172,17 +173,18 @@ def main(config: Config, command: str = "python -m experiments.bench_sweep") -> 
     }
     if have_torch:
         runs[TORCH] = lambda: (run_torch(config, X, T, initial), 0.0)
-    times = {name: {"cold": [], "warm": [], "compile": []} for name in runs}
+    times = {name: {"cold": [], "warm": [], "warm_cpu": [], "compile": []} for name in runs}
     losses = {}
     for _ in range(config.repeats):
         for name, run in runs.items():
             if name != TORCH:
                 jax.clear_caches()
-                cold, (losses[name], compile_time) = timed(run)
+                cold, _, (losses[name], compile_time) = timed(run)
                 times[name]["cold"].append(cold)
                 times[name]["compile"].append(compile_time)
-            warm, (losses[name], _) = timed(run)
+            warm, warm_cpu, (losses[name], _) = timed(run)
             times[name]["warm"].append(warm)
+            times[name]["warm_cpu"].append(warm_cpu)
             if name == TORCH:
                 times[name]["cold"].append(warm)
                 times[name]["compile"].append(0.0)
@@ -201,6 +203,7 @@ def main(config: Config, command: str = "python -m experiments.bench_sweep") -> 
         if "skipped" not in row:
             row["speedup_cold"] = row["cold"] / rows[FIT_MANY]["cold"]
             row["speedup_warm"] = row["warm"] / rows[FIT_MANY]["warm"]
+            row["speedup_warm_cpu"] = row["warm_cpu"] / rows[FIT_MANY]["warm_cpu"]
     metrics = {
         "config": dataclasses.asdict(config),
         "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -254,25 +257,26 @@ def markdown(metrics: dict, command: str) -> str:
         f'grad="{c["grad"]}"',
         f"- Median of {c['repeats']} round(s). With compile: a cold run after "
         "`jax.clear_caches()`; without compile: the same run again, warm; compile: their "
-        "difference (jaxmlp's own count of XLA compile seconds in brackets).",
+        "difference (jaxmlp's own count of XLA compile seconds in brackets). CPU: the "
+        "process's CPU seconds in the warm run, steadier than wall time on a shared machine.",
         "",
         "| implementation | with compile (s) | without compile (s) | compile (s) "
-        "| fit_many speed-up, with compile | without compile | median final loss "
-        "| max loss difference to fit_many |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| without compile, CPU (s) | fit_many speed-up, with compile | without compile "
+        "| without compile, CPU | median final loss | max loss difference to fit_many |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, row in metrics["rows"].items():
         if "skipped" in row:
-            lines.append(f"| {name} | {row['skipped']} | | | | | | |")
+            lines.append(f"| {name} | {row['skipped']} | | | | | | | | |")
             continue
         speedups = [
             "1 (reference)" if name == FIT_MANY else f"{row[f'speedup_{when}']:.1f}×"
-            for when in ("cold", "warm")
+            for when in ("cold", "warm", "warm_cpu")
         ]
         lines.append(
             f"| {name} | {row['cold']:.2f} | {row['warm']:.2f} "
-            f"| {row['compile_measured']:.2f} ({row['compile']:.2f}) "
-            f"| {speedups[0]} | {speedups[1]} "
+            f"| {row['compile_measured']:.2f} ({row['compile']:.2f}) | {row['warm_cpu']:.2f} "
+            f"| {speedups[0]} | {speedups[1]} | {speedups[2]} "
             f"| {row['final_loss_median']:.3g} | {row['max_loss_difference']:.1e} |"
         )
     lines += ["", "| target | measured | met |", "|---|---:|---|"]

@@ -252,6 +252,8 @@ def fit_many(
     # One (M, h_l) 0/1 mask per hidden layer.
     units = [np.arange(h) < widths[:, [l]] for l, h in enumerate(mlp.sizes[1:-1])]
     lrs = None if np.isnan(learning_rates).all() else learning_rates
+    if lrs is not None and not _has_learning_rate(base):  # lbfgs: no learning rate
+        lrs, learning_rates = None, np.full(M, np.nan)
     params, train_keys = _draw_members(mlp, init, dtype, key, seeds)
     start = time.perf_counter()
     args = (params, train_keys, scales, units, lrs)
@@ -440,15 +442,18 @@ def _optimizer(optimizer, learning_rates, schedule, total_steps, full_batch):
             "optimizer must be a name or an optax.GradientTransformation, "
             f"got {type(optimizer).__name__}"
         )
-    if not np.isnan(learning_rates).all():
-        state = jax.eval_shape(optimizer.init, [{"W": jnp.zeros((1, 1)), "b": jnp.zeros(1)}])
-        if current_learning_rate(state) is None:
-            raise ValueError(
-                f"learning_rates={list(learning_rates)} need an optimizer with an injected "
-                "learning rate (optax.inject_hyperparams); this one has none: pass "
-                "learning_rates=None"
-            )
+    if not np.isnan(learning_rates).all() and not _has_learning_rate(optimizer):
+        raise ValueError(
+            f"learning_rates={list(learning_rates)} need an optimizer with an injected "
+            "learning rate (optax.inject_hyperparams); this one has none: pass "
+            "learning_rates=None"
+        )
     return optimizer, False
+
+
+def _has_learning_rate(optimizer: optax.GradientTransformation) -> bool:
+    state = jax.eval_shape(optimizer.init, [{"W": jnp.zeros((1, 1)), "b": jnp.zeros(1)}])
+    return current_learning_rate(state) is not None
 
 
 def _train(program, members_at_once, state, data, l2, epochs: int, init_compile_time: float):

@@ -30,8 +30,8 @@ def test_quick_sweep_benchmark_prints_and_writes_every_row(tmp_path):
         assert len([r for r in rows if r.startswith(f"| {implementation} |")]) == 1, implementation
     (row,) = [r for r in rows if r.startswith(f"| {FIT_MANY} |")]
     cells = [c.strip() for c in row.strip("|").split("|")]
-    with_compile, without_compile = float(cells[1]), float(cells[2])
-    assert with_compile >= without_compile > 0
+    with_compile, without_compile, cpu = float(cells[1]), float(cells[2]), float(cells[4])
+    assert with_compile >= without_compile > 0 and cpu > 0
     assert "| target | measured | met |" in completed.stdout
     assert "with compile" in completed.stdout and "without compile" in completed.stdout
 

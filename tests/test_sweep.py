@@ -361,3 +361,16 @@ def test_members_trained_in_groups_equal_members_trained_side_by_side(wave, key)
     np.testing.assert_allclose(grouped.history.train_loss, together.history.train_loss, **TOLERANCE)
     assert grouped.history.stop_reason == together.history.stop_reason
     assert together.history.stop_reason[0] == "early_stopping"
+
+
+def test_lbfgs_members_equal_lbfgs_alone(wave, key):
+    X, y = wave
+    mlp = jaxmlp.MLP((1, 6, 1), "tanh", "identity")
+    result = jaxmlp.fit_many(
+        mlp, X, y, key=key, seeds=[0, 1], optimizer="lbfgs", epochs=4, dtype=jnp.float64
+    )
+    assert np.all(np.isnan(result.learning_rates))
+    for i in range(2):
+        params, history = fit_alone(mlp, key, i, X, y, optimizer="lbfgs", epochs=4)
+        chex.assert_trees_all_close(unstack(result, i), params, rtol=1e-7, atol=1e-10)
+        np.testing.assert_allclose(result.history.train_loss[i], history.train_loss, rtol=1e-7)
