@@ -31,14 +31,16 @@ import dataclasses
 import os
 import time
 import warnings
+from importlib.metadata import version
 from pathlib import Path
 
 import jax
 
 import jaxmlp
+from jaxmlp.atomic import atomic_write_text
 from jaxmlp.data import FASHION_MNIST_DIR, load
 
-from .common import Claim, figure_grid, run, save_figure, write_metrics
+from .common import Claim, figure_grid, results_dir, run, save_figure, write_metrics
 
 NAME = "real_data"
 MODELS = ("softmax", "lecture", "modern", "sklearn")
@@ -331,6 +333,7 @@ def main(config: Config) -> dict:
         "size": size_name(config),
         "config": config,
         "cpu_count": os.cpu_count(),
+        "versions": {"jax": jax.__version__, "scikit-learn": version("scikit-learn")},
         "load_average_start": os.getloadavg(),
         "anchors": ANCHORS,
         "targets": {"test_accuracy": TARGETS, "time_fraction_of_sklearn": TIME_FRACTION},
@@ -343,6 +346,7 @@ def main(config: Config) -> dict:
     metrics["table"] = table(metrics)
     print(metrics["table"])
     write_metrics(NAME, metrics, config.results)
+    atomic_write_text(results_dir(NAME, config.results) / "table.md", metrics["table"])
     save_figure(accuracy_figure(metrics), NAME, "accuracy_vs_time.png", config.results)
     save_figure(curves_figure(metrics), NAME, "learning_curves.png", config.results)
     return metrics

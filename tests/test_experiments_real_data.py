@@ -20,9 +20,8 @@ TINY_RECIPES = dict(
 
 
 def tiny_config(tmp_path: Path, **changes) -> real_data.Config:
-    return real_data.Config(
-        datasets=("digits",), results=tmp_path, sklearn_max_iter=10, **TINY_RECIPES, **changes
-    )
+    tiny = dict(datasets=("digits",), results=tmp_path, sklearn_max_iter=10, **TINY_RECIPES)
+    return real_data.Config(**(tiny | changes))
 
 
 def check_metrics(metrics: dict, datasets: tuple[str, ...]) -> None:
@@ -57,6 +56,7 @@ def test_tiny_digits_run_writes_metrics_figures_and_claims(tmp_path):
     check_metrics(written, ("digits",))
     assert written["config"]["sklearn_max_iter"] == 10
     assert written["table"].count("| digits |") == len(real_data.MODELS)
+    assert (folder / "table.md").read_text() == written["table"]
     for figure in ("accuracy_vs_time.png", "learning_curves.png"):
         assert (folder / figure).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
