@@ -78,8 +78,11 @@ def test_forward_under_jit_and_vmap():
     )
 
 
-def test_outputs_in_the_range_of_the_output_activation(key):
-    params = jaxmlp.init_params(key, jaxmlp.MLP((3, 8, 4)), dtype=jnp.float64)
-    X = 3 * jax.random.normal(key, (50, 3), jnp.float64)
-    Y_hat = jaxmlp.forward_batch(jaxmlp.MLP((3, 8, 4)), params, X)
-    assert float(jnp.min(Y_hat)) > 0 and float(jnp.max(Y_hat)) < 1
+@pytest.mark.parametrize(
+    "output, low, high", [("sigmoid", 0, 1), ("tanh", -1, 1), ("softmax", 0, 1)]
+)
+def test_outputs_in_the_range_of_the_output_activation(output, low, high):
+    mlp = jaxmlp.MLP((5, 4, 3), output=output)
+    params, X, _ = random_problem(5, mlp, "mse", 64)
+    Y_hat = jaxmlp.forward_batch(mlp, params, 3 * X)
+    assert low < float(jnp.min(Y_hat)) and float(jnp.max(Y_hat)) < high

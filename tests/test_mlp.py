@@ -53,11 +53,11 @@ def test_numpy_integer_sizes_become_python_ints():
     ],
     ids=["lecture_xor", "softmax_regression", "deep"],
 )
-def test_counts(sizes, n_layers, n_hidden, n_params, key):
+def test_counts(sizes, n_layers, n_hidden, n_params):
     mlp = jaxmlp.MLP(sizes)
     assert (mlp.n_layers, mlp.n_hidden, mlp.n_params) == (n_layers, n_hidden, n_params)
     assert (mlp.n_inputs, mlp.n_outputs) == (sizes[0], sizes[-1])
-    params = jaxmlp.init_params(key, mlp)
+    params, _, _ = random_problem(0, mlp, "mse", 1)
     assert sum(leaf.size for leaf in jax.tree.leaves(params)) == n_params
 
 

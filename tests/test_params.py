@@ -53,7 +53,7 @@ def test_weight_variance(init, key):
 
 @pytest.mark.parametrize("init", sorted(set(jaxmlp.INITS) - {"sklearn"}))
 def test_biases_start_at_zero(init, key):
-    params = jaxmlp.init_params(key, jaxmlp.MLP((4, 5, 3)), init=init)
+    params = jaxmlp.init_params(key, jaxmlp.MLP((3, 5, 4, 2)), init=init)
     for layer in params:
         np.testing.assert_array_equal(layer["b"], 0.0)
 
@@ -78,7 +78,7 @@ def test_sklearn_bounds_with_the_logistic_factor(hidden, factor, key):
 
 
 def test_same_key_same_params_other_key_other_params(key):
-    mlp = jaxmlp.MLP((6, 5, 5, 2))
+    mlp = jaxmlp.MLP((3, 5, 4, 2))
     chex.assert_trees_all_equal(jaxmlp.init_params(key, mlp), jaxmlp.init_params(key, mlp))
     other = jaxmlp.init_params(jax.random.key(1), mlp)
     assert not np.allclose(jaxmlp.init_params(key, mlp)[0]["W"], other[0]["W"])
