@@ -446,6 +446,12 @@ def versions() -> dict:
     return found
 
 
+def _torch_threads_note(threads: int | None) -> str:
+    if threads is None:
+        return "PyTorch not installed"
+    return f"PyTorch on {threads} thread{'s' if threads != 1 else ''}"
+
+
 def _number(value: float) -> str:
     return f"{value:.3g}" if value < 1000 else f"{value:,.0f}"
 
@@ -464,12 +470,13 @@ def markdown(metrics: dict, command: str) -> str:
         + f", Python {m['python']}",
         f"- Load: 1-minute load average {metrics['load_average'][0]:.1f} at the start, "
         f"{metrics['load_average'][1]:.1f} at the end, on {m['cores']} cores; "
-        f"PyTorch on {metrics['torch_threads']} threads",
+        + _torch_threads_note(metrics["torch_threads"]),
         f"- Data: synthetic, n = {metrics['config']['n']}, float32, {N_CLASSES} classes; "
         f"median of {metrics['config']['repeats']} epochs per implementation, in alternating "
         "rounds after an untimed one",
         f"- float32 matmul peak (2048² `jnp.dot`, median of {len(metrics['peak_samples_gflops'])} "
-        f"samples taken through the run): {metrics['peak_gflops']:.1f} GFLOP/s",
+        f"samples taken through the run): {metrics['peak_gflops']:.1f} GFLOP/s (samples "
+        f"{min(metrics['peak_samples_gflops']):.1f} to {max(metrics['peak_samples_gflops']):.1f})",
         "",
         "| workload | implementation | epoch (s) | samples/s | GFLOP/s | % of peak "
         "| jaxmlp speed-up |",
