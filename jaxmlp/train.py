@@ -25,7 +25,7 @@ import numpy as np
 import optax
 from jax.sharding import Mesh
 
-from . import checks, parallel
+from . import checks, parallel, shuffle
 from .backprop import _value_and_backprop
 from .data.splits import split
 from .losses import Loss, get_loss
@@ -264,7 +264,7 @@ def _run_epoch(program: Program, state: TrainState, data, l2):
     if program.full_batches == 1 and program.remainder == 0:  # full-batch gradient descent
         carry, _ = step(carry, (X, T))
     else:
-        perm = jax.random.permutation(key_perm, program.n)
+        perm = shuffle.permutation(key_perm, program.n)
         K = program.batches_per_gather(X.dtype.itemsize)
 
         def gather_and_train(carry, indices):
