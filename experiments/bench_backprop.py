@@ -34,10 +34,11 @@ import jax
 import jax.numpy as jnp
 
 import jaxmlp
+from experiments.common import section_markers, write_section
 from jaxmlp.atomic import atomic_write_text
 
-START_MARKER = "<!-- bench_backprop:start -->"
-END_MARKER = "<!-- bench_backprop:end -->"
+SECTION = "bench_backprop"  # the markers of this section in BENCHMARKS.md
+START_MARKER, END_MARKER = section_markers(SECTION)
 TARGET_RATIO = 1.05  # issue 2: backprop within 1.05× of autodiff, or faster
 
 
@@ -159,23 +160,6 @@ def markdown(metrics: dict, command: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_section(path: Path, section: str) -> None:
-    """Puts ``section`` between the bench_backprop markers of ``path``, the rest untouched."""
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    start, end = text.find(START_MARKER), text.find(END_MARKER)
-    block = f"{START_MARKER}\n{section}{END_MARKER}"
-    if start < 0 and end < 0:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    elif 0 <= start < end:
-        text = text[:start] + block + text[end + len(END_MARKER) :]
-    else:
-        raise ValueError(
-            f"{path} has {START_MARKER!r} at {start} and {END_MARKER!r} at {end}; expected both "
-            "in that order, or neither. Fix the markers by hand, then run again."
-        )
-    atomic_write_text(path, text)
-
-
 def main(config: Config, command: str = "python -m experiments.bench_backprop") -> dict:
     """Times both paths on every workload, writes the markdown section and metrics.json."""
     workloads = {name: w.shrunk() if config.tiny else w for name, w in WORKLOADS.items()}
@@ -187,7 +171,7 @@ def main(config: Config, command: str = "python -m experiments.bench_backprop") 
     metrics["machine"] = machine()  # after the timing, for the load average
     section = markdown(metrics, command)
     print(section)
-    write_section(Path(config.out), section)
+    write_section(Path(config.out), SECTION, section)
     results = Path(config.results)
     results.mkdir(parents=True, exist_ok=True)
     atomic_write_text(results / "metrics.json", json.dumps(metrics, indent=2) + "\n")

@@ -42,11 +42,12 @@ import numpy as np
 
 import jaxmlp
 from experiments.benchmark import machine, versions
+from experiments.common import section_markers, write_section
 from jaxmlp.atomic import atomic_write_text
 from jaxmlp.sweep import member_keys, unstack
 
-START_MARKER = "<!-- bench_sweep:start -->"
-END_MARKER = "<!-- bench_sweep:end -->"
+SECTION = "bench_sweep"  # the markers of this section in BENCHMARKS.md
+START_MARKER, END_MARKER = section_markers(SECTION)
 
 FIT_MANY = "jaxmlp.fit_many (one program)"
 TORCH = "PyTorch eager, one model after another"
@@ -214,7 +215,7 @@ def main(config: Config, command: str = "python -m experiments.bench_sweep") -> 
     }
     table = markdown(metrics, command)
     print(table)
-    write_section(Path(config.out), table)
+    write_section(Path(config.out), SECTION, table)
     results = Path(config.results)
     results.mkdir(parents=True, exist_ok=True)
     atomic_write_text(results / "metrics.json", json.dumps(metrics, indent=2) + "\n")
@@ -286,18 +287,6 @@ def markdown(metrics: dict, command: str) -> str:
             f"| {target['target']} | {value:.1f}× | {'yes' if value >= at_least else 'no'} |"
         )
     return "\n".join(lines) + "\n"
-
-
-def write_section(path: Path, section: str) -> None:
-    """Puts ``section`` between the bench_sweep markers of ``path``, leaving the rest untouched."""
-    block = f"{START_MARKER}\n{section}{END_MARKER}"
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    start, end = text.find(START_MARKER), text.find(END_MARKER)
-    if start >= 0 and end > start:
-        text = text[:start] + block + text[end + len(END_MARKER) :]
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    atomic_write_text(path, text)
 
 
 def parse_args(argv=None) -> Config:

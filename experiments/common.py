@@ -106,3 +106,30 @@ def _to_json(value):
     if isinstance(value, Path):
         return str(value)
     raise TypeError(f"cannot write {type(value).__name__} to JSON")
+
+
+def section_markers(name: str) -> tuple[str, str]:
+    """The HTML comments that delimit the section ``name`` of a markdown file."""
+    return f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+
+
+def write_section(path: Path, name: str, section: str) -> None:
+    """Puts ``section`` between the markers of ``name`` in ``path``, the rest untouched.
+
+    A file without the markers gets the section appended; a file with only one of them, or
+    with them out of order, is an error rather than a guess.
+    """
+    start_marker, end_marker = section_markers(name)
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
+    start, end = text.find(start_marker), text.find(end_marker)
+    block = f"{start_marker}\n{section}{end_marker}"
+    if start < 0 and end < 0:
+        text = text.rstrip("\n") + "\n\n" + block + "\n"
+    elif 0 <= start < end:
+        text = text[:start] + block + text[end + len(end_marker) :]
+    else:
+        raise ValueError(
+            f"{path} has {start_marker!r} at {start} and {end_marker!r} at {end}; expected both "
+            "in that order, or neither. Fix the markers by hand, then run again."
+        )
+    atomic_write_text(path, text)

@@ -18,7 +18,7 @@ import numbers
 import jax
 import jax.numpy as jnp
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, is_classifier
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
@@ -151,6 +151,8 @@ class _BaseMLP(BaseEstimator):
             patience=self.n_iter_no_change,
             min_delta=self.tol,
             restore_best=validation,
+            # As scikit-learn: a classifier's early stopping watches the validation accuracy.
+            monitor="val_accuracy" if validation and is_classifier(self) else "auto",
         )
         self._mlp = mlp
         self._state = history.state

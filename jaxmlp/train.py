@@ -42,6 +42,9 @@ from .params import Params
 from .targets import is_classification, predicted_labels, targets, true_labels
 
 GRADS = ("autodiff", "backprop")
+# What early stopping, best-params tracking and the adaptive schedule watch; an accuracy is
+# watched as its error rate 1 - accuracy, so that lower is better for all of them.
+MONITORS = ("auto", "val_loss", "val_accuracy", "train_loss", "train_accuracy")
 STEPS_PER_PROGRAM = 4096  # "auto" blocks hold about this many updates
 # One gather fetches the rows of several batches, up to this many bytes (about a core's L2
 # cache). A gather per step has a fixed cost that dominates small batches (64 features, batch
@@ -53,8 +56,8 @@ GATHER_BYTES = 256 * 2**10
 class TrainState(NamedTuple):
     """Everything training needs to continue exactly where it stopped.
 
-    ``best_loss``, ``best_params`` and ``bad_epochs`` track the monitored loss (validation
-    loss if there is a validation set, else the training loss) for early stopping and the
+    ``best_loss``, ``best_params`` and ``bad_epochs`` track the monitored quantity (``fit``'s
+    ``monitor``: a loss, or an error rate ``1 - accuracy``) for early stopping and the
     ``"adaptive"`` schedule; ``best_params`` is ``None`` unless the best params are restored.
     """
 
@@ -65,7 +68,7 @@ class TrainState(NamedTuple):
     step: jax.Array  # int32: updates applied
     best_loss: jax.Array
     best_params: Params | None
-    bad_epochs: jax.Array  # int32: epochs since the monitored loss last improved
+    bad_epochs: jax.Array  # int32: epochs since the monitored quantity last improved
 
 
 class DivergenceError(FloatingPointError):
@@ -133,6 +136,7 @@ class Program:
     track_best: bool
     mesh: Mesh | None = None  # data parallel: batches split over the mesh's "data" axis
     weight_decay: bool = True  # False when l2 == 0: the step leaves the penalty out
+    monitor: str = "train_loss"  # one of MONITORS but "auto"
 
     @property
     def full_batches(self) -> int:
@@ -289,8 +293,12 @@ def _run_epoch(program: Program, state: TrainState, data, l2):
         if program.classification:
             val_accuracy = jnp.mean(predicted_labels(Y_hat) == true_labels(T_val))
 
-    # Early stopping and the adaptive schedule watch the validation loss, else the training loss.
-    monitored = val_loss if program.has_validation else train_loss
+    monitored = {
+        "train_loss": train_loss,
+        "val_loss": val_loss,
+        "train_accuracy": 1 - train_accuracy,
+        "val_accuracy": 1 - val_accuracy,
+    }[program.monitor]
     # As scikit-learn: patience counts epochs without a min_delta improvement, while the
     # best params follow every improvement.
     improved = monitored < state.best_loss
@@ -391,6 +399,7 @@ def fit(
     patience: int = 10,
     min_delta: float = 1e-4,
     restore_best: bool = True,
+    monitor: str = "auto",
     callback: Callable[[int, dict], bool | None] | None = None,
     epochs_per_program: int | str = "auto",
     mesh: Mesh | int | None = None,
@@ -418,9 +427,15 @@ def fit(
       grad: ``"autodiff"`` (``jax.grad``) or ``"backprop"`` (the hand-written gradients).
       validation: ``(X_val, y_val)`` held-out data, evaluated after every epoch.
       validation_fraction: or hold out this fraction of ``(X, y)``, stratified for classes.
-      early_stopping: stop when the monitored loss (validation loss if any, else training
-        loss) has not improved by ``min_delta`` for ``patience`` epochs.
+      early_stopping: stop when the monitored quantity has not improved by ``min_delta``
+        for ``patience`` epochs.
       restore_best: with early stopping, return the params of the best monitored epoch.
+      monitor: what early stopping, ``restore_best`` and the ``"adaptive"`` schedule watch:
+        ``"val_loss"``, ``"val_accuracy"``, ``"train_loss"`` or ``"train_accuracy"``;
+        ``"auto"`` is the validation loss if there is a validation set, else the training
+        loss. An accuracy is watched as its error rate ``1 - accuracy`` (``min_delta`` is in
+        those units); as scikit-learn's early stopping, ``"val_accuracy"`` keeps training
+        while the validation accuracy rises after the validation loss has bottomed out.
       callback: called after every epoch as ``callback(epoch, metrics)``; returning
         ``True`` pauses training: the params are not restored to the best epoch, so that
         ``fit`` continues ``history.state`` exactly.
@@ -475,6 +490,9 @@ def fit(
     if validation is None:
         X_val, T_val = X[:0], T[:0]
     n = X.shape[0]
+    monitor = _resolve_monitor(
+        monitor, has_validation=X_val.shape[0] > 0, classification=classification
+    )
 
     if batch_size is None:
         batch_size = n
@@ -520,6 +538,7 @@ def fit(
         track_best=early_stopping and restore_best,
         mesh=mesh,
         weight_decay=l2 > 0,
+        monitor=monitor,
     )
     if state is None:
         state = init_state(params, optimizer, key_train, track_best=program.track_best)
@@ -582,8 +601,28 @@ def _train(program: Program, state: TrainState, data, l2, epochs: int, callback)
 _RECORDED = ("train_loss", "train_accuracy", "val_loss", "val_accuracy", "learning_rate")
 
 
+def _resolve_monitor(monitor, *, has_validation: bool, classification: bool) -> str:
+    """``monitor`` checked against the data, with ``"auto"`` made explicit."""
+    if monitor not in MONITORS:
+        raise ValueError(f"monitor={monitor!r} is not known; choose one of {MONITORS}")
+    if monitor == "auto":
+        return "val_loss" if has_validation else "train_loss"
+    if monitor.startswith("val_") and not has_validation:
+        raise ValueError(
+            f"monitor={monitor!r} needs a validation set: pass validation=(X_val, y_val) "
+            "or validation_fraction"
+        )
+    if monitor.endswith("_accuracy") and not classification:
+        raise ValueError(
+            f"monitor={monitor!r} needs class labels y; with real targets watch a loss"
+        )
+    return monitor
+
+
 def _best_epoch(history: History, program: Program) -> int:
-    monitored = history.val_loss if program.has_validation else history.train_loss
+    monitored = np.asarray(getattr(history, program.monitor))
+    if program.monitor.endswith("_accuracy"):
+        monitored = 1 - monitored
     return history.epoch[int(np.nanargmin(monitored))]
 
 

@@ -64,13 +64,3 @@ def test_quick_benchmark_prints_and_writes_every_row(tmp_path):
     assert set(metrics["workloads"]) == set(WORKLOADS)
     assert metrics["peak_gflops"] > 0
     assert not list(tmp_path.glob(".*.tmp")), "no temporary file is left behind"
-
-
-def test_benchmark_creates_the_file_when_absent(tmp_path):
-    from experiments.benchmark import write_section
-
-    out = tmp_path / "BENCHMARKS.md"
-    write_section(out, "table\n")
-    write_section(out, "new table\n")
-    text = out.read_text()
-    assert text.count(START_MARKER) == 1 and "new table" in text and "\ntable" not in text

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from experiments.bench_backprop import END_MARKER, START_MARKER, WORKLOADS, write_section
+from experiments.bench_backprop import END_MARKER, SECTION, START_MARKER, WORKLOADS
+from experiments.common import write_section
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -55,13 +56,13 @@ def test_quick_bench_backprop_writes_its_table(tmp_path):
 
 def test_section_is_appended_to_a_new_or_unmarked_file(tmp_path):
     out = tmp_path / "BENCHMARKS.md"
-    write_section(out, "first\n")
-    write_section(out, "second\n")
+    write_section(out, SECTION, "first\n")
+    write_section(out, SECTION, "second\n")
     assert out.read_text() == f"# Benchmarks\n\n{START_MARKER}\nsecond\n{END_MARKER}\n"
 
     other = tmp_path / "OTHER.md"
     other.write_text("# Notes\n\nkept\n")
-    write_section(other, "table\n")
+    write_section(other, SECTION, "table\n")
     assert other.read_text() == f"# Notes\n\nkept\n\n{START_MARKER}\ntable\n{END_MARKER}\n"
 
 
@@ -74,5 +75,5 @@ def test_broken_markers_leave_the_file_alone(tmp_path, text):
     out = tmp_path / "BENCHMARKS.md"
     out.write_text(text)
     with pytest.raises(ValueError, match="expected both in that order, or neither"):
-        write_section(out, "table\n")
+        write_section(out, SECTION, "table\n")
     assert out.read_text() == text

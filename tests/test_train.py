@@ -206,6 +206,42 @@ def test_early_stopping_restores_the_best_epoch(moons):
     np.testing.assert_allclose(restored, best_val, rtol=1e-5)
 
 
+def test_early_stopping_on_validation_accuracy_keeps_the_most_accurate_epoch(moons):
+    X, y = moons
+    mlp = jaxmlp.MLP((2, 64, 2), "relu", "softmax")
+    params = jaxmlp.init_params(jax.random.key(0), mlp)
+    best, history = jaxmlp.fit(
+        mlp, params, X[:60], y[:60], key=jax.random.key(0), loss="cross_entropy",
+        optimizer="adam", learning_rate=0.05, epochs=300, validation=(X[300:], y[300:]),
+        early_stopping=True, patience=5, monitor="val_accuracy",
+    )  # fmt: skip
+    assert history.stop_reason == "early_stopping"
+    best_accuracy = max(history.val_accuracy)
+    # The first epoch that reached the best accuracy; patience counts from the last gain.
+    assert history.best_epoch == 1 + history.val_accuracy.index(best_accuracy)
+    assert history.epoch[-1] - history.best_epoch <= 5
+    assert jaxmlp.evaluate(mlp, best, X[300:], y[300:])["accuracy"] == best_accuracy
+
+
+@pytest.mark.parametrize(
+    "monitor, kwargs, match",
+    [
+        ("val_loss", {}, "needs a validation set"),
+        ("val_accuracy", {}, "needs a validation set"),
+        ("train_accuracy", {"regression": True}, "needs class labels"),
+        ("accuracy", {}, "is not known"),
+    ],
+)
+def test_monitor_is_checked(moons, monitor, kwargs, match):
+    X, y = moons
+    mlp = jaxmlp.MLP((2, 4, 2), "tanh", "softmax")
+    if kwargs.get("regression"):
+        y = np.eye(2, dtype=np.float32)[y]
+    params = jaxmlp.init_params(jax.random.key(0), mlp)
+    with pytest.raises(ValueError, match=f"monitor={monitor!r} {match}"):
+        jaxmlp.fit(mlp, params, X, y, key=jax.random.key(0), epochs=2, monitor=monitor)
+
+
 def test_validation_fraction_is_stratified(moons):
     X, y = moons
     mlp = jaxmlp.MLP((2, 4, 2), "tanh", "softmax")
