@@ -59,6 +59,8 @@ def write_report(root: Path = RESULTS, quick: bool | None = None) -> Path:
             lines.append(f"| {name} | {claim.claim} | {claim.measured} | **{claim.verdict}** |")
         figures = sorted((root / name).glob("*.png"))
         section = [f"## {name}", "", (module.__doc__ or "").strip().splitlines()[0], ""]
+        if hasattr(module, "table"):  # an experiment whose numbers read best as a table
+            section += [module.table(metrics)]
         section += [f"![{figure.stem}]({name}/{figure.name})" for figure in figures]
         sections.append("\n".join(section))
     text = "\n".join(lines) + "\n\n" + "\n\n".join(sections) + "\n"

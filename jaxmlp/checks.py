@@ -45,6 +45,21 @@ def check_params(mlp: MLP, params) -> None:
                     f"params[{i}][{name!r}] has shape {shape} but sizes={mlp.sizes} "
                     f"expects {expected}"
                 )
+    # One floating dtype throughout: a float64 bias on float32 weights would promote the
+    # activations halfway through the network and fail deep inside the compiled step.
+    dtype = jnp.result_type(params[0]["W"])
+    for i, layer in enumerate(params):
+        for name in ("W", "b"):
+            leaf_dtype = jnp.result_type(layer[name])
+            if not jnp.issubdtype(leaf_dtype, jnp.floating):
+                raise TypeError(
+                    f"params[{i}][{name!r}] has dtype {leaf_dtype}; expected a floating dtype"
+                )
+            if leaf_dtype != dtype:
+                raise TypeError(
+                    f"params[{i}][{name!r}] has dtype {leaf_dtype} but params[0]['W'] has "
+                    f"{dtype}; expected one dtype for every layer (see init_params(dtype=...))"
+                )
 
 
 def check_inputs(mlp: MLP, X, *, name: str = "X", ndim: int = 2):

@@ -239,6 +239,20 @@ def test_unknown_init_lists_the_choices(key):
         _assert_lists_choices(str(error.value), jaxmlp.INITS)
 
 
+def test_params_of_mixed_or_integer_dtypes_are_refused_at_the_boundary(key):
+    params = jaxmlp.init_params(key, MLP)
+    X = np.ones((2, 3), np.float32)
+    integer = [dict(layer) for layer in params]
+    integer[1]["W"] = np.ones((4, 2), np.int32)
+    with pytest.raises(TypeError, match=r"params\[1\]\['W'\] has dtype int32; expected a floating"):
+        jaxmlp.forward_batch(MLP, integer, X)
+    with jax.enable_x64(True):
+        mixed = jaxmlp.init_params(key, MLP, dtype=np.float32)
+        mixed[0] = {"W": mixed[0]["W"], "b": np.zeros(4, np.float64)}
+        with pytest.raises(TypeError, match=r"params\[0\]\['b'\] has dtype float64 but params"):
+            jaxmlp.fit(MLP, mixed, X, np.array([0, 1]), key=key, epochs=1)
+
+
 def test_init_dtype_must_be_floating(key):
     with pytest.raises(ValueError, match="dtype=int32 must be a floating point type"):
         jaxmlp.init_params(key, MLP, dtype=np.int32)

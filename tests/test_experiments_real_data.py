@@ -9,6 +9,7 @@ import pytest
 
 from experiments import real_data
 from experiments.common import VERDICTS, Claim
+from experiments.report import write_report
 from jaxmlp.data import FASHION_MNIST_DIR
 
 # A few epochs of each model: enough to beat chance, small enough to run in seconds.
@@ -33,7 +34,8 @@ def check_metrics(metrics: dict, datasets: tuple[str, ...]) -> None:
         assert result["n_train"] > 0 and result["n_val"] > 0 and result["n_test"] > 0
         assert set(result["models"]) == set(real_data.MODELS)
         for model, entry in result["models"].items():
-            assert 0.5 < entry["test_accuracy"] <= 1.0, (name, model)  # chance is 0.1
+            # Well above chance (0.1): these runs are tiny (2 epochs of 2000 images at most).
+            assert 0.3 < entry["test_accuracy"] <= 1.0, (name, model)
             assert entry["fit_time"] > 0
         for model in real_data.JAXMLP_MODELS:
             entry = result["models"][model]
@@ -67,6 +69,10 @@ def test_tiny_digits_run_writes_metrics_figures_and_claims(tmp_path):
     assert all(isinstance(c, Claim) and c.verdict in VERDICTS for c in found)
     models = written["datasets"]["digits"]["models"]
     assert f"{models['softmax']['test_accuracy']:.4f}" in found[0].measured
+
+    # The report shows the table in the experiment's section.
+    report = write_report(tmp_path).read_text()
+    assert written["table"] in report.split("## real_data", 1)[1]
 
 
 def test_claims_follow_the_numbers():
