@@ -37,13 +37,11 @@ import numpy as np
 import optax
 
 from . import checks, train
-from .data.splits import split
 from .forward import _forward_batch
 from .losses import Loss, get_loss
 from .mlp import MLP
 from .optimizers import current_learning_rate, make_optimizer, with_learning_rate
 from .params import Params, init_params
-from .targets import is_classification, targets
 from .widths import (
     INIT_FANS,
     UnitMaskState,
@@ -139,6 +137,7 @@ def fit_many(
     patience: int = 10,
     min_delta: float = 1e-4,
     restore_best: bool = True,
+    monitor: str = "auto",
     epochs_per_program: int | str = "auto",
     members_at_once: int | None = None,
 ) -> SweepResult:
@@ -167,7 +166,8 @@ def fit_many(
         full-width scale.
       dtype: params dtype.
       loss, optimizer, schedule, batch_size, epochs, grad, early_stopping, patience,
-        min_delta, restore_best, epochs_per_program: as ``jaxmlp.fit``, for every member.
+        min_delta, restore_best, monitor, epochs_per_program: as ``jaxmlp.fit``, for every
+        member.
       members_at_once: train this many members side by side (vmapped), the groups one after
         another in the same program; ``None`` trains all M side by side. Memory grows with
         it: each hidden layer's activations take ``members_at_once × batch × width`` numbers.
@@ -207,27 +207,21 @@ def fit_many(
         )
     dtype = jnp.dtype(dtype)
     loss = get_loss(loss, mlp.output_activation.name)
-    train._check_positive_int(epochs, "epochs")
-    if grad not in train.GRADS:
-        raise ValueError(f"grad={grad!r} is not known; choose one of {train.GRADS}")
-    train._check_positive_int(patience, "patience")
-    if not isinstance(min_delta, numbers.Real) or min_delta < 0:
-        raise ValueError(f"min_delta={min_delta!r} must be a number >= 0")
+    train.check_training_args(epochs=epochs, grad=grad, patience=patience, min_delta=min_delta)
     key_holdout = jax.random.split(key)[1]
-    data, classification = _data(mlp, X, y, dtype, key_holdout, validation, validation_fraction)
+    data, classification = train.prepare_data(
+        mlp, X, y, dtype, key_holdout, validation, validation_fraction
+    )
     n = data[0].shape[0]
-    if batch_size is None:
-        batch_size = n
-    else:
-        train._check_positive_int(batch_size, "batch_size")
-        batch_size = min(batch_size, n)
-    steps_per_epoch = math.ceil(n / batch_size)
+    has_validation = data[2].shape[0] > 0
+    monitor = train.resolve_monitor(
+        monitor, has_validation=has_validation, classification=classification
+    )
+    batch_size, steps_per_epoch = train.batch_sizes(batch_size, n)
     base, adaptive = _optimizer(
         optimizer, learning_rates, schedule, epochs * steps_per_epoch, batch_size == n
     )
-    if epochs_per_program == "auto":
-        epochs_per_program = max(1, min(epochs, train.STEPS_PER_PROGRAM // steps_per_epoch))
-    train._check_positive_int(epochs_per_program, "epochs_per_program")
+    epochs_per_program = train.epochs_per_block(epochs_per_program, epochs, steps_per_epoch)
     if members_at_once is not None:
         train._check_positive_int(members_at_once, "members_at_once")
         members_at_once = min(members_at_once, M)
@@ -241,12 +235,13 @@ def fit_many(
         batch_size=batch_size,
         epochs_per_block=epochs_per_program,
         classification=classification,
-        has_validation=data[2].shape[0] > 0,
+        has_validation=has_validation,
         early_stopping=early_stopping,
         patience=patience,
         min_delta=float(min_delta),
         adaptive=adaptive,
         track_best=early_stopping and restore_best,
+        monitor=monitor,
     )
     scales = init_scales(mlp, init, widths) if rescale_init else np.ones((M, mlp.n_layers))
     # One (M, h_l) 0/1 mask per hidden layer.
@@ -390,31 +385,6 @@ def _init_members(program, dtype, masked, params, train_keys, scales, units, lea
     return jax.tree.map(jnp.copy, state), jax.tree.map(jnp.copy, state.params)
 
 
-def _data(mlp, X, y, dtype, key_holdout, validation, validation_fraction):
-    """``((X, T, X_val, T_val), classification)``, checked, in ``dtype``."""
-    X = checks.check_inputs(mlp, X)
-    classification = is_classification(y)
-    targets(mlp, y, X.shape[0], dtype)  # check y before splitting it
-    if validation is not None and validation_fraction is not None:
-        raise ValueError("give either validation=(X_val, y_val) or validation_fraction, not both")
-    if validation_fraction is not None:
-        if not isinstance(validation_fraction, numbers.Real) or not 0 < validation_fraction < 1:
-            raise ValueError(f"validation_fraction={validation_fraction!r} must be in (0, 1)")
-        fractions = (1 - validation_fraction, validation_fraction)
-        (X, y), validation = split(key_holdout, X, y, fractions, stratify=classification)
-    T = targets(mlp, y, X.shape[0], dtype)
-    X = jnp.asarray(X, dtype)
-    X_val, T_val = X[:0], T[:0]
-    if validation is not None:
-        if not isinstance(validation, tuple | list) or len(validation) != 2:
-            raise ValueError("validation must be a pair (X_val, y_val)")
-        X_val = jnp.asarray(checks.check_inputs(mlp, validation[0], name="X_val"), dtype)
-        if is_classification(validation[1]) != classification:
-            raise ValueError("y_val must be of the same kind as y (class labels or targets)")
-        T_val = targets(mlp, validation[1], X_val.shape[0], dtype, name="y_val")
-    return (X, T, X_val, T_val), classification
-
-
 def _optimizer(optimizer, learning_rates, schedule, total_steps, full_batch):
     """``(transformation, adaptive)``: the optimizer every member runs, and its schedule."""
     several = len(np.unique(learning_rates)) > 1
@@ -483,7 +453,7 @@ def _train(program, members_at_once, state, data, l2, epochs: int, init_compile_
         return np.concatenate([getattr(m, field) for m in blocks], axis=1)[:, :epochs]
 
     history = {field: column(field) for field in (*METRICS, "learning_rate")}
-    monitored = history["val_loss" if program.has_validation else "train_loss"]
+    monitored = train.monitored_values(program.monitor, history[program.monitor])
     best_epoch = np.zeros(M, np.int64)
     if program.track_best:
         finite = np.isfinite(monitored).any(axis=1)

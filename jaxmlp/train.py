@@ -458,48 +458,20 @@ def fit(
     params = state.params if state is not None else params
     checks.check_params(mlp, params)
     dtype = params[0]["W"].dtype
-    X = checks.check_inputs(mlp, X)
-    classification = is_classification(y)
-    targets(mlp, y, X.shape[0], dtype)  # check y before splitting it
     loss = get_loss(loss, mlp.output_activation.name)
-    _check_positive_int(epochs, "epochs")
-    if grad not in GRADS:
-        raise ValueError(f"grad={grad!r} is not known; choose one of {GRADS}")
+    check_training_args(epochs=epochs, grad=grad, patience=patience, min_delta=min_delta)
     l2 = checks.check_l2(l2)
-    _check_positive_int(patience, "patience")
-    if not isinstance(min_delta, numbers.Real) or min_delta < 0:
-        raise ValueError(f"min_delta={min_delta!r} must be a number >= 0")
-
     key_holdout, key_train = jax.random.split(key)
-    if validation is not None and validation_fraction is not None:
-        raise ValueError("give either validation=(X_val, y_val) or validation_fraction, not both")
-    if validation_fraction is not None:
-        if not isinstance(validation_fraction, numbers.Real) or not 0 < validation_fraction < 1:
-            raise ValueError(f"validation_fraction={validation_fraction!r} must be in (0, 1)")
-        fractions = (1 - validation_fraction, validation_fraction)
-        (X, y), validation = split(key_holdout, X, y, fractions, stratify=classification)
-    if validation is not None:
-        if not isinstance(validation, tuple | list) or len(validation) != 2:
-            raise ValueError("validation must be a pair (X_val, y_val)")
-        X_val = jnp.asarray(checks.check_inputs(mlp, validation[0], name="X_val"), dtype)
-        if is_classification(validation[1]) != classification:
-            raise ValueError("y_val must be of the same kind as y (class labels or targets)")
-        T_val = targets(mlp, validation[1], X_val.shape[0], dtype, name="y_val")
-    T = targets(mlp, y, X.shape[0], dtype)
-    X = jnp.asarray(X, dtype)
-    if validation is None:
-        X_val, T_val = X[:0], T[:0]
+    data, classification = prepare_data(
+        mlp, X, y, dtype, key_holdout, validation, validation_fraction
+    )
+    X, T, X_val, T_val = data
     n = X.shape[0]
-    monitor = _resolve_monitor(
+    monitor = resolve_monitor(
         monitor, has_validation=X_val.shape[0] > 0, classification=classification
     )
 
-    if batch_size is None:
-        batch_size = n
-    else:
-        _check_positive_int(batch_size, "batch_size")
-        batch_size = min(batch_size, n)
-    steps_per_epoch = math.ceil(n / batch_size)
+    batch_size, steps_per_epoch = batch_sizes(batch_size, n)
     if isinstance(optimizer, str):
         if optimizer == "lbfgs" and batch_size != n:
             raise ValueError(
@@ -514,9 +486,7 @@ def fit(
             "optimizer must be a name or an optax.GradientTransformation, "
             f"got {type(optimizer).__name__}"
         )
-    if epochs_per_program == "auto":
-        epochs_per_program = max(1, min(epochs, STEPS_PER_PROGRAM // steps_per_epoch))
-    _check_positive_int(epochs_per_program, "epochs_per_program")
+    epochs_per_program = epochs_per_block(epochs_per_program, epochs, steps_per_epoch)
 
     if mesh is not None:
         mesh = mesh if isinstance(mesh, Mesh) else parallel.data_mesh(mesh)
@@ -542,10 +512,65 @@ def fit(
     )
     if state is None:
         state = init_state(params, optimizer, key_train, track_best=program.track_best)
-    data = (X, T, X_val, T_val)
     if mesh is not None:
         state, data = parallel.replicate((state, data), mesh)
     return _train(program, state, data, l2, epochs, callback)
+
+
+def check_training_args(*, epochs, grad, patience, min_delta) -> None:
+    """The checks of ``fit``'s (and ``fit_many``'s) scalar training arguments."""
+    _check_positive_int(epochs, "epochs")
+    if grad not in GRADS:
+        raise ValueError(f"grad={grad!r} is not known; choose one of {GRADS}")
+    _check_positive_int(patience, "patience")
+    if not isinstance(min_delta, numbers.Real) or min_delta < 0:
+        raise ValueError(f"min_delta={min_delta!r} must be a number >= 0")
+
+
+def prepare_data(mlp: MLP, X, y, dtype, key_holdout, validation, validation_fraction):
+    """``((X, T, X_val, T_val), classification)``: checked, split, one-hot, in ``dtype``.
+
+    Without a validation set, ``X_val`` and ``T_val`` have 0 rows.
+    """
+    X = checks.check_inputs(mlp, X)
+    classification = is_classification(y)
+    targets(mlp, y, X.shape[0], dtype)  # check y before splitting it
+    if validation is not None and validation_fraction is not None:
+        raise ValueError("give either validation=(X_val, y_val) or validation_fraction, not both")
+    if validation_fraction is not None:
+        if not isinstance(validation_fraction, numbers.Real) or not 0 < validation_fraction < 1:
+            raise ValueError(f"validation_fraction={validation_fraction!r} must be in (0, 1)")
+        fractions = (1 - validation_fraction, validation_fraction)
+        (X, y), validation = split(key_holdout, X, y, fractions, stratify=classification)
+    T = targets(mlp, y, X.shape[0], dtype)
+    X = jnp.asarray(X, dtype)
+    X_val, T_val = X[:0], T[:0]
+    if validation is not None:
+        if not isinstance(validation, tuple | list) or len(validation) != 2:
+            raise ValueError("validation must be a pair (X_val, y_val)")
+        X_val = jnp.asarray(checks.check_inputs(mlp, validation[0], name="X_val"), dtype)
+        if is_classification(validation[1]) != classification:
+            raise ValueError("y_val must be of the same kind as y (class labels or targets)")
+        T_val = targets(mlp, validation[1], X_val.shape[0], dtype, name="y_val")
+    return (X, T, X_val, T_val), classification
+
+
+def batch_sizes(batch_size: int | None, n: int) -> tuple[int, int]:
+    """``(batch_size, steps_per_epoch)``: ``None`` is the full batch ``n``."""
+    if batch_size is None:
+        batch_size = n
+    else:
+        _check_positive_int(batch_size, "batch_size")
+        batch_size = min(batch_size, n)
+    return batch_size, math.ceil(n / batch_size)
+
+
+def epochs_per_block(epochs_per_program: int | str, epochs: int, steps_per_epoch: int) -> int:
+    """Epochs per compiled block: ``"auto"`` is about ``STEPS_PER_PROGRAM`` updates."""
+    if epochs_per_program == "auto":
+        epochs_per_program = max(1, min(epochs, STEPS_PER_PROGRAM // steps_per_epoch))
+    _check_positive_int(epochs_per_program, "epochs_per_program")
+    return epochs_per_program
 
 
 def _train(program: Program, state: TrainState, data, l2, epochs: int, callback) -> tuple:
@@ -601,7 +626,7 @@ def _train(program: Program, state: TrainState, data, l2, epochs: int, callback)
 _RECORDED = ("train_loss", "train_accuracy", "val_loss", "val_accuracy", "learning_rate")
 
 
-def _resolve_monitor(monitor, *, has_validation: bool, classification: bool) -> str:
+def resolve_monitor(monitor, *, has_validation: bool, classification: bool) -> str:
     """``monitor`` checked against the data, with ``"auto"`` made explicit."""
     if monitor not in MONITORS:
         raise ValueError(f"monitor={monitor!r} is not known; choose one of {MONITORS}")
@@ -619,10 +644,14 @@ def _resolve_monitor(monitor, *, has_validation: bool, classification: bool) -> 
     return monitor
 
 
+def monitored_values(monitor: str, values) -> np.ndarray:
+    """The recorded ``values`` of ``monitor`` as the monitored quantity: lower is better."""
+    values = np.asarray(values)
+    return 1 - values if monitor.endswith("_accuracy") else values
+
+
 def _best_epoch(history: History, program: Program) -> int:
-    monitored = np.asarray(getattr(history, program.monitor))
-    if program.monitor.endswith("_accuracy"):
-        monitored = 1 - monitored
+    monitored = monitored_values(program.monitor, getattr(history, program.monitor))
     return history.epoch[int(np.nanargmin(monitored))]
 
 

@@ -187,6 +187,27 @@ def test_each_member_stops_early_on_its_own_while_the_others_go_on(wave, key):
         chex.assert_trees_all_close(unstack(result, i), params, **TOLERANCE)
 
 
+def test_members_monitor_the_validation_accuracy_as_fit_does(moons, key):
+    X, y = moons
+    mlp = jaxmlp.MLP((2, 8, 2), "tanh", "softmax")
+    kwargs = dict(
+        loss="cross_entropy", optimizer="adam", batch_size=10, epochs=25,
+        validation=(X[40:], y[40:]), early_stopping=True, patience=4, monitor="val_accuracy",
+    )  # fmt: skip
+    result = jaxmlp.fit_many(
+        mlp, X[:40], y[:40], key=key, seeds=[0, 1], learning_rates=[0.02, 0.2],
+        dtype=jnp.float64, **kwargs,
+    )  # fmt: skip
+    for i, lr in enumerate([0.02, 0.2]):
+        accuracy = result.history.val_accuracy[i, : result.history.epochs_trained[i]]
+        assert result.history.best_epoch[i] == 1 + np.argmax(accuracy)
+        params, alone = fit_alone(mlp, key, i, X[:40], y[:40], learning_rate=lr, **kwargs)
+        assert alone.best_epoch == result.history.best_epoch[i]
+        chex.assert_trees_all_close(unstack(result, i), params, **TOLERANCE)
+    with pytest.raises(ValueError, match="monitor='val_loss' needs a validation set"):
+        jaxmlp.fit_many(mlp, X, y, key=key, monitor="val_loss")
+
+
 def test_a_diverging_member_stops_alone_on_finite_params(wave, key):
     X, y = wave
     mlp = jaxmlp.MLP((1, 8, 1), "tanh", "identity")
