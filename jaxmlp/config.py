@@ -30,6 +30,7 @@ from .activations import ACTIVATIONS
 from .losses import LOSSES, get_loss
 from .optimizers import OPTIMIZERS, SCHEDULES
 from .params import INITS
+from .train import MONITORS
 
 
 class ConfigError(ValueError):
@@ -59,8 +60,11 @@ class TrainConfig:
     seed: int = 0  # one seed for the data split, the initial weights and the shuffling
     init: str = "glorot_uniform"  # initialisation of the weights
     validation_fraction: float = 0.0  # share of the training split for validation; 0: none
-    early_stopping: bool = False  # stop when the validation (or training) loss stops improving
+    early_stopping: bool = False  # stop when the monitored quantity stops improving
     patience: int = 10  # epochs without improvement before early stopping
+    # What early stopping watches: auto (the validation loss if any, else the training loss),
+    # val_loss, val_accuracy, train_loss or train_accuracy.
+    monitor: str = "auto"
     scale: str = "none"  # feature scaling fitted on the training split: none, standardize, minmax
     dtype: str = "float32"  # float32, or float64 (the command line then enables 64-bit JAX)
     test_fraction: float = 0.2  # share held out for testing when the data has no test split
@@ -88,6 +92,7 @@ CHOICES = {
     "init": tuple(INITS),
     "scale": ("none", "standardize", "minmax"),
     "dtype": ("float32", "float64"),
+    "monitor": MONITORS,
 }
 _INTS = ("epochs", "seed", "patience", "checkpoint_every")
 _FLOATS = ("lr", "l2", "validation_fraction", "test_fraction")
@@ -197,6 +202,11 @@ def check_config(config: TrainConfig) -> TrainConfig:
         0 <= config.validation_fraction < 1,
     )
     _check_number(config.test_fraction, "test_fraction", "in (0, 1)", 0 < config.test_fraction < 1)
+    if config.monitor.startswith("val_") and config.validation_fraction == 0:
+        raise ConfigError(
+            f"{_named('monitor')} {config.monitor!r} needs a validation split: "
+            f"set {_named('validation_fraction')} above 0"
+        )
     if config.optimizer == "lbfgs" and config.batch_size != "full":
         raise ConfigError("optimizer 'lbfgs' is full-batch: give --batch-size full with it")
     if not config.data.strip():

@@ -42,7 +42,7 @@ from .optimizers import make_optimizer
 from .params import init_params
 from .predict import evaluate, predict_proba
 from .targets import predicted_labels
-from .train import DivergenceError, TrainState, fit, init_state
+from .train import DivergenceError, TrainState, fit, init_state, monitored_values
 
 # What a resume may change; anything else would make it another run.
 RESUMABLE = ("epochs", "checkpoint_every", "run_dir")
@@ -252,6 +252,7 @@ def _train(run, data, state, progress, start, on_start, on_epoch, stop_requested
                     validation=validation,
                     early_stopping=config.early_stopping,
                     patience=config.patience,
+                    monitor=config.monitor,
                     callback=callback,
                     epochs_per_program=1,  # the callback, and so a checkpoint, after every epoch
                 )
@@ -316,7 +317,7 @@ def _summary(run: Run, data: Dataset, params, records, stop_reason: str) -> dict
         "train_accuracy": last["train_accuracy"],
         "val_loss": last["val_loss"],
         "val_accuracy": last["val_accuracy"],
-        "best_epoch": _best_epoch(records, data.X_val is not None)
+        "best_epoch": _best_epoch(records, config.monitor, data.X_val is not None)
         if config.early_stopping
         else None,
         "n_train": len(data.X_train),
@@ -328,10 +329,11 @@ def _summary(run: Run, data: Dataset, params, records, stop_reason: str) -> dict
     return summary
 
 
-def _best_epoch(records, has_validation: bool) -> int:
-    monitored = [r["val_loss" if has_validation else "train_loss"] for r in records]
-    monitored = [np.nan if v is None else v for v in monitored]
-    return records[int(np.nanargmin(monitored))]["epoch"]
+def _best_epoch(records, monitor: str, has_validation: bool) -> int:
+    if monitor == "auto":
+        monitor = "val_loss" if has_validation else "train_loss"
+    values = [np.nan if r[monitor] is None else r[monitor] for r in records]
+    return records[int(np.nanargmin(monitored_values(monitor, values)))]["epoch"]
 
 
 def final_params(state: TrainState):
@@ -374,6 +376,11 @@ def build_mlp(config: TrainConfig, data: Dataset) -> MLP:
         raise RunError(
             f"--sizes {_sizes_text(config.sizes)} ends with {sizes[-1]} outputs but "
             f"{data.name!r} has {what}; use --sizes {suggestion} (or c for the output width)"
+        )
+    if config.monitor.endswith("_accuracy") and data.classes is None:
+        raise RunError(
+            f"--monitor {config.monitor} needs classes, but {data.name!r} has real targets; "
+            "watch a loss (val_loss or train_loss)"
         )
     return MLP(tuple(sizes), config.hidden, config.output)
 

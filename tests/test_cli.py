@@ -84,7 +84,11 @@ def test_train_on_digits_end_to_end_then_evaluate_and_predict(cli, tmp_path):
 
 @pytest.mark.parametrize(
     "flags",
-    [[], ["--validation-fraction", "0.25", "--early-stopping", "--patience", "50"]],
+    [
+        [],
+        ["--validation-fraction", "0.25", "--early-stopping", "--patience", "50"]
+        + ["--monitor", "val_accuracy"],
+    ],
     ids=["adam", "tracking-the-best-epoch"],
 )
 def test_stop_after_k_epochs_and_resume_to_n_equals_n_epochs_straight(cli, tmp_path, flags):
