@@ -152,12 +152,12 @@ class Program:
         return self.full_batches + (self.remainder > 0)
 
     def batches_per_gather(self, itemsize: int) -> int:
-        """The largest divisor of ``full_batches`` whose batches' rows fit in ``GATHER_BYTES``."""
+        """The largest divisor of ``steps_per_epoch`` whose batches' rows fit in
+        ``GATHER_BYTES``."""
         row_bytes = (self.mlp.n_inputs + self.mlp.n_outputs) * itemsize
         most = max(1, GATHER_BYTES // (self.batch_size * row_bytes))
-        return max(
-            k for k in range(1, min(most, self.full_batches) + 1) if self.full_batches % k == 0
-        )
+        steps = self.steps_per_epoch
+        return max(k for k in range(1, min(most, steps) + 1) if steps % k == 0)
 
 
 def init_state(
@@ -178,28 +178,32 @@ def init_state(
 
 
 def value_and_grad_fn(program: Program) -> Callable:
-    """``(params, X, T, l2) -> ((objective, Y_hat), grads)`` by ``jax.grad`` or by hand."""
+    """``(params, X, T, l2, weights) -> ((objective, Y_hat), grads)`` by ``jax.grad`` or by
+    hand; ``weights: (b,)`` or ``None``, as ``jaxmlp.objective``'s."""
     mlp, loss = program.mlp, program.loss
     if program.grad == "backprop":
-        return lambda params, X, T, l2: _value_and_backprop(mlp, params, X, T, loss, l2)
+        return lambda params, X, T, l2, weights: _value_and_backprop(
+            mlp, params, X, T, loss, l2, weights
+        )
     value_and_grad = jax.value_and_grad(_objective_and_outputs, argnums=1, has_aux=True)
-    return lambda params, X, T, l2: value_and_grad(mlp, params, X, T, loss, l2)
+    return lambda params, X, T, l2, weights: value_and_grad(mlp, params, X, T, loss, l2, weights)
 
 
-def train_step(program: Program, params, opt_state, X, T, l2):
-    """One update on the batch ``X: (b, d)``, ``T: (b, c)``.
+def train_step(program: Program, params, opt_state, X, T, l2, weights=None):
+    """One update on the batch ``X: (b, d)``, ``T: (b, c)``; rows of ``weights: (b,)`` 0
+    are padding and take no part.
 
     Returns ``(params, opt_state, loss, n_correct)``. A non-finite loss leaves ``params``
     unchanged, so that training stops on the last finite params.
     """
-    (value, Y_hat), grads = value_and_grad_fn(program)(params, X, T, l2)
+    (value, Y_hat), grads = value_and_grad_fn(program)(params, X, T, l2, weights)
     extra = {}
     if isinstance(program.optimizer, optax.GradientTransformationExtraArgs):
         # L-BFGS's line search evaluates the objective; other optimizers ignore these.
         extra = dict(
             value=value,
             grad=grads,
-            value_fn=lambda p: _objective(program.mlp, p, X, T, program.loss, l2),
+            value_fn=lambda p: _objective(program.mlp, p, X, T, program.loss, l2, weights),
         )
     updates, opt_state = program.optimizer.update(grads, opt_state, params, **extra)
     finite = jnp.isfinite(value)
@@ -208,7 +212,10 @@ def train_step(program: Program, params, opt_state, X, T, l2):
     params = optax.apply_updates(params, updates)
     n_correct = jnp.zeros((), jnp.int32)
     if program.classification:
-        n_correct = jnp.sum(predicted_labels(Y_hat) == true_labels(T), dtype=jnp.int32)
+        correct = predicted_labels(Y_hat) == true_labels(T)
+        if weights is not None:
+            correct = correct & (weights > 0)
+        n_correct = jnp.sum(correct, dtype=jnp.int32)
     return params, opt_state, value, n_correct
 
 
@@ -225,8 +232,8 @@ class _EpochMetrics(NamedTuple):
 
 
 def _shard_batch(program: Program, batch):
-    """With a mesh, the batch's rows are split over the devices (a last, smaller batch that
-    does not divide is left to XLA); params stay replicated and XLA all-reduces the gradient."""
+    """With a mesh, the batch's rows are split over the devices (a full batch that does not
+    divide is left to XLA); params stay replicated and XLA all-reduces the gradient."""
     if program.mesh is None or batch.shape[0] % program.mesh.shape[parallel.DATA_AXIS]:
         return batch
     return jax.lax.with_sharding_constraint(batch, parallel.batch_sharded(program.mesh))
@@ -242,15 +249,17 @@ def _run_epoch(program: Program, state: TrainState, data, l2):
 
     def step(carry, batch):
         params, opt_state, loss_sum, correct, first_bad, step_count = carry
-        X_batch, T_batch = (_shard_batch(program, a) for a in batch)
+        X_batch, T_batch, weights = batch
+        X_batch, T_batch = _shard_batch(program, X_batch), _shard_batch(program, T_batch)
         params, opt_state, value, n_correct = train_step(
-            program, params, opt_state, X_batch, T_batch, l2
+            program, params, opt_state, X_batch, T_batch, l2, weights
         )
         first_bad = jnp.where((first_bad < 0) & ~jnp.isfinite(value), step_count, first_bad)
+        examples = X_batch.shape[0] if weights is None else jnp.sum(weights)
         carry = (
             params,
             opt_state,
-            loss_sum + value * X_batch.shape[0],
+            loss_sum + value * examples,
             correct + n_correct,
             first_bad,
             step_count + 1,
@@ -266,21 +275,25 @@ def _run_epoch(program: Program, state: TrainState, data, l2):
         state.step,
     )
     if program.full_batches == 1 and program.remainder == 0:  # full-batch gradient descent
-        carry, _ = step(carry, (X, T))
+        carry, _ = step(carry, (X, T, None))
     else:
-        perm = shuffle.permutation(key_perm, program.n)
-        K = program.batches_per_gather(X.dtype.itemsize)
+        steps, K = program.steps_per_epoch, program.batches_per_gather(X.dtype.itemsize)
+        rows = shuffle.permutation(key_perm, program.n)
+        weights = None
+        if program.remainder:
+            # The last, smaller batch (as PyTorch's drop_last=False) is padded to B rows
+            # that weigh 0: every batch has one shape, so the step is compiled once.
+            padding = steps * B - program.n
+            rows = jnp.concatenate([rows, jnp.zeros(padding, rows.dtype)])
+            weights = (jnp.arange(steps * B) < program.n).astype(dtype).reshape(-1, K, B)
 
-        def gather_and_train(carry, indices):
-            rows = indices.reshape(-1)  # the K batches' rows, in order: (K B,)
-            batches = (X[rows].reshape(K, B, -1), T[rows].reshape(K, B, -1))
+        def gather_and_train(carry, chunk):
+            rows, weights = chunk
+            rows = rows.reshape(-1)  # the K batches' rows, in order: (K B,)
+            batches = (X[rows].reshape(K, B, -1), T[rows].reshape(K, B, -1), weights)
             return jax.lax.scan(step, carry, batches)[0], None
 
-        chunks = perm[: program.full_batches * B].reshape(-1, K, B)
-        carry, _ = jax.lax.scan(gather_and_train, carry, chunks)
-        if program.remainder:  # the last, smaller batch, as PyTorch's drop_last=False
-            rest = perm[program.full_batches * B :]
-            carry, _ = step(carry, (X[rest], T[rest]))
+        carry, _ = jax.lax.scan(gather_and_train, carry, (rows.reshape(-1, K, B), weights))
     params, opt_state, loss_sum, correct, first_bad, step_count = carry
 
     train_loss = loss_sum / program.n
