@@ -434,7 +434,8 @@ def fit(
       schedule: ``"constant"``, ``"invscaling"``, ``"cosine"`` or ``"adaptive"``.
       batch_size: ``None`` for full-batch gradient descent, ``1`` for SGD, ``k`` for
         mini-batches. When ``k`` does not divide ``n`` the last batch of each epoch is
-        smaller, never dropped.
+        smaller, never dropped: its update is the mean over its own examples (it is padded
+        to ``k`` rows of weight 0, so that every step has one shape).
       epochs: the epoch to train up to (a maximum with early stopping).
       l2: weight decay, ``l2/2 Σ‖W‖²`` added to the objective.
       grad: ``"autodiff"`` (``jax.grad``) or ``"backprop"`` (the hand-written gradients).
