@@ -191,7 +191,7 @@ def test_members_monitor_the_validation_accuracy_as_fit_does(moons, key):
     X, y = moons
     mlp = jaxmlp.MLP((2, 8, 2), "tanh", "softmax")
     kwargs = dict(
-        loss="cross_entropy", optimizer="adam", batch_size=10, epochs=25,
+        loss="cross_entropy", optimizer="adam", batch_size=10, epochs=12,
         validation=(X[40:], y[40:]), early_stopping=True, patience=4, monitor="val_accuracy",
     )  # fmt: skip
     result = jaxmlp.fit_many(
