@@ -22,20 +22,17 @@ import argparse
 import dataclasses
 import datetime
 import importlib.metadata
-import json
 import os
 import platform
 import statistics
 import sys
 import time
-from pathlib import Path
 
 import jax
 import jax.numpy as jnp
 
 import jaxmlp
-from experiments.common import section_markers, write_section
-from jaxmlp.atomic import atomic_write_text
+from experiments.common import publish, section_markers
 
 SECTION = "bench_backprop"  # the markers of this section in BENCHMARKS.md
 START_MARKER, END_MARKER = section_markers(SECTION)
@@ -169,12 +166,7 @@ def main(config: Config, command: str = "python -m experiments.bench_backprop") 
         "workloads": {name: time_paths(w, config) for name, w in workloads.items()},
     }
     metrics["machine"] = machine()  # after the timing, for the load average
-    section = markdown(metrics, command)
-    print(section)
-    write_section(Path(config.out), SECTION, section)
-    results = Path(config.results)
-    results.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(results / "metrics.json", json.dumps(metrics, indent=2) + "\n")
+    publish(SECTION, markdown(metrics, command), metrics, config.out, config.results)
     return metrics
 
 

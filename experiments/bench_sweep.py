@@ -29,12 +29,10 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime
-import json
 import os
 import statistics
 import sys
 import time
-from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -42,8 +40,7 @@ import numpy as np
 
 import jaxmlp
 from experiments.benchmark import machine, versions
-from experiments.common import section_markers, write_section
-from jaxmlp.atomic import atomic_write_text
+from experiments.common import publish, section_markers
 from jaxmlp.sweep import member_keys, unstack
 
 SECTION = "bench_sweep"  # the markers of this section in BENCHMARKS.md
@@ -213,12 +210,7 @@ def main(config: Config, command: str = "python -m experiments.bench_sweep") -> 
         "rows": rows,
         "targets": check_targets(rows),
     }
-    table = markdown(metrics, command)
-    print(table)
-    write_section(Path(config.out), SECTION, table)
-    results = Path(config.results)
-    results.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(results / "metrics.json", json.dumps(metrics, indent=2) + "\n")
+    publish(SECTION, markdown(metrics, command), metrics, config.out, config.results)
     return metrics
 
 

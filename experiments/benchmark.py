@@ -41,13 +41,11 @@ import dataclasses
 import datetime
 import functools
 import importlib.metadata
-import json
 import os
 import platform
 import statistics
 import sys
 import time
-from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -55,8 +53,7 @@ import numpy as np
 import optax
 
 import jaxmlp
-from experiments.common import section_markers, write_section
-from jaxmlp.atomic import atomic_write_text
+from experiments.common import publish, section_markers
 
 SECTION = "benchmark"  # the markers of this section in BENCHMARKS.md
 START_MARKER, END_MARKER = section_markers(SECTION)
@@ -556,12 +553,7 @@ def main(config: Config, command: str = "python -m experiments.benchmark") -> di
         "workloads": results,
         "targets": check_targets(results),
     }
-    table = markdown(metrics, command)
-    print(table)
-    write_section(Path(config.out), SECTION, table)
-    results_dir = Path(config.results)
-    results_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(results_dir / "metrics.json", json.dumps(metrics, indent=2) + "\n")
+    publish(SECTION, markdown(metrics, command), metrics, config.out, config.results)
     return metrics
 
 

@@ -133,3 +133,13 @@ def write_section(path: Path, name: str, section: str) -> None:
             "in that order, or neither. Fix the markers by hand, then run again."
         )
     atomic_write_text(path, text)
+
+
+def publish(name: str, section: str, metrics: dict[str, Any], out, results) -> None:
+    """A benchmark's output: prints ``section``, puts it between the ``name`` markers of
+    ``out`` and writes ``metrics`` to ``<results>/metrics.json``."""
+    print(section)
+    write_section(Path(out), name, section)
+    results = Path(results)
+    results.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(results / "metrics.json", json.dumps(metrics, indent=2) + "\n")
