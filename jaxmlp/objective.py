@@ -83,10 +83,17 @@ def _objective_and_outputs(mlp, params, X, T, loss: Loss, l2, weights=None):
 
 
 def mean_loss(losses, weights=None):
-    """The mean of per-example losses ``(n,)``, or their ``weights``-weighted mean."""
+    """The mean of per-example losses ``(n,)``, or their ``weights``-weighted mean.
+
+    Written as a dot product: XLA's CPU reduction of the losses of many models at once
+    (``fit_many`` vmaps this over members: ``(M, n)``) took a fifth of a sweep's step; the
+    dot is fast everywhere. ``HIGHEST`` precision: on a TPU a default-precision float32 dot
+    rounds its products to bfloat16.
+    """
+    highest = jax.lax.Precision.HIGHEST
     if weights is None:
-        return jnp.mean(losses)
-    return jnp.sum(weights * losses) / jnp.sum(weights)
+        return jnp.dot(losses, jnp.full_like(losses, 1 / losses.shape[0]), precision=highest)
+    return jnp.dot(weights, losses, precision=highest) / jnp.sum(weights)
 
 
 def _penalty(params, l2):
