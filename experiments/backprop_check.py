@@ -53,7 +53,7 @@ from jax.flatten_util import ravel_pytree
 
 import jaxmlp
 
-from .common import Claim, figure_grid, run, save_figure, write_metrics
+from .common import Claim, figure_grid, run, save_figure, verdict, write_metrics
 
 NAME = "backprop_check"
 DTYPES = ("float32", "float64")
@@ -336,7 +336,7 @@ def claims(metrics: dict) -> list[Claim]:
             f"(ε = {metrics['machine_epsilon'][dtype]:.1e})"
             for dtype in DTYPES
         ),
-        verdict=_verdict(len(equal), len(names) * len(DTYPES)),
+        verdict=verdict(len(equal), len(names) * len(DTYPES)),
     )
     agree = [name for name in names if max(results[name]["float64"]["rel_numeric"]) <= FD_TOLERANCE]
     numeric_claim = Claim(
@@ -345,15 +345,9 @@ def claims(metrics: dict) -> list[Claim]:
         measured=f"worst layer: float64 {worst('float64', 'rel_numeric'):.1e}; float32, "
         "where the differences' own rounding error is ε·J/h ≈ 1e-4·J, "
         f"{worst('float32', 'rel_numeric'):.1e}",
-        verdict=_verdict(len(agree), len(names)),
+        verdict=verdict(len(agree), len(names)),
     )
     return [autodiff_claim, numeric_claim]
-
-
-def _verdict(passed: int, total: int) -> str:
-    if passed == total:
-        return "supported"
-    return "partly supported" if passed > 0 else "not supported"
 
 
 if __name__ == "__main__":

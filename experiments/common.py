@@ -25,6 +25,13 @@ RESULTS = Path("results")
 VERDICTS = ("supported", "partly supported", "not supported")
 
 
+def verdict(passed: int, total: int) -> str:
+    """All of ``total`` checks passed: supported; some: partly supported; none: not."""
+    if total and passed == total:
+        return "supported"
+    return "partly supported" if passed > 0 else "not supported"
+
+
 @dataclasses.dataclass(frozen=True)
 class Claim:
     """One of the lecture's claims next to what this run measured."""

@@ -53,7 +53,7 @@ import numpy as np
 import jaxmlp
 from jaxmlp.data import load, load_digits, split, standardize
 
-from .common import Claim, figure_grid, run, save_figure, write_metrics
+from .common import Claim, figure_grid, run, save_figure, verdict, write_metrics
 from .linear_limits import DATASETS as SYNTHETIC
 from .linear_limits import train
 
@@ -407,7 +407,7 @@ def claims(metrics: dict) -> list[Claim]:
                     f"{accuracy[name][best(name)]:.3f}"
                     for name in hard
                 ),
-                verdict=_verdict(len(helped), len(hard)),
+                verdict=verdict(len(helped), len(hard)),
             )
         )
 
@@ -432,7 +432,7 @@ def claims(metrics: dict) -> list[Claim]:
             for name in datasets
         )
         + (f"; PCA vs raw: {pca_measured}" if hard else ""),
-        verdict=_verdict(passed, len(datasets) + len(hard)),
+        verdict=verdict(passed, len(datasets) + len(hard)),
     )
 
     # The best linear pipeline: any transform, or none.
@@ -451,15 +451,9 @@ def claims(metrics: dict) -> list[Claim]:
             for name in datasets
         )
         + tsne_note,
-        verdict=_verdict(len(matched), len(datasets)),
+        verdict=verdict(len(matched), len(datasets)),
     )
     return [*transform_claims, limited_claim, mlp_claim]
-
-
-def _verdict(passed: int, total: int) -> str:
-    if total and passed == total:
-        return "supported"
-    return "partly supported" if passed > 0 else "not supported"
 
 
 if __name__ == "__main__":

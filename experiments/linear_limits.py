@@ -31,7 +31,7 @@ import numpy as np
 import jaxmlp
 from jaxmlp.data import load
 
-from .common import Claim, figure_grid, run, save_figure, write_metrics
+from .common import Claim, figure_grid, run, save_figure, verdict, write_metrics
 
 NAME = "linear_limits"
 MODELS = ("softmax regression", "2-layer MLP")
@@ -218,7 +218,7 @@ def claims(metrics: dict) -> list[Claim]:
         claim="If the data is not separable by linear decision boundaries, softmax regression "
         "will not find a high-accuracy classifier (XOR, circles, spirals)",
         measured=f"softmax regression test accuracy: {measured}",
-        verdict=_verdict(len(near_chance), len(NOT_LINEARLY_SEPARABLE)),
+        verdict=verdict(len(near_chance), len(NOT_LINEARLY_SEPARABLE)),
     )
 
     separated = [name for name in DATASETS if accuracy[name][mlp] >= MLP_TARGET]
@@ -227,15 +227,9 @@ def claims(metrics: dict) -> list[Claim]:
         f"and separates all four problems (test accuracy ≥ {MLP_TARGET})",
         measured="2-layer MLP test accuracy: "
         + ", ".join(f"{name} {accuracy[name][mlp]:.3f}" for name in DATASETS),
-        verdict=_verdict(len(separated), len(DATASETS)),
+        verdict=verdict(len(separated), len(DATASETS)),
     )
     return [linear_claim, mlp_claim]
-
-
-def _verdict(passed: int, total: int) -> str:
-    if passed == total:
-        return "supported"
-    return "partly supported" if passed > 0 else "not supported"
 
 
 if __name__ == "__main__":

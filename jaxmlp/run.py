@@ -42,7 +42,14 @@ from .optimizers import make_optimizer
 from .params import init_params
 from .predict import evaluate, predict_proba
 from .targets import predicted_labels
-from .train import DivergenceError, TrainState, fit, init_state, monitored_values
+from .train import (
+    DivergenceError,
+    TrainState,
+    fit,
+    init_state,
+    monitored_values,
+    resolve_monitor,
+)
 
 # What a resume may change; anything else would make it another run.
 RESUMABLE = ("epochs", "checkpoint_every", "run_dir")
@@ -317,9 +324,7 @@ def _summary(run: Run, data: Dataset, params, records, stop_reason: str) -> dict
         "train_accuracy": last["train_accuracy"],
         "val_loss": last["val_loss"],
         "val_accuracy": last["val_accuracy"],
-        "best_epoch": _best_epoch(records, config.monitor, data.X_val is not None)
-        if config.early_stopping
-        else None,
+        "best_epoch": _best_epoch(records, config.monitor, data) if config.early_stopping else None,
         "n_train": len(data.X_train),
         "n_validation": 0 if data.X_val is None else len(data.X_val),
         "n_test": len(data.X_test),
@@ -329,9 +334,10 @@ def _summary(run: Run, data: Dataset, params, records, stop_reason: str) -> dict
     return summary
 
 
-def _best_epoch(records, monitor: str, has_validation: bool) -> int:
-    if monitor == "auto":
-        monitor = "val_loss" if has_validation else "train_loss"
+def _best_epoch(records, monitor: str, data: Dataset) -> int:
+    monitor = resolve_monitor(
+        monitor, has_validation=data.X_val is not None, classification=data.classes is not None
+    )
     values = [np.nan if r[monitor] is None else r[monitor] for r in records]
     return records[int(np.nanargmin(monitored_values(monitor, values)))]["epoch"]
 

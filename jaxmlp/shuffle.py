@@ -1,7 +1,7 @@
 """The per-epoch reshuffle: a keyed pseudo-random permutation of ``0 .. n-1`` without a sort.
 
 ``jax.random.permutation`` sorts random keys, and XLA's sort on the CPU is slow: about 45 ms
-for n = 60000, more than half of a small model's epoch. ``permutation`` here is a Feistel
+for n = 60000, about 40% of a 64-32-10 model's epoch at batch 32. ``permutation`` here is a Feistel
 network over the indices (the "index shuffle" of streaming data loaders): a bijection of
 ``[0, 4^h)`` built from ``ROUNDS`` keyed mixing rounds, whose values below ``n`` are kept in
 order. It costs a few elementwise passes, a cumulative sum and a scatter: about 2 ms for
