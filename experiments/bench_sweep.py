@@ -5,7 +5,8 @@ identity output, the lecture's MSE ``½ (t - y_hat)²``), full-batch gradient de
 ``n`` points of ``t = sin(x)``, ``x`` uniform in ``[-π, π]``, for ``steps`` steps, float32.
 The members differ in their seed (an ensemble); all start from the same initial params in
 every implementation, and their final losses are compared to check that they trained the
-same models.
+same models. Only training is timed (the initial draws included); the final losses are
+computed after the timed runs.
 
 Implementations, side by side in one process, in rounds (each round runs each of them once,
 so that machine noise hits all alike; times are medians over rounds):
@@ -79,8 +80,8 @@ def workload(config: Config):
     return mlp, X, np.sin(X), jax.random.key(config.seed)
 
 
-def run_fit_many(config: Config, mlp, X, T, key) -> tuple[np.ndarray, float]:
-    """``(final losses (M,), XLA compile seconds)``."""
+def run_fit_many(config: Config, mlp, X, T, key) -> tuple[list, float]:
+    """``(the members' trained params, stacked, XLA compile seconds)``."""
     result = jaxmlp.fit_many(
         mlp,
         X,
@@ -91,12 +92,12 @@ def run_fit_many(config: Config, mlp, X, T, key) -> tuple[np.ndarray, float]:
         epochs=config.steps,
         grad=config.grad,
     )
-    return final_losses(mlp, list(result.params), X, T, stacked=True), result.history.compile_time
+    return jax.block_until_ready(list(result.params)), result.history.compile_time
 
 
-def run_fit(config: Config, mlp, X, T, key) -> tuple[np.ndarray, float]:
+def run_fit(config: Config, mlp, X, T, key) -> tuple[list, float]:
     """The members one ``init_params`` and ``fit`` after another, with fit_many's keys."""
-    losses, compile_time = [], 0.0
+    trained, compile_time = [], 0.0
     for seed in range(config.members):
         init_key, fit_key = member_keys(key, seed)
         params, history = jaxmlp.fit(
@@ -109,16 +110,17 @@ def run_fit(config: Config, mlp, X, T, key) -> tuple[np.ndarray, float]:
             epochs=config.steps,
             grad=config.grad,
         )
-        losses.append(final_losses(mlp, params, X, T)[0])
+        trained.append(params)
         compile_time += history.compile_time
-    return np.asarray(losses), compile_time
+    return jax.block_until_ready(trained), compile_time
 
 
-def run_torch(config: Config, X, T, initial: list) -> np.ndarray:
+def run_torch(config: Config, X, T, initial: list) -> tuple[list, float]:
+    """``(the trained torch models, 0.0)``: eager PyTorch compiles nothing."""
     import torch
 
     X, T = torch.from_numpy(X), torch.from_numpy(np.asarray(T, np.float32))
-    losses = []
+    models = []
     for params in initial:
         model = torch.nn.Sequential(
             torch.nn.Linear(1, config.hidden), torch.nn.Tanh(), torch.nn.Linear(config.hidden, 1)
@@ -133,9 +135,17 @@ def run_torch(config: Config, X, T, initial: list) -> np.ndarray:
             loss = 0.5 * ((model(X) - T) ** 2).sum(dim=1).mean()
             loss.backward()
             optimizer.step()
-        with torch.no_grad():
-            losses.append(float(0.5 * ((model(X) - T) ** 2).sum(dim=1).mean()))
-    return np.asarray(losses)
+        models.append(model)
+    return models, 0.0
+
+
+def torch_losses(models: list, X, T) -> np.ndarray:
+    """The MSE objective of each trained torch model: ``(M,)``."""
+    import torch
+
+    X, T = torch.from_numpy(X), torch.from_numpy(np.asarray(T, np.float32))
+    with torch.no_grad():
+        return np.asarray([float(0.5 * ((m(X) - T) ** 2).sum(dim=1).mean()) for m in models])
 
 
 def final_losses(mlp, params, X, T, *, stacked: bool = False) -> np.ndarray:
@@ -170,23 +180,30 @@ def main(config: Config, command: str = "python -m experiments.bench_sweep") -> 
         FIT: lambda: run_fit(config, mlp, X, T, key),
     }
     if have_torch:
-        runs[TORCH] = lambda: (run_torch(config, X, T, initial), 0.0)
+        runs[TORCH] = lambda: run_torch(config, X, T, initial)
+    # The final losses are computed after the timed runs: only training is timed.
+    evaluate = {
+        FIT_MANY: lambda params: final_losses(mlp, params, X, T, stacked=True),
+        FIT: lambda trained: np.concatenate([final_losses(mlp, p, X, T) for p in trained]),
+        TORCH: lambda models: torch_losses(models, X, T),
+    }
     times = {name: {"cold": [], "warm": [], "warm_cpu": [], "compile": []} for name in runs}
-    losses = {}
+    trained = {}
     for _ in range(config.repeats):
         for name, run in runs.items():
             if name != TORCH:
                 jax.clear_caches()
-                cold, _, (losses[name], compile_time) = timed(run)
+                cold, _, (_, compile_time) = timed(run)
                 times[name]["cold"].append(cold)
                 times[name]["compile"].append(compile_time)
-            warm, warm_cpu, (losses[name], _) = timed(run)
+            warm, warm_cpu, (trained[name], _) = timed(run)
             times[name]["warm"].append(warm)
             times[name]["warm_cpu"].append(warm_cpu)
             if name == TORCH:
                 times[name]["cold"].append(warm)
                 times[name]["compile"].append(0.0)
 
+    losses = {name: evaluate[name](out) for name, out in trained.items()}
     rows = {}
     for name in IMPLEMENTATIONS:
         if name not in runs:

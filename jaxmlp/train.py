@@ -143,6 +143,11 @@ class Program:
         return self.n // self.batch_size
 
     @property
+    def full_batch(self) -> bool:
+        """Full-batch gradient descent: one step per epoch on all ``n`` examples, no shuffle."""
+        return self.batch_size == self.n
+
+    @property
     def remainder(self) -> int:
         """Size of the last, smaller batch (0 if the batches divide ``n``)."""
         return self.n % self.batch_size
@@ -242,7 +247,12 @@ def _shard_batch(program: Program, batch):
 def _run_epoch(program: Program, state: TrainState, data, l2):
     """One epoch: a scan over the batches of a fresh permutation, then the epoch's bookkeeping."""
     X, T, X_val, T_val = data
-    key, key_perm = jax.random.split(state.key)
+    if program.full_batch:
+        # Nothing to shuffle: the key stays. The threefry split it saves took 5-15% of
+        # the step of bench_sweep's 32 small regressors.
+        key = key_perm = state.key
+    else:
+        key, key_perm = jax.random.split(state.key)
     B, dtype = program.batch_size, X.dtype
     if not program.weight_decay:
         l2 = 0.0  # a Python zero: no penalty and no l2·W term in the compiled step
@@ -274,7 +284,7 @@ def _run_epoch(program: Program, state: TrainState, data, l2):
         jnp.asarray(-1, jnp.int32),
         state.step,
     )
-    if program.full_batches == 1 and program.remainder == 0:  # full-batch gradient descent
+    if program.full_batch:
         carry, _ = step(carry, (X, T, None))
     else:
         steps, K = program.steps_per_epoch, program.batches_per_gather(X.dtype.itemsize)
