@@ -351,16 +351,22 @@ def _check_l2(l2, name: str) -> float:
 def _draw_members(mlp: MLP, init: str, dtype, key: jax.Array, seeds: np.ndarray):
     """``(params, train_keys)``: each member's ``init_params`` draw and engine key, stacked.
 
-    Drawn member by member with the eager calls a user of ``fit`` makes: the random number
-    programs are slow to compile, and these are compiled once per process and then reused.
+    One program draws them all, compiled with XLA's backend optimisations off: it runs once,
+    in milliseconds, and optimising its threefry rounds took most of its compile time (for
+    32 members of a 1-64-1 regressor: 1.3 s -> 0.6 s, where drawing member by member
+    with eager calls took 1.5 s). The bits are the same either way.
     """
-    draws, train_keys = [], []
-    for seed in seeds:
-        init_key, fit_key = member_keys(key, int(seed))
-        draws.append(jax.device_get(init_params(init_key, mlp, init, dtype)))
-        train_keys.append(jax.random.split(fit_key)[1])  # as fit: split(key) = (holdout, train)
-    params = jax.tree.map(lambda *leaves: np.stack(leaves), *draws)
-    return params, jnp.stack(train_keys)
+    seeds = jnp.asarray(seeds, jnp.uint32)
+    draw = _draw.lower(mlp, init, dtype, key, seeds)
+    return draw.compile(compiler_options={"xla_backend_optimization_level": 0})(key, seeds)
+
+
+@functools.partial(jax.jit, static_argnums=(0, 1, 2))
+@functools.partial(jax.vmap, in_axes=(None, None, None, None, 0))
+def _draw(mlp: MLP, init: str, dtype, key: jax.Array, seed: jax.Array):
+    init_key, fit_key = member_keys(key, seed)
+    train_key = jax.random.split(fit_key)[1]  # as fit: split(key) = (holdout, train)
+    return init_params(init_key, mlp, init, dtype), train_key
 
 
 @functools.partial(jax.jit, static_argnums=(0, 1, 2))
