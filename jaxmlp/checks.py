@@ -26,6 +26,18 @@ def check_mlp(mlp) -> MLP:
     return mlp
 
 
+def check_key(key, name: str = "key"):
+    """One PRNG key: ``jax.random.key(seed)``, or the raw ``uint32`` ``jax.random.PRNGKey(seed)``."""
+    dtype = getattr(key, "dtype", None)
+    shape = getattr(key, "shape", None)
+    if dtype is not None and jax.dtypes.issubdtype(dtype, jax.dtypes.prng_key):
+        if shape == ():
+            return key
+    elif dtype == np.uint32 and shape in ((2,), (4,)):  # threefry's raw key, or rbg's
+        return key
+    raise TypeError(f"{name} must be one PRNG key such as jax.random.key(0), got {key!r}")
+
+
 def check_params(mlp: MLP, params) -> None:
     """Checks that ``params`` is the pytree ``init_params`` makes for ``mlp``."""
     if not isinstance(params, list | tuple) or len(params) != mlp.n_layers:

@@ -8,6 +8,7 @@ rate lives in the optimizer state: the training loop reads it into the history a
 from __future__ import annotations
 
 import functools
+import math
 import numbers
 
 import jax.numpy as jnp
@@ -53,7 +54,7 @@ def make_optimizer(
         isinstance(learning_rate, bool)
         or not isinstance(learning_rate, numbers.Real)
         or not learning_rate > 0
-        or not jnp.isfinite(learning_rate)
+        or not math.isfinite(learning_rate)
     ):
         raise ValueError(f"learning_rate={learning_rate!r} must be a finite number > 0")
     if schedule == "cosine":

@@ -13,6 +13,7 @@ import math
 import jax
 import jax.numpy as jnp
 
+from . import checks
 from .mlp import MLP
 
 Params = list[dict[str, jax.Array]]
@@ -99,7 +100,7 @@ def init_params(
         raise ValueError(
             "dtype=float64 needs 64-bit JAX: set jax.config.update('jax_enable_x64', True) first"
         )
-    keys = jax.random.split(key, mlp.n_layers)
+    keys = jax.random.split(checks.check_key(key), mlp.n_layers)
     params = []
     for key_l, n_in, n_out in zip(keys, mlp.sizes[:-1], mlp.sizes[1:]):
         W, b = INITS[init](key_l, n_in, n_out, mlp, dtype)

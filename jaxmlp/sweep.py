@@ -191,6 +191,7 @@ def fit_many(
       [(1, 4), (4, 1)]
     """
     checks.check_mlp(mlp)
+    checks.check_key(key)
     if learning_rates is None and isinstance(optimizer, str):
         learning_rates = 0.1  # fit's default
     seeds, learning_rates, l2s, widths = _members(mlp, seeds, learning_rates, l2s, widths, grid)
@@ -199,7 +200,7 @@ def fit_many(
     if not isinstance(rescale_init, bool):
         raise TypeError(f"rescale_init must be True or False, got {rescale_init!r}")
     # Checks init and dtype, tracing only.
-    jax.eval_shape(lambda key: init_params(key, mlp, init, dtype), jax.random.key(0))
+    jax.eval_shape(lambda key: init_params(key, mlp, init, dtype), key)
     if masked and rescale_init and init not in INIT_FANS:
         raise ValueError(
             f"rescale_init=True does not know how init={init!r} scales with width; "
@@ -208,7 +209,8 @@ def fit_many(
     dtype = jnp.dtype(dtype)
     loss = get_loss(loss, mlp.output_activation.name)
     train.check_training_args(epochs=epochs, grad=grad, patience=patience, min_delta=min_delta)
-    key_holdout = jax.random.split(key)[1]
+    # Split only when needed: an eager split compiles a program (0.2 s, a cold sweep's 5%).
+    key_holdout = jax.random.split(key)[1] if validation_fraction is not None else None
     data, classification = train.prepare_data(
         mlp, X, y, dtype, key_holdout, validation, validation_fraction
     )
@@ -249,10 +251,11 @@ def fit_many(
     lrs = None if np.isnan(learning_rates).all() else learning_rates
     if lrs is not None and not _has_learning_rate(base):  # lbfgs: no learning rate
         lrs, learning_rates = None, np.full(M, np.nan)
-    params, train_keys = _draw_members(mlp, init, dtype, key, seeds)
     start = time.perf_counter()
-    args = (params, train_keys, scales, units, lrs)
-    compiled = _init_members.lower(program, dtype, masked, *args).compile()
+    args = (key, jnp.asarray(seeds, jnp.uint32), scales, units, lrs)
+    compiled = _start_members.lower(program, dtype, masked, init, *args).compile(
+        compiler_options=RUN_ONCE
+    )
     init_compile_time = time.perf_counter() - start
     state, initial_params = compiled(*args)
     if lrs is None and (lr := current_learning_rate(state.opt_state)) is not None:
@@ -348,32 +351,25 @@ def _check_l2(l2, name: str) -> float:
     return float(l2)
 
 
-def _draw_members(mlp: MLP, init: str, dtype, key: jax.Array, seeds: np.ndarray):
-    """``(params, train_keys)``: each member's ``init_params`` draw and engine key, stacked.
+# XLA options for a program that runs once, in milliseconds: the backend's optimisations off.
+# Optimising the threefry rounds of the members' initial draws took most of a cold sweep's
+# start-up (32 members of a 1-64-1 regressor: drawn member by member with eager calls 1.5 s,
+# in one optimised program 1.3 s, in one unoptimised program 0.6 s). The bits are the same.
+RUN_ONCE = {"xla_backend_optimization_level": 0}
 
-    One program draws them all, compiled with XLA's backend optimisations off: it runs once,
-    in milliseconds, and optimising its threefry rounds took most of its compile time (for
-    32 members of a 1-64-1 regressor: 1.3 s -> 0.6 s, where drawing member by member
-    with eager calls took 1.5 s). The bits are the same either way.
+
+@functools.partial(jax.jit, static_argnums=(0, 1, 2, 3))
+def _start_members(program, dtype, masked, init, key, seeds, scales, units, learning_rates):
+    """``(state, initial_params)``: the members' stacked ``TrainState`` at epoch 0.
+
+    Member ``i`` draws ``init_params(init_key, mlp, init, dtype)`` and the engine key with
+    ``member_keys(key, seeds[i])``, as ``fit`` would from ``init_key`` and ``fit_key``.
     """
-    seeds = jnp.asarray(seeds, jnp.uint32)
-    draw = _draw.lower(mlp, init, dtype, key, seeds)
-    return draw.compile(compiler_options={"xla_backend_optimization_level": 0})(key, seeds)
 
-
-@functools.partial(jax.jit, static_argnums=(0, 1, 2))
-@functools.partial(jax.vmap, in_axes=(None, None, None, None, 0))
-def _draw(mlp: MLP, init: str, dtype, key: jax.Array, seed: jax.Array):
-    init_key, fit_key = member_keys(key, seed)
-    train_key = jax.random.split(fit_key)[1]  # as fit: split(key) = (holdout, train)
-    return init_params(init_key, mlp, init, dtype), train_key
-
-
-@functools.partial(jax.jit, static_argnums=(0, 1, 2))
-def _init_members(program, dtype, masked, params, train_keys, scales, units, learning_rates):
-    """``(state, initial_params)``: the members' stacked ``TrainState`` at epoch 0."""
-
-    def init_member(params, train_key, scales, units, learning_rate):
+    def init_member(seed, scales, units, learning_rate):
+        init_key, fit_key = member_keys(key, seed)
+        train_key = jax.random.split(fit_key)[1]  # as fit: split(key) = (holdout, train)
+        params = init_params(init_key, program.mlp, init, dtype)
         params = [{"W": l["W"] * s, "b": l["b"] * s} for l, s in zip(params, scales)]
         params = mask_params(params, [u.astype(dtype) for u in units])
         state = train.init_state(
@@ -386,7 +382,7 @@ def _init_members(program, dtype, masked, params, train_keys, scales, units, lea
             opt_state = with_learning_rate(opt_state, learning_rate)
         return state._replace(opt_state=opt_state)
 
-    state = jax.vmap(init_member)(params, train_keys, scales.astype(dtype), units, learning_rates)
+    state = jax.vmap(init_member)(seeds, scales.astype(dtype), units, learning_rates)
     # Copies: the compiled program donates (reuses) the buffers of the state it is given.
     return jax.tree.map(jnp.copy, state), jax.tree.map(jnp.copy, state.params)
 

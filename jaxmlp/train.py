@@ -485,7 +485,7 @@ def fit(
     loss = get_loss(loss, mlp.output_activation.name)
     check_training_args(epochs=epochs, grad=grad, patience=patience, min_delta=min_delta)
     l2 = checks.check_l2(l2)
-    key_holdout, key_train = jax.random.split(key)
+    key_holdout, key_train = jax.random.split(checks.check_key(key))
     data, classification = prepare_data(
         mlp, X, y, dtype, key_holdout, validation, validation_fraction
     )

@@ -294,6 +294,38 @@ def test_fit_raises_a_clear_error_and_leaves_the_arrays_alone(change, error, mat
     np.testing.assert_array_equal(y_given, y_copy)
 
 
+BAD_KEYS = {
+    "none": None,
+    "seed-int": 0,
+    "string": "0",
+    "raw-key-of-3-words": np.zeros(3, np.uint32),
+    "batch-of-keys": jax.random.split(jax.random.key(0), 2),
+}
+
+
+@pytest.mark.parametrize("key", BAD_KEYS.values(), ids=BAD_KEYS.keys())
+def test_a_bad_key_is_named_by_fit_fit_many_and_init_params(key):
+    mlp = jaxmlp.MLP((2, 3, 2), "tanh", "softmax")
+    params = jaxmlp.init_params(jax.random.key(0), mlp)
+    match = r"key must be one PRNG key such as jax.random.key\(0\), got "
+    with pytest.raises(TypeError, match=match):
+        jaxmlp.fit(mlp, params, X, Y, key=key, epochs=1)
+    with pytest.raises(TypeError, match=match):
+        jaxmlp.fit_many(mlp, X, Y, key=key, epochs=1)
+    with pytest.raises(TypeError, match=match):
+        jaxmlp.init_params(key, mlp)
+
+
+def test_a_raw_uint32_key_is_accepted():
+    mlp = jaxmlp.MLP((2, 3, 2), "tanh", "softmax")
+    raw, typed = jax.random.PRNGKey(0), jax.random.key(0)
+    np.testing.assert_array_equal(
+        jaxmlp.init_params(raw, mlp)[0]["W"], jaxmlp.init_params(typed, mlp)[0]["W"]
+    )
+    fitted, _ = jaxmlp.fit(mlp, jaxmlp.init_params(raw, mlp), X, Y, key=raw, epochs=2)
+    assert np.isfinite(fitted[0]["W"]).all()
+
+
 def test_unknown_names_list_the_choices():
     with pytest.raises(
         ValueError, match=r"hidden='sigmod' is not a known activation; choose one of \["
