@@ -265,6 +265,8 @@ def markdown(metrics: dict, command: str) -> str:
         f"full-batch gradient descent (learning rate {c['learning_rate']:g}) on n = {c['n']} "
         f"points of sin(x), {c['steps']} steps, float32, one seed each; jaxmlp "
         f'grad="{c["grad"]}"',
+        "- Timed: training, from the initial draws to the trained params; the final losses "
+        "are computed after the timed runs.",
         f"- Median of {c['repeats']} round(s). With compile: a cold run after "
         "`jax.clear_caches()`; without compile: the same run again, warm; compile: their "
         "difference (jaxmlp's own count of XLA compile seconds in brackets). CPU: the "
@@ -295,7 +297,24 @@ def markdown(metrics: dict, command: str) -> str:
         lines.append(
             f"| {target['target']} | {value:.1f}× | {'yes' if value >= at_least else 'no'} |"
         )
+    lines += ["", *_step_times(metrics)]
     return "\n".join(lines) + "\n"
+
+
+def _step_times(metrics: dict) -> list[str]:
+    """Warm time per gradient step of one model: fit_many's per member, against the others'."""
+    c, rows = metrics["config"], metrics["rows"]
+    per_member_step = {
+        name: row["warm"] / (c["steps"] * c["members"]) * 1e6
+        for name, row in rows.items()
+        if "skipped" not in row
+    }
+    ours = per_member_step.pop(FIT_MANY)
+    others = "; ".join(f"{name}: {us:.1f} µs" for name, us in per_member_step.items())
+    return [
+        f"- Warm time per gradient step of one model: {FIT_MANY}: {ours:.1f} µs (its "
+        f"{c['members']} members side by side); {others}."
+    ]
 
 
 def parse_args(argv=None) -> Config:

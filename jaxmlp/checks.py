@@ -27,7 +27,7 @@ def check_mlp(mlp) -> MLP:
 
 
 def check_key(key, name: str = "key"):
-    """One PRNG key: ``jax.random.key(seed)``, or the raw ``uint32`` ``jax.random.PRNGKey(seed)``."""
+    """One PRNG key: ``jax.random.key(seed)``, or a raw ``uint32`` ``jax.random.PRNGKey(seed)``."""
     dtype = getattr(key, "dtype", None)
     shape = getattr(key, "shape", None)
     if dtype is not None and jax.dtypes.issubdtype(dtype, jax.dtypes.prng_key):
