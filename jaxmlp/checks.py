@@ -20,6 +20,18 @@ def is_concrete(x) -> bool:
     return not isinstance(x, jax.core.Tracer)
 
 
+def to_device(x, dtype) -> jax.Array:
+    """``x`` as a ``dtype`` array on the default device.
+
+    Host data is converted by numpy and transferred: ``jnp.asarray`` can compile a program
+    (a conversion or a copy) for every new shape, which a cold ``fit`` pays for each array.
+    """
+    dtype = jnp.dtype(dtype)
+    if isinstance(x, jax.Array):
+        return x if x.dtype == dtype else x.astype(dtype)
+    return jax.device_put(np.asarray(x, dtype))
+
+
 def check_mlp(mlp) -> MLP:
     if not isinstance(mlp, MLP):
         raise TypeError(f"mlp must be a jaxmlp.MLP, got {type(mlp).__name__} {mlp!r}")

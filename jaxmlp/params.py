@@ -8,12 +8,14 @@ the weight from input unit ``l`` to unit ``j``. Layer 1 of the lecture's 2-layer
 
 from __future__ import annotations
 
+import functools
 import math
 
 import jax
 import jax.numpy as jnp
 
 from . import checks
+from .compiling import run_once
 from .mlp import MLP
 
 Params = list[dict[str, jax.Array]]
@@ -100,7 +102,13 @@ def init_params(
         raise ValueError(
             "dtype=float64 needs 64-bit JAX: set jax.config.update('jax_enable_x64', True) first"
         )
-    keys = jax.random.split(checks.check_key(key), mlp.n_layers)
+    return _draw(checks.check_key(key), mlp, init, dtype)
+
+
+@functools.partial(run_once, static_argnums=(1, 2, 3))
+def _draw(key: jax.Array, mlp: MLP, init: str, dtype) -> Params:
+    """``init_params`` after its checks: one program, not an eager call per operation."""
+    keys = jax.random.split(key, mlp.n_layers)
     params = []
     for key_l, n_in, n_out in zip(keys, mlp.sizes[:-1], mlp.sizes[1:]):
         W, b = INITS[init](key_l, n_in, n_out, mlp, dtype)

@@ -37,6 +37,7 @@ import numpy as np
 import optax
 
 from . import checks, train
+from .compiling import run_once_options
 from .forward import _forward_batch
 from .losses import Loss, get_loss
 from .mlp import MLP
@@ -252,15 +253,16 @@ def fit_many(
     if lrs is not None and not _has_learning_rate(base):  # lbfgs: no learning rate
         lrs, learning_rates = None, np.full(M, np.nan)
     start = time.perf_counter()
-    args = (key, jnp.asarray(seeds, jnp.uint32), scales, units, lrs)
+    # Arrays converted on the host: on the device, each conversion compiles a program.
+    args = (key, seeds.astype(np.uint32), scales, units, lrs)
     compiled = _start_members.lower(program, dtype, masked, init, *args).compile(
-        compiler_options=RUN_ONCE
+        compiler_options=run_once_options()
     )
     init_compile_time = time.perf_counter() - start
     state, initial_params = compiled(*args)
     if lrs is None and (lr := current_learning_rate(state.opt_state)) is not None:
         learning_rates = np.asarray(lr, np.float64)  # a transformation's own learning rate
-    l2 = jnp.asarray(l2s, dtype)
+    l2 = jax.device_put(l2s.astype(dtype))
     state, history = _train(program, members_at_once, state, data, l2, epochs, init_compile_time)
     return SweepResult(
         mlp=mlp,
@@ -351,13 +353,6 @@ def _check_l2(l2, name: str) -> float:
     return float(l2)
 
 
-# XLA options for a program that runs once, in milliseconds: the backend's optimisations off.
-# Optimising the threefry rounds of the members' initial draws took most of a cold sweep's
-# start-up (32 members of a 1-64-1 regressor: drawn member by member with eager calls 1.5 s,
-# in one optimised program 1.3 s, in one unoptimised program 0.6 s). The bits are the same.
-RUN_ONCE = {"xla_backend_optimization_level": 0}
-
-
 @functools.partial(jax.jit, static_argnums=(0, 1, 2, 3))
 def _start_members(program, dtype, masked, init, key, seeds, scales, units, learning_rates):
     """``(state, initial_params)``: the members' stacked ``TrainState`` at epoch 0.
@@ -424,7 +419,11 @@ def _optimizer(optimizer, learning_rates, schedule, total_steps, full_batch):
 
 
 def _has_learning_rate(optimizer: optax.GradientTransformation) -> bool:
-    state = jax.eval_shape(optimizer.init, [{"W": jnp.zeros((1, 1)), "b": jnp.zeros(1)}])
+    layer = {
+        "W": jax.ShapeDtypeStruct((1, 1), jnp.float32),
+        "b": jax.ShapeDtypeStruct((1,), jnp.float32),
+    }
+    state = jax.eval_shape(optimizer.init, [layer])
     return current_learning_rate(state) is not None
 
 
@@ -433,14 +432,14 @@ def _train(program, members_at_once, state, data, l2, epochs: int, init_compile_
     M = state.epoch.shape[0]
     last_epoch = np.full(M, epochs, np.int32)
     start = time.perf_counter()
-    args = (state, data, l2, jnp.asarray(last_epoch))
+    args = (state, data, l2, jax.device_put(last_epoch))
     compiled = run_members.lower(program, members_at_once, *args).compile()
     compile_time = init_compile_time + time.perf_counter() - start
     start = time.perf_counter()
     stop = np.zeros(M, np.int64)
     blocks = []
     for _ in range(math.ceil(epochs / program.epochs_per_block)):
-        state, metrics = compiled(state, data, l2, jnp.asarray(last_epoch))
+        state, metrics = compiled(state, data, l2, jax.device_put(last_epoch))
         metrics = jax.device_get(metrics)  # each (M, epochs_per_block)
         blocks.append(metrics)
         block_stop = np.max(metrics.stop, axis=1)  # an epoch's stop ends the member's run

@@ -11,7 +11,6 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import checks
-from .losses import one_hot
 from .mlp import MLP
 
 
@@ -54,13 +53,14 @@ def targets(mlp: MLP, y, n: int, dtype, *, name: str = "y") -> jnp.ndarray:
     if is_classification(y):
         y = check_labels(mlp, y, n, name=name)
         if mlp.n_outputs == 1:
-            return jnp.asarray(y[:, None], dtype)
-        return one_hot(y, mlp.n_outputs, dtype)
+            return checks.to_device(y[:, None], dtype)
+        # One-hot on the host: on the device, each new length of y compiles a program.
+        return checks.to_device(np.eye(mlp.n_outputs, dtype=jnp.dtype(dtype))[y], dtype)
     if np.ndim(y) != 2:
         raise ValueError(
             f"{name} must be class labels (n,) or real targets (n, c), got shape {np.shape(y)}"
         )
-    return jnp.asarray(checks.check_targets(mlp, y, n, name=name), dtype)
+    return checks.to_device(checks.check_targets(mlp, y, n, name=name), dtype)
 
 
 def predicted_labels(Y_hat: jnp.ndarray) -> jnp.ndarray:

@@ -111,3 +111,27 @@ def test_params_are_a_plain_pytree(key):
     chex.assert_trees_all_equal(jax.tree.unflatten(treedef, leaves), params)
     doubled = jax.tree.map(lambda x: 2 * x, params)
     np.testing.assert_array_equal(doubled[0]["W"], 2 * params[0]["W"])
+
+
+@pytest.mark.parametrize("init", ["glorot_uniform", "he_normal", "sklearn"])
+def test_draws_inside_jit_vmap_and_eval_shape(init, key):
+    mlp = jaxmlp.MLP((5, 7, 3))
+    direct = jaxmlp.init_params(key, mlp, init)
+    chex.assert_trees_all_equal(jaxmlp.init_params(key, mlp, init), direct)
+    # Under vmap the draw is still one run-once program: each member's bits are its own draw's.
+    keys = jax.random.split(key, 3)
+    stacked = jax.vmap(lambda k: jaxmlp.init_params(k, mlp, init))(keys)
+    for i in range(3):
+        member = jax.tree.map(lambda leaf: leaf[i], stacked)
+        chex.assert_trees_all_equal(member, jaxmlp.init_params(keys[i], mlp, init))
+    # Inside a user's jit the draw is part of an optimised program, which may fuse a multiply
+    # and an add (one rounding): values equal but for the last bits. A key closed over by
+    # the function is a constant there, not a tracer, and works as well.
+    ulp = dict(rtol=5e-7, atol=1e-7)  # a few units in the last place of values near 1
+    jitted = jax.jit(lambda k: jaxmlp.init_params(k, mlp, init))(key)
+    chex.assert_trees_all_close(jitted, direct, **ulp)
+    chex.assert_trees_all_close(
+        jax.jit(lambda: jaxmlp.init_params(key, mlp, init))(), direct, **ulp
+    )
+    shapes = jax.eval_shape(lambda k: jaxmlp.init_params(k, mlp, init), key)
+    chex.assert_trees_all_equal_shapes_and_dtypes(shapes, direct)

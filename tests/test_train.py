@@ -137,6 +137,42 @@ def test_a_second_fit_with_the_same_shapes_does_not_recompile(moons):
     assert train.run_block._cache_size() == compiled_before
 
 
+def test_a_cold_fit_compiles_its_own_programs_not_one_per_operation():
+    # Each eager jax operation on a new shape compiles a program (10-20 ms each); a cold fit
+    # once compiled about 25 of them before its training program.
+    compiled = []
+
+    def listen(event, duration, **kwargs):
+        if event == "/jax/core/compile/backend_compile_duration":
+            compiled.append(duration)
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(37, 3)).astype(np.float32), rng.integers(0, 2, 37)
+    mlp = jaxmlp.MLP((3, 7, 2), "tanh", "softmax")
+    init_key, fit_key = jax.random.key(0), jax.random.key(1)
+    jax.clear_caches()
+    jax.monitoring.register_event_duration_secs_listener(listen)
+    try:
+        params = jaxmlp.init_params(init_key, mlp)
+        jaxmlp.fit(
+            mlp,
+            params,
+            X,
+            y,
+            key=fit_key,
+            optimizer="adam",
+            batch_size=8,
+            epochs=2,
+            validation_fraction=0.25,
+            early_stopping=True,
+        )
+    finally:
+        jax.monitoring.unregister_event_duration_listener(listen)
+    # init_params' draw, fit's two keys, the validation split's draw, the initial state, the
+    # block of epochs, the state kept to recover from divergence; one probe of tracing.
+    assert len(compiled) <= 7, f"{len(compiled)} programs compiled"
+
+
 def test_the_train_step_traces_once_for_a_shape_and_config():
     mlp = jaxmlp.MLP((3, 4, 2), "tanh", "softmax")
     optimizer = optax.sgd(0.1)

@@ -7,30 +7,43 @@ kernel per size class instead; the values are still a function of the key and sh
 
 from __future__ import annotations
 
+import functools
 import math
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ..compiling import run_once
+
 
 def uniform(key, shape) -> np.ndarray:
     """``float32`` values uniform in ``[0, 1)``, of ``shape``."""
-    return _draw(lambda k, m: jax.random.uniform(k, (m,), dtype=jnp.float32), key, shape)
+    return _draw("uniform", key, shape)
 
 
 def normal(key, shape) -> np.ndarray:
     """``float32`` standard normal values, of ``shape``."""
-    return _draw(lambda k, m: jax.random.normal(k, (m,), dtype=jnp.float32), key, shape)
+    return _draw("normal", key, shape)
 
 
 def permutation(key, n: int) -> np.ndarray:
     """A random permutation of ``0 .. n-1``, ``(n,) int64``."""
-    bits = _draw(lambda k, m: jax.random.bits(k, (m,), dtype=jnp.uint32), key, (n,))
+    bits = _draw("bits", key, (n,))
     return np.argsort(bits, kind="stable")  # stable: equal bits still give one answer
 
 
-def _draw(sample, key, shape) -> np.ndarray:
+def _draw(kind: str, key, shape) -> np.ndarray:
     size = math.prod(shape)
     padded = max(256, 1 << (size - 1).bit_length())
-    return np.asarray(sample(key, padded))[:size].reshape(shape)
+    return np.asarray(_sample(key, kind, padded))[:size].reshape(shape)
+
+
+@functools.partial(run_once, static_argnums=(1, 2))
+def _sample(key, kind: str, m: int) -> jax.Array:
+    """``m`` values of ``kind``, in one program (eager ``jax.random`` compiles several)."""
+    if kind == "uniform":
+        return jax.random.uniform(key, (m,), dtype=jnp.float32)
+    if kind == "normal":
+        return jax.random.normal(key, (m,), dtype=jnp.float32)
+    return jax.random.bits(key, (m,), dtype=jnp.uint32)
