@@ -412,10 +412,16 @@ def check_targets(results: dict) -> list[dict]:
 
 
 def machine() -> dict:
+    """The CPU (with its widest vector instructions: machines named alike differ there),
+    cores, JAX's backend and device, and Python."""
     cpu = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+            info = f.read().splitlines()
+        cpu = next(line.split(":", 1)[1].strip() for line in info if line.startswith("model name"))
+        flags = next(line.split(":", 1)[1].split() for line in info if line.startswith("flags"))
+        vector = next((name for flag, name in VECTOR_FLAGS if flag in flags), None)
+        cpu = f"{cpu} ({vector})" if vector else cpu
     except (OSError, StopIteration):
         pass
     device = jax.devices()[0]
@@ -426,6 +432,9 @@ def machine() -> dict:
         "jax_device": device.device_kind,
         "python": platform.python_version(),
     }
+
+
+VECTOR_FLAGS = (("avx512f", "AVX-512"), ("avx2", "AVX2"), ("avx", "AVX"), ("asimd", "NEON"))
 
 
 def torch_threads() -> int | None:
