@@ -4,8 +4,9 @@ Synthetic MNIST-shaped data (``n = 60000`` float32 examples, 10 classes), three 
 (the lecture's sigmoid MLP, a modern relu MLP with Adam, a small digits-sized MLP) and the
 modern one again at batch 1024, where the matmuls are large enough to approach the machine's
 peak. Every implementation trains full epochs that reshuffle the data, and keeps the last,
-smaller batch. The implementations run in rounds, one epoch each per round, so that machine
-noise hits all of them alike; speed-ups are medians of the per-round ratios. The first round
+smaller batch. The implementations run in rounds, one epoch each per round (each round
+starting with the next one), so that machine noise hits all of them alike; speed-ups are
+medians of the per-round ratios. The first round
 (compilation, caches) is not timed.
 
 What is timed, per epoch:
@@ -321,7 +322,8 @@ def make_runners(workload: Workload, X, y, config: Config) -> tuple[dict, dict]:
     seed = config.seed
     params = jaxmlp.init_params(jax.random.key(seed), mlp)
     runners, skipped = {}, {}
-    # jaxmlp and torch alternate: every round is autodiff, torch, backprop, plain JAX, sklearn.
+    # jaxmlp and torch alternate: a round runs autodiff, torch, backprop, plain JAX, sklearn,
+    # starting one further on each round (run_workload).
     runners[JAXMLP_AUTODIFF] = JaxmlpRunner(workload, params, X, y, seed, "autodiff")
     try:
         runners[TORCH] = TorchRunner(workload, params, X, y, seed, config.torch_threads)
@@ -341,11 +343,16 @@ def run_workload(workload: Workload, config: Config, peak: MatmulPeak) -> dict:
     X, y = synthetic_data(config.n, workload.sizes[0], config.seed)
     runners, skipped = make_runners(workload, X, y, config)
     times = {name: [] for name in runners}
+    names = list(runners)
     for round_ in range(config.repeats + 1):
         if round_ > 0:
             peak.sample()
-        for name, runner in runners.items():
-            seconds = runner.epoch()
+        # Each round starts one implementation further on, so that none always runs right
+        # after the same one: PyTorch's OpenMP threads spin for a while after its epoch, and
+        # a short epoch run next (the small workload's 30 ms) paid for it every round.
+        first = round_ % len(names)
+        for name in names[first:] + names[:first]:
+            seconds = runners[name].epoch()
             print(f"{workload.name} round {round_} {name}: {seconds:.3f} s", file=sys.stderr)
             if round_ > 0:
                 times[name].append(seconds)
