@@ -3,7 +3,7 @@
 Such a program runs in milliseconds, and optimising it costs more than it can save. Drawing
 the initial params of a 20-16-3 MLP took 0.7 s cold as eager operations (a program each),
 0.45 s as one program compiled with XLA's default options and 0.15 s with ``RUN_ONCE_CPU``;
-a sweep's draws for 32 members, 0.95 s and 0.18 s.
+a sweep's draws for 32 members, 0.7-0.95 s and 0.16-0.18 s.
 
 Integer work (keys, random bits, copies) is bit for bit the same under any options. Float
 arithmetic can differ in the last bits from an optimised program, whose backend fuses a

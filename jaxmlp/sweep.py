@@ -358,7 +358,8 @@ def _start_members(program, dtype, masked, init, key, seeds, scales, units, lear
     """``(state, initial_params)``: the members' stacked ``TrainState`` at epoch 0.
 
     Member ``i`` draws ``init_params(init_key, mlp, init, dtype)`` and the engine key with
-    ``member_keys(key, seeds[i])``, as ``fit`` would from ``init_key`` and ``fit_key``.
+    ``member_keys(key, seeds[i])``, as ``fit`` would from ``init_key`` and ``fit_key`` (float
+    draws to the last bit or so: this program rounds them on its own).
     """
 
     def init_member(seed, scales, units, learning_rate):
