@@ -422,6 +422,9 @@ def check_targets(results: dict) -> list[dict]:
     return checked
 
 
+VECTOR_FLAGS = (("avx512f", "AVX-512"), ("avx2", "AVX2"), ("avx", "AVX"), ("asimd", "NEON"))
+
+
 def machine() -> dict:
     """The CPU (with its widest vector instructions: machines named alike differ there),
     cores, JAX's backend and device, and Python."""
@@ -443,9 +446,6 @@ def machine() -> dict:
         "jax_device": device.device_kind,
         "python": platform.python_version(),
     }
-
-
-VECTOR_FLAGS = (("avx512f", "AVX-512"), ("avx2", "AVX2"), ("avx", "AVX"), ("asimd", "NEON"))
 
 
 def torch_threads() -> int | None:
@@ -543,7 +543,7 @@ def _pooled_note(metrics: dict) -> str:
     pooled = [
         f"{name}: the mean of {result['workload']['epochs_per_sample']}"
         for name, result in metrics["workloads"].items()
-        if result["workload"].get("epochs_per_sample", 1) > 1
+        if result["workload"]["epochs_per_sample"] > 1
     ]
     return "".join(f"; {note}" for note in pooled)
 

@@ -262,7 +262,7 @@ def fit_many(
     state, initial_params = compiled(*args)
     if lrs is None and (lr := current_learning_rate(state.opt_state)) is not None:
         learning_rates = np.asarray(lr, np.float64)  # a transformation's own learning rate
-    l2 = jax.device_put(l2s.astype(dtype))
+    l2 = checks.to_device(l2s, dtype)
     state, history = _train(program, members_at_once, state, data, l2, epochs, init_compile_time)
     return SweepResult(
         mlp=mlp,

@@ -48,19 +48,26 @@ def check_labels(mlp: MLP, y, n: int, *, name: str = "y") -> np.ndarray:
     return y.astype(np.int32)
 
 
-def targets(mlp: MLP, y, n: int, dtype, *, name: str = "y") -> jnp.ndarray:
-    """The targets ``T: (n, c)`` for labels ``y: (n,)`` or real targets ``y: (n, c)``."""
+def check_y(mlp: MLP, y, n: int, *, name: str = "y"):
+    """Checks labels ``y: (n,)`` (returned as int32) or real targets ``y: (n, c)``."""
     if is_classification(y):
-        y = check_labels(mlp, y, n, name=name)
-        if mlp.n_outputs == 1:
-            return checks.to_device(y[:, None], dtype)
-        # One-hot on the host: on the device, each new length of y compiles a program.
-        return checks.to_device(np.eye(mlp.n_outputs, dtype=jnp.dtype(dtype))[y], dtype)
+        return check_labels(mlp, y, n, name=name)
     if np.ndim(y) != 2:
         raise ValueError(
             f"{name} must be class labels (n,) or real targets (n, c), got shape {np.shape(y)}"
         )
-    return checks.to_device(checks.check_targets(mlp, y, n, name=name), dtype)
+    return checks.check_targets(mlp, y, n, name=name)
+
+
+def targets(mlp: MLP, y, n: int, dtype, *, name: str = "y") -> jnp.ndarray:
+    """The targets ``T: (n, c)`` for labels ``y: (n,)`` or real targets ``y: (n, c)``."""
+    y = check_y(mlp, y, n, name=name)
+    if y.ndim == 2:
+        return checks.to_device(y, dtype)
+    if mlp.n_outputs == 1:
+        return checks.to_device(y[:, None], dtype)
+    # One-hot on the host: on the device, each new length of y compiles a program.
+    return checks.to_device(np.eye(mlp.n_outputs, dtype=jnp.dtype(dtype))[y], dtype)
 
 
 def predicted_labels(Y_hat: jnp.ndarray) -> jnp.ndarray:

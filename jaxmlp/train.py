@@ -41,7 +41,7 @@ from .optimizers import (
     scale_learning_rate,
 )
 from .params import Params
-from .targets import is_classification, predicted_labels, targets, true_labels
+from .targets import check_y, is_classification, predicted_labels, targets, true_labels
 
 GRADS = ("autodiff", "backprop")
 # What early stopping, best-params tracking and the adaptive schedule watch; an accuracy is
@@ -598,7 +598,7 @@ def prepare_data(mlp: MLP, X, y, dtype, key_holdout, validation, validation_frac
     """
     X = checks.check_inputs(mlp, X)
     classification = is_classification(y)
-    targets(mlp, y, X.shape[0], dtype)  # check y before splitting it
+    check_y(mlp, y, X.shape[0])  # before splitting it
     if validation is not None and validation_fraction is not None:
         raise ValueError("give either validation=(X_val, y_val) or validation_fraction, not both")
     if validation_fraction is not None:
@@ -608,9 +608,9 @@ def prepare_data(mlp: MLP, X, y, dtype, key_holdout, validation, validation_frac
         (X, y), validation = split(key_holdout, X, y, fractions, stratify=classification)
     T = targets(mlp, y, X.shape[0], dtype)
     X = checks.to_device(X, dtype)
-    # Put on the device, not sliced there: an eager slice compiles a program per shape.
-    X_val = jax.device_put(np.zeros((0, X.shape[1]), X.dtype))
-    T_val = jax.device_put(np.zeros((0, T.shape[1]), T.dtype))
+    # Made on the host, not sliced on the device: an eager slice compiles a program per shape.
+    X_val = checks.to_device(np.zeros((0, X.shape[1])), dtype)
+    T_val = checks.to_device(np.zeros((0, T.shape[1])), dtype)
     if validation is not None:
         if not isinstance(validation, tuple | list) or len(validation) != 2:
             raise ValueError("validation must be a pair (X_val, y_val)")
