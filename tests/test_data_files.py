@@ -1,13 +1,27 @@
 """IDX, CSV and NPZ files: round trips, and a clear error naming the file for each damage."""
 
 import gzip
+import io
+import math
 import os
 import re
+import struct
+import warnings
+import zipfile
 
 import numpy as np
 import pytest
 
-from jaxmlp.data import DataError, idx, load_idx_dir, read_csv, read_idx, read_npz, write_idx
+from jaxmlp.data import (
+    DataError,
+    checks,
+    idx,
+    load_idx_dir,
+    read_csv,
+    read_idx,
+    read_npz,
+    write_idx,
+)
 
 # --- IDX ---------------------------------------------------------------------------------------
 
@@ -367,3 +381,325 @@ def test_truncated_npz_is_reported(tmp_path):
     path.write_bytes(path.read_bytes()[:-200])
     with pytest.raises(DataError, match=r"NPZ file '.*cut.npz'"):
         read_npz(path)
+
+
+# --- NPZ headers: checked against the bytes the archive holds, before anything is allocated ---
+
+
+def npy_bytes(shape, descr="<f8", data=b"", *, version=1, header=None):
+    """A ``.npy`` file written by hand, so that its header may claim anything."""
+    if header is None:
+        header = repr({"descr": descr, "fortran_order": False, "shape": shape})
+    text = header.encode("latin1") + b"\n"
+    length = struct.pack("<H" if version == 1 else "<I", len(text))
+    return b"\x93NUMPY" + bytes([version, 0]) + length + text + data
+
+
+def npy(array, version=None):
+    buffer = io.BytesIO()
+    np.lib.format.write_array(buffer, np.asarray(array), version=version, allow_pickle=False)
+    return buffer.getvalue()
+
+
+def write_npz(path, compression=zipfile.ZIP_STORED, **members):
+    """An ``.npz`` archive of ``.npy`` members given as bytes (or as arrays)."""
+    with zipfile.ZipFile(path, "w", compression) as archive:
+        for key, raw in members.items():
+            archive.writestr(key + ".npy", raw if isinstance(raw, bytes) else npy(raw))
+    return path
+
+
+GOOD_NPZ = {
+    "x": np.zeros((30, 5)),
+    "y": np.arange(30) % 2,
+    "x_test": np.zeros((4, 5)),
+    "y_test": np.arange(4) % 2,
+}
+
+
+@pytest.mark.parametrize(
+    "compression", [zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED], ids=["stored", "deflated"]
+)
+@pytest.mark.parametrize("key", ["x", "y", "x_test", "y_test"])
+def test_npz_header_claiming_a_huge_shape_names_the_file_and_the_array(key, compression, tmp_path):
+    shape = (10**11, 5) if key.startswith("x") else (10**11,)
+    members = {**GOOD_NPZ, key: npy_bytes(shape, data=b"\0" * 64)}
+    path = write_npz(tmp_path / "huge.npz", compression, **members)
+    assert path.stat().st_size < 4096  # the claim is 4 TB (x) or 800 GB (y)
+    needed = math.prod(shape) * 8
+    message = (
+        rf"NPZ file '.*huge.npz': array '{key}' has a header claiming shape "
+        rf"{re.escape(str(shape))} of float64, which needs {needed} bytes, but the archive "
+        r"holds 64 bytes for it: it is truncated or damaged"
+    )
+    with pytest.raises(DataError, match=message):
+        read_npz(path)
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (
+            npy_bytes((2**32, 2**32), "|u1"),  # the product wraps to 0 in int64
+            r"has a header claiming shape \(4294967296, 4294967296\) of uint8, which needs "
+            r"18446744073709551616 bytes, but the archive holds 0 bytes for it: it is truncated",
+        ),
+        (
+            npy_bytes((30, 5), data=bytes(30 * 5 * 8 + 8)),
+            r"has a header claiming shape \(30, 5\) of float64, which needs 1200 bytes, but the archive "
+            r"holds 1208 bytes for it: it is too long or damaged",
+        ),
+        (
+            npy_bytes((0, 10**30)),
+            r"has a header claiming shape \(0, 1000000000000000000000000000000\): ",
+        ),
+        (
+            npy_bytes(None, header=repr({"descr": "<f8", "fortran_order": False, "shape": (30, 5)}) + " " * 20000),
+            r"has a header of 20\d\d\d bytes, more than the 10000 that numpy parses safely "
+            r"\(np.load's max_header_size\)",
+        ),
+        (
+            npy_bytes((30, 5), "|O", data=b"\x80\x04N."),
+            r"holds Python objects \(dtype object\), which are not loaded \(allow_pickle=False\)",
+        ),
+        (npy_bytes((-30, 5)), r"has a header with an invalid shape \(-30, 5\)"),
+        (npy_bytes((30, 5), "<z9"), r"has a header with an invalid dtype '<z9'"),
+        (npy_bytes(None, header="[1, 2]"), r"has a header that is not a .npy header \('\[1, 2\]'\)"),
+        (npy_bytes((30, 5), "|S0"), r"has dtype \|S0, whose items are 0 bytes long"),
+        (npy_bytes((30, 5), version=9), r"has .npy format version 9.0; known versions are 1.0, 2.0, 3.0"),
+        (npy(np.zeros((30, 5)))[:9], r"is truncated inside its header"),
+        (npy(np.zeros((30, 5)))[:40], r"is truncated inside its header \(40 bytes, the header needs 128\)"),
+        (b"x,y\n1,2\n", r"is not a .npy array: it does not start with \\x93NUMPY"),
+    ],
+    ids=[
+        "shape-wraps-int64",
+        "too-long",
+        "empty-but-too-big-for-numpy",
+        "header-too-long",
+        "object-dtype",
+        "negative-size",
+        "bad-dtype",
+        "not-a-dict",
+        "zero-size-items",
+        "unknown-version",
+        "cut-in-header-length",
+        "cut-in-header",
+        "not-npy",
+    ],
+)  # fmt: skip
+def test_npz_damaged_header_names_the_file_the_array_and_the_reason(raw, message, tmp_path):
+    path = write_npz(tmp_path / "bad.npz", **{**GOOD_NPZ, "x": raw})
+    with pytest.raises(DataError, match=r"NPZ file '.*bad.npz': array 'x' " + message) as error:
+        read_npz(path)
+    assert str(error.value).count("\n") == 0
+    if "Python objects" not in message:
+        assert "Python objects" not in str(error.value)
+
+
+@pytest.mark.parametrize(
+    "x",
+    [
+        np.arange(12.0).reshape(4, 3),
+        np.asfortranarray(np.arange(12, dtype=np.float32).reshape(4, 3)),
+        np.arange(4 * 2 * 3, dtype=np.uint8).reshape(4, 2, 3),
+        np.arange(12, dtype=">i2").reshape(4, 3),
+        np.array([[True, False]] * 4),
+    ],
+    ids=["float64", "fortran-float32", "uint8-images", "big-endian-int16", "bool"],
+)
+@pytest.mark.parametrize(
+    ("save", "version"),
+    [("savez", None), ("savez_compressed", None), ("members", (1, 0)), ("members", (2, 0)), ("members", (3, 0))],
+    ids=["savez", "savez_compressed", "npy-v1", "npy-v2", "npy-v3"],
+)  # fmt: skip
+def test_npz_arrays_read_as_np_load_reads_them(x, save, version, tmp_path):
+    y = np.array(["a", "bb", "a", "ccc"])
+    path = tmp_path / "data.npz"
+    if save == "members":
+        write_npz(path, x=npy(x, version), y=npy(y, version))
+    else:
+        getattr(np, save)(path, x=x, y=y)
+    X, Y, _, _ = read_npz(path)
+    with np.load(path, allow_pickle=False) as expected:
+        for got, want in ((X, expected["x"]), (Y, expected["y"])):
+            assert got.dtype == want.dtype and got.shape == want.shape
+            np.testing.assert_array_equal(got, want)
+            assert got.flags.writeable
+    np.testing.assert_array_equal(X, x)
+
+
+# --- Features: no empty columns, test features like the training features, float32 range ---
+
+
+@pytest.mark.parametrize(
+    ("arrays", "message"),
+    [
+        ({"x": np.zeros((30, 0)), "y": np.arange(30) % 2}, r"x in '.*data.npz' has no feature columns: shape \(30, 0\)"),
+        ({"x": np.zeros((30, 0, 28)), "y": np.arange(30) % 2}, r"x in '.*data.npz' has no feature columns: shape \(30, 0, 28\)"),
+        ({**GOOD_NPZ, "x_test": np.zeros((4, 0))}, r"x_test in '.*data.npz' has no feature columns: shape \(4, 0\)"),
+        ({**GOOD_NPZ, "x_test": np.zeros((4, 6))}, r"NPZ file '.*data.npz': x_test has examples of shape \(6,\) but x has \(5,\); both must have the same features"),
+        ({**GOOD_NPZ, "y_test": np.arange(3) % 2}, r"x_test has 4 samples but y_test has 3 in '.*data.npz'"),
+    ],
+    ids=["no-columns", "images-without-rows", "x_test-no-columns", "x_test-other-width", "y_test-shorter"],
+)  # fmt: skip
+def test_npz_features_that_do_not_fit_name_the_file_and_the_array(arrays, message, tmp_path):
+    np.savez(tmp_path / "data.npz", **arrays)
+    with pytest.raises(DataError, match=message):
+        read_npz(tmp_path / "data.npz")
+
+
+def overflowing(key, index, value):
+    arrays = {k: v.copy() for k, v in GOOD_NPZ.items()}
+    arrays[key][index] = value
+    return arrays
+
+
+@pytest.mark.parametrize(
+    ("arrays", "message"),
+    [
+        (overflowing("x", (7, 2), 1e39), r"x in '.*data.npz' holds 1e\+39 at index \(7, 2\), beyond the range of float32"),
+        (overflowing("x_test", (3, 4), -1e39), r"x_test in '.*data.npz' holds -1e\+39 at index \(3, 4\), beyond the range of float32"),
+        (overflowing("x", (29, 0), np.nan), r"x in '.*data.npz' holds a non-finite value \(nan\) at index \(29, 0\)"),
+        (overflowing("x_test", (0, 1), -np.inf), r"x_test in '.*data.npz' holds a non-finite value \(-inf\) at index \(0, 1\)"),
+    ],
+    ids=["overflow", "x_test-overflow", "nan", "x_test-inf"],
+)  # fmt: skip
+def test_npz_values_float32_cannot_hold_name_the_array_and_index_without_warnings(
+    arrays, message, tmp_path
+):
+    np.savez(tmp_path / "data.npz", **arrays)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a RuntimeWarning from a cast fails the test
+        with pytest.raises(DataError, match=message):
+            read_npz(tmp_path / "data.npz")
+
+
+def test_float32_range_check_agrees_with_the_cast():
+    limit = checks.FLOAT32_OVERFLOW
+    biggest = float(np.finfo(np.float32).max)
+    values = [biggest, -biggest, np.nextafter(limit, 0), -np.nextafter(limit, 0), limit, -limit]
+    values += [1e39, np.nextafter(limit, np.inf)]
+    for dtype in (np.float64, np.longdouble):
+        for value in values:
+            X = np.full((2, 2), value, dtype)
+            with np.errstate(over="ignore"):
+                overflows = bool(np.isinf(X.astype(np.float32)).any())
+            if overflows:
+                with pytest.raises(DataError, match=r"beyond the range of float32"):
+                    checks.check_features(X)
+            else:
+                assert checks.check_features(X) is X
+    assert (
+        checks.check_features(np.full((1, 1), np.finfo(np.float16).max, np.float16)).dtype
+        == np.float16
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("a,b,label\n\n1,2,x\n3,1e39,y\n", r"line 4, column 2 \('b'\): '1e39' is beyond the range of float32"),
+        ("1,2,x\n3,4,y\n-1e39,4,y\n", r"line 3, column 1: '-1e39' is beyond the range of float32"),
+        ("a,b,label\n1,2,x\n3,-inf,y\n", r"line 3, column 2 \('b'\): '-inf' is not finite"),
+    ],
+    ids=["overflow-after-a-blank-line", "negative-overflow", "minus-infinity"],
+)  # fmt: skip
+def test_csv_values_float32_cannot_hold_name_the_line_and_column_without_warnings(
+    text, message, tmp_path
+):
+    path = write(tmp_path, text)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(DataError, match=message):
+            read_csv(path)
+
+
+def test_csv_integral_label_beyond_int64_stays_a_number_without_warnings(tmp_path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _, y = read_csv(write(tmp_path, "1,2,0\n3,4,1\n5,6,1e39\n"))
+    assert y.dtype == np.float64 and y.tolist() == [0.0, 1.0, 1e39]
+
+
+# --- IDX: header sizes against the file's bytes; features; a named dataset's classes ---
+
+
+@pytest.mark.parametrize("compress", [False, True], ids=["raw", "gzip"])
+@pytest.mark.parametrize(
+    ("shape", "data", "needed"),
+    [
+        ((10**9, 28, 28), bytes(20), 16 + 784 * 10**9),
+        ((2**31, 2**31, 4), b"", 16 + 2**64),  # the product wraps to 0 in int64
+        ((2**32 - 1, 2**32 - 1), bytes(4), 12 + (2**32 - 1) ** 2),
+    ],
+    ids=["billion-images", "wraps-int64", "largest-sizes"],
+)
+def test_idx_header_claiming_more_than_the_file_holds_names_the_file(
+    shape, data, needed, compress, tmp_path
+):
+    content = bytes([0, 0, 0x08, len(shape)]) + np.asarray(shape, ">u4").tobytes() + data
+    path = tmp_path / "train-images-idx3-ubyte"
+    path.write_bytes(gzip.compress(content) if compress else content)
+    message = rf"IDX file '.*train-images-idx3-ubyte' holds {len(content)} bytes but its header "
+    message += rf"\(shape {re.escape(str(shape))}, uint8\) needs {needed}; the file is truncated"
+    with pytest.raises(DataError, match=message):
+        read_idx(path)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (1e39, r"the image array in '.*train-images-idx3-ubyte.gz' holds 1e\+39 at index \(2, 1, 3\), beyond the range of float32"),
+        (np.nan, r"the image array in '.*train-images-idx3-ubyte.gz' holds a non-finite value \(nan\) at index \(2, 1, 3\)"),
+    ],
+    ids=["overflow", "nan"],
+)  # fmt: skip
+def test_idx_float_images_float32_cannot_hold_name_the_file_and_index(value, message, tmp_path):
+    write_idx_dir(tmp_path)
+    images = np.zeros((6, 5, 5))
+    images[2, 1, 3] = value
+    write_idx(tmp_path / "train-images-idx3-ubyte.gz", images, compress=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(DataError, match=message):
+            load_idx_dir(tmp_path)
+
+
+def test_idx_images_without_pixels_or_of_another_shape_name_the_file(tmp_path):
+    write_idx_dir(tmp_path)
+    write_idx(tmp_path / "t10k-images-idx3-ubyte.gz", np.zeros((4, 5, 6), np.uint8), compress=True)
+    with pytest.raises(
+        DataError,
+        match=r"IDX file '.*t10k-images-idx3-ubyte.gz' holds images of shape \(5, 6\) but "
+        r"'.*train-images-idx3-ubyte.gz' holds \(5, 5\); they must match",
+    ):
+        load_idx_dir(tmp_path)
+    write_idx(tmp_path / "t10k-images-idx3-ubyte.gz", np.zeros((4, 0, 5), np.uint8), compress=True)
+    with pytest.raises(
+        DataError,
+        match=r"the image array in '.*t10k-images-idx3-ubyte.gz' has no feature columns: shape \(4, 0, 5\)",
+    ):
+        load_idx_dir(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("role", "labels", "bad"),
+    [
+        ("y_train", [0, 1, 2, 10, 3, 11], "10 at index 3"),
+        ("y_test", [255, 0, 1, 2], "255 at index 0"),
+    ],
+    ids=["train-label-10", "test-label-255"],
+)
+def test_fashion_mnist_labels_outside_0_to_9_name_the_file_and_the_first_index(
+    role, labels, bad, tmp_path
+):
+    write_idx_dir(tmp_path)
+    name = idx.IDX_FILES[role] + ".gz"
+    write_idx(tmp_path / name, np.array(labels, np.uint8), compress=True)
+    message = rf"Fashion-MNIST IDX file '.*{name}' holds the label {bad}; its labels are the "
+    with pytest.raises(DataError, match=message + r"10 classes 0..9"):
+        idx.load_fashion_mnist(tmp_path)
+    with pytest.raises(DataError, match=message.replace("Fashion-MNIST", "MNIST")):
+        load_idx_dir(tmp_path, n_classes=10, dataset="MNIST")
+    arrays = dict(zip(("X_train", "y_train", "X_test", "y_test"), load_idx_dir(tmp_path)))
+    assert arrays[role].tolist() == labels  # any labels, where the classes are not known

@@ -1,6 +1,8 @@
 """``load(spec, key)``: every kind of spec, the ``Dataset`` it gives, and clear errors."""
 
 import os
+import types
+import warnings
 
 import jax
 import numpy as np
@@ -230,3 +232,89 @@ def test_fashion_mnist_from_the_debian_package(key):
     assert data.y_train.dtype == np.int32 and set(np.unique(data.y_test)) == set(range(10))
     np.testing.assert_array_equal(np.bincount(data.y_train), [6000] * 10)
     assert load("fashion-mnist", key).X_train.shape == (60000, 28, 28)
+
+
+# Files whose numbers would mislead: each refused by load and read, naming the file's own place.
+
+
+def write_idx_labels(directory, train_labels, test_labels=(0, 1, 9)):
+    for role, name in IDX_FILES.items():
+        labels = np.array(train_labels if "train" in role else test_labels, np.uint8)
+        array = np.zeros((len(labels), 2, 2), np.uint8) if role.startswith("X") else labels
+        write_idx(directory / (name + ".gz"), array, compress=True)
+
+
+@pytest.mark.parametrize("kind", ["mnist", "fashion-mnist"])
+def test_named_idx_dataset_refuses_labels_outside_its_classes(kind, tmp_path, key):
+    write_idx_labels(tmp_path, [0, 9, 3, 10, 1, 11])
+    name = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}[kind]
+    message = (
+        rf"{name} IDX file '.*train-labels-idx1-ubyte.gz' holds the label 10 at index 3; its "
+        r"labels are the 10 classes 0..9"
+    )
+    for call in (lambda: load(f"{kind}:{tmp_path}", key), lambda: read(f"{kind}:{tmp_path}")):
+        with pytest.raises(DataError, match=message):
+            call()
+    data = load(f"idx:{tmp_path}", key)  # a plain IDX directory: its labels are its classes
+    assert data.classes.tolist() == [0, 1, 3, 9, 10, 11]
+
+
+def test_digits_refuses_labels_outside_0_to_9(key, monkeypatch):
+    import sklearn.datasets
+
+    real = sklearn.datasets.load_digits()
+    target = real.target.copy()
+    target[5] = 10
+    fake = types.SimpleNamespace(data=real.data, images=real.images, target=target)
+    monkeypatch.setattr(sklearn.datasets, "load_digits", lambda: fake)
+    with pytest.raises(
+        DataError,
+        match=r"scikit-learn's digits holds the label 10 at index 5; its labels are the 10 classes",
+    ):
+        load("digits", key)
+
+
+@pytest.mark.parametrize(
+    ("arrays", "message"),
+    [
+        (
+            {"x": np.where(np.arange(90).reshape(30, 3) == 23, 1e39, 0.5), "y": np.arange(30) % 2},
+            r"x in '.*data.npz' holds 1e\+39 at index \(7, 2\), beyond the range of float32",
+        ),
+        (
+            {"x": np.zeros((30, 0)), "y": np.arange(30) % 2},
+            r"x in '.*data.npz' has no feature columns: shape \(30, 0\)",
+        ),
+        (
+            {"x": np.zeros((30, 3)), "y": np.where(np.arange(30) == 4, 1e39, np.arange(30) % 2)},
+            r"holds the label 1e\+39, beyond the range of int64",
+        ),
+    ],
+    ids=["x-overflows-float32", "x-without-columns", "label-overflows-int64"],
+)
+def test_npz_values_are_refused_where_they_are_in_the_file(arrays, message, tmp_path, key):
+    np.savez(tmp_path / "data.npz", **arrays)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no RuntimeWarning from a cast before the error
+        for call in (
+            lambda: load(f"npz:{tmp_path / 'data.npz'}", key),
+            lambda: read(f"npz:{tmp_path / 'data.npz'}"),
+        ):
+            with pytest.raises(DataError, match=message) as error:
+                call()
+            assert "X_train" not in str(error.value)  # a split's row is not the file's row
+
+
+def test_csv_value_beyond_float32_names_the_line_of_the_file(tmp_path, key):
+    path = tmp_path / "data.csv"
+    rows = [f"{i},{i % 2}" for i in range(30)]
+    rows[20] = "1e39,0"
+    path.write_text("x,label\n" + "\n".join(rows) + "\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(
+            DataError,
+            match=r"CSV file '.*data.csv', line 22, column 1 \('x'\): '1e39' is beyond the "
+            r"range of float32",
+        ):
+            load(f"csv:{path}", key)

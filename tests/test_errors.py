@@ -2,8 +2,13 @@
 exception through the API, and nothing lost or half-written."""
 
 import gzip
+import io
 import re
 import shutil
+import subprocess
+import sys
+import warnings
+import zipfile
 
 import jax
 import jax.numpy as jnp
@@ -358,3 +363,112 @@ def test_a_single_class_is_refused_by_the_data_api(tmp_path, key):
         DataError, match=r"holds 1 class \(\[3\]\); classification needs at least 2"
     ):
         load(f"npz:{tmp_path / 'one.npz'}", key)
+
+
+# Data files that once crashed, misled or were accepted: refused at the loader, naming the file.
+
+
+def npy_with_header(shape, data=b"", padding=0):
+    """``.npy`` bytes whose header claims ``shape`` of float64, whatever data follows."""
+    header = repr({"descr": "<f8", "fortran_order": False, "shape": shape}) + " " * padding
+    text = header.encode("latin1") + b"\n"
+    return b"\x93NUMPY\x01\x00" + len(text).to_bytes(2, "little") + text + data
+
+
+def npz_members(**members):
+    def make(tmp_path):
+        path = tmp_path / "data.npz"
+        with zipfile.ZipFile(path, "w") as archive:
+            for key, value in members.items():
+                if not isinstance(value, bytes):
+                    buffer = io.BytesIO()
+                    np.save(buffer, value)
+                    value = buffer.getvalue()
+                archive.writestr(key + ".npy", value)
+        return ["--data", f"npz:{path}"]
+
+    return make
+
+
+def idx_labels(kind, train_labels, images=np.zeros((6, 2, 2))):
+    def make(tmp_path):
+        directory = tmp_path / "idx"
+        directory.mkdir()
+        arrays = {
+            "X_train": images,
+            "y_train": np.array(train_labels, np.uint8),
+            "X_test": np.zeros((3, *images.shape[1:]), images.dtype),
+            "y_test": np.array([0, 1, 9], np.uint8),
+        }
+        for role, name in IDX_FILES.items():
+            write_idx(directory / name, arrays[role])
+        return ["--data", f"{kind}:{directory}"]
+
+    return make
+
+
+Y30 = np.arange(30) % 2
+X30 = np.where(np.arange(90).reshape(30, 3) == 23, 1e39, 0.5)  # 1e39 at (7, 2)
+CSV_OVERFLOW = "a,b,c,label\n" + "".join(f"{r[0]},{r[1]},{r[2]},{y}\n" for r, y in zip(X30, Y30))
+FLOAT_IMAGES = np.where(np.arange(24).reshape(6, 2, 2) == 13, 1e39, 0.25)  # 1e39 at (3, 0, 1)
+BAD_DATA_FILES = {
+    "npz-header-claims-4-TB": (npz_members(x=npy_with_header((10**11, 5), bytes(64)), y=Y30), r"NPZ file '.*data.npz': array 'x' has a header claiming shape \(100000000000, 5\) of float64, which needs 4000000000000 bytes, but the archive holds 64 bytes"),
+    "npz-header-too-long": (npz_members(x=npy_with_header((30, 3), bytes(720), padding=20000), y=Y30), r"array 'x' has a header of 20\d+ bytes, more than the 10000 that numpy parses safely"),
+    "npz-no-feature-columns": (npz_file(x=np.zeros((30, 0)), y=Y30), r"x in '.*data.npz' has no feature columns: shape \(30, 0\)"),
+    "npz-x_test-other-width": (npz_file(x=np.zeros((30, 3)), y=Y30, x_test=np.zeros((4, 2)), y_test=Y30[:4]), r"x_test has examples of shape \(2,\) but x has \(3,\)"),
+    "npz-overflows-float32": (npz_file(x=X30, y=Y30), r"x in '.*data.npz' holds 1e\+39 at index \(7, 2\), beyond the range of float32"),
+    "npz-nan-in-x_test": (npz_file(x=np.zeros((30, 3)), y=Y30, x_test=np.full((4, 3), np.nan), y_test=Y30[:4]), r"x_test in '.*data.npz' holds a non-finite value \(nan\) at index \(0, 0\)"),
+    "npz-label-overflows-int64": (npz_file(x=np.zeros((30, 3)), y=np.where(Y30 == 1, 1e39, 0.0)), r"holds the label 1e\+39, beyond the range of int64"),
+    "csv-overflows-float32": (csv_file(CSV_OVERFLOW), r"CSV file '.*data.csv', line 9, column 3 \('c'\): '1e\+39' is beyond the range of float32"),
+    "csv-label-overflows-int64": (csv_file("1,2,0\n3,4,1\n5,6,1e39\n"), r"holds the label 1e\+39, beyond the range of int64"),
+    "fashion-mnist-label-10": (idx_labels("fashion-mnist", [0, 1, 2, 10, 4, 5]), r"Fashion-MNIST IDX file '.*train-labels-idx1-ubyte' holds the label 10 at index 3; its labels are the 10 classes 0..9"),
+    "mnist-label-255": (idx_labels("mnist", [0, 1, 2, 3, 4, 255]), r"MNIST IDX file '.*train-labels-idx1-ubyte' holds the label 255 at index 5"),
+    "idx-float-images-overflow": (idx_labels("idx", [0, 1] * 3, FLOAT_IMAGES), r"the image array in '.*train-images-idx3-ubyte' holds 1e\+39 at index \(3, 0, 1\)"),
+    "idx-images-without-pixels": (idx_labels("idx", [0, 1] * 3, np.zeros((6, 0, 2))), r"the image array in '.*train-images-idx3-ubyte' has no feature columns"),
+    "idx-sizes-wrap-int64": (idx_dir(lambda path: path.write_bytes(bytes([0, 0, 8, 3]) + np.array([2**31, 2**31, 4], ">u4").tobytes())), r"IDX file '.*train-images-idx3-ubyte' holds 16 bytes but its header \(shape \(2147483648, 2147483648, 4\), uint8\) needs 18446744073709551632"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("make, match", BAD_DATA_FILES.values(), ids=BAD_DATA_FILES.keys())
+def test_bad_data_file_gives_one_line_no_warning_and_status_2(make, match, tmp_path, capsys):
+    argv = [*make(tmp_path), "--sizes", "d,4,c", "--run-dir", str(tmp_path / "run")]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        status = main(["train", "--epochs", "1", *argv])
+    assert_one_error_line(status, capsys.readouterr().err, match)
+    assert not caught, [str(warning.message) for warning in caught]
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("command", ["evaluate", "predict"])
+@pytest.mark.parametrize(
+    "name", ["npz-header-claims-4-TB", "npz-overflows-float32", "npz-no-feature-columns"]
+)
+def test_bad_data_file_given_to_a_trained_run_gives_one_line(
+    command, name, trained_run, tmp_path, capsys
+):
+    make, match = BAD_DATA_FILES[name]
+    before = sorted(p.name for p in trained_run.iterdir())
+    argv = [command, "--run-dir", str(trained_run), *make(tmp_path)]
+    if command == "predict":
+        argv += ["--out", str(tmp_path / "p.csv")]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        status = main(argv)
+    assert_one_error_line(status, capsys.readouterr().err, match)
+    assert not caught and not (tmp_path / "p.csv").exists()
+    assert sorted(p.name for p in trained_run.iterdir()) == before
+
+
+@pytest.mark.parametrize("name", ["npz-header-claims-4-TB", "csv-overflows-float32"])
+def test_bad_data_file_from_a_new_process_prints_only_the_error(name, tmp_path):
+    make, match = BAD_DATA_FILES[name]
+    argv = ["train", *make(tmp_path), "--epochs", "1", "--run-dir", tmp_path / "run"]
+    completed = subprocess.run(
+        [sys.executable, "-m", "jaxmlp", *map(str, argv)], capture_output=True, text=True,
+        timeout=300,
+    )  # fmt: skip
+    assert completed.returncode == 2, completed.stderr
+    assert completed.stderr.count("\n") == 1 and re.search(match, completed.stderr)
+    assert completed.stderr.startswith("jaxmlp: error: ")  # no warning, no traceback before it
+    assert not (tmp_path / "run").exists()

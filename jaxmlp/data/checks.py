@@ -15,6 +15,10 @@ from collections.abc import Iterable
 import jax
 import numpy as np
 
+# The smallest magnitude that float32 rounds to infinity (its largest value plus half a unit in
+# the last place): a wider float at or beyond it cannot be trained on in float32.
+FLOAT32_OVERFLOW = 2.0**128 - 2.0**103
+
 
 class DataError(ValueError):
     """A dataset could not be made or read: a bad argument, file, or array."""
@@ -86,7 +90,11 @@ def check_directory(path, what: str = "directory") -> str:
 
 
 def check_features(X, name: str = "X", *, file: str | None = None) -> np.ndarray:
-    """Checks features ``X: (n, ...)``: numeric, at least one sample, finite. No copy."""
+    """Checks features ``X: (n, ...)``: numeric, at least one sample and one feature, finite.
+
+    A wider float than ``float32`` must also fit in ``float32``, which the MLP computes in:
+    its values must stay below ``FLOAT32_OVERFLOW`` in magnitude. No copy of ``X`` is kept.
+    """
     where = f" in {file!r}" if file else ""
     X = np.asarray(X)
     if X.dtype.kind not in "biuf":
@@ -95,13 +103,37 @@ def check_features(X, name: str = "X", *, file: str | None = None) -> np.ndarray
         raise DataError(f"{name}{where} must have shape (n, d), got shape {X.shape}")
     if X.shape[0] == 0:
         raise DataError(f"{name}{where} has 0 samples; at least 1 is needed")
-    if X.dtype.kind == "f" and not np.isfinite(X).all():
-        index = tuple(int(i) for i in np.argwhere(~np.isfinite(X))[0])
+    if 0 in X.shape[1:]:
         raise DataError(
-            f"{name}{where} holds a non-finite value ({X[index]}) at index {index}; "
-            "remove or impute NaN and infinite values first"
+            f"{name}{where} has no feature columns: shape {X.shape}; each sample needs at "
+            "least one feature"
         )
+    if X.dtype.kind == "f":
+        bad = beyond_float32(X)
+        if bad.any():
+            index = tuple(int(i) for i in np.argwhere(bad)[0])
+            value = X[index]
+            if np.isfinite(value):
+                raise DataError(
+                    f"{name}{where} holds {value} at index {index}, beyond the range of "
+                    f"float32 (magnitudes below {FLOAT32_OVERFLOW:.4g}) that the MLP computes "
+                    "in; rescale that feature"
+                )
+            raise DataError(
+                f"{name}{where} holds a non-finite value ({value}) at index {index}; "
+                "remove or impute NaN and infinite values first"
+            )
     return X
+
+
+def beyond_float32(values: np.ndarray) -> np.ndarray:
+    """Where float ``values`` are NaN, infinite, or would become infinite as ``float32``.
+
+    Comparisons only: nothing is cast, so numpy warns about nothing.
+    """
+    if values.dtype.itemsize <= 4:
+        return ~np.isfinite(values)
+    return ~(np.abs(values) < FLOAT32_OVERFLOW)  # NaN compares False, so it is caught too
 
 
 def check_same_length(X, y, names: str = "X, y", *, file: str | None = None) -> None:

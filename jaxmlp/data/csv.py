@@ -11,7 +11,8 @@ import os
 
 import numpy as np
 
-from .checks import DataError, check_choice, read_bytes
+from .checks import FLOAT32_OVERFLOW, DataError, beyond_float32, check_choice, read_bytes
+from .labels import INT64_LIMIT
 
 
 def read_csv(
@@ -74,10 +75,17 @@ def read_csv(
                 except ValueError:
                     text = repr(str(cells[i, j])) if cells[i, j] else "an empty field"
                     raise DataError(f"{where(i, j)}: {text} is not a number") from None
-    if not np.isfinite(X).all():
-        i, column = (int(v) for v in np.argwhere(~np.isfinite(X))[0])
+    bad = beyond_float32(X)
+    if bad.any():
+        i, column = (int(v) for v in np.argwhere(bad)[0])
         j = features[column]
-        raise DataError(f"{where(i, j)}: {str(cells[i, j])!r} is not finite; remove or impute it")
+        text = repr(str(cells[i, j]))
+        if np.isfinite(X[i, column]):
+            raise DataError(
+                f"{where(i, j)}: {text} is beyond the range of float32 (magnitudes below "
+                f"{FLOAT32_OVERFLOW:.4g}) that the MLP computes in; rescale that column"
+            )
+        raise DataError(f"{where(i, j)}: {text} is not finite; remove or impute it")
     y = _parse_labels(cells[:, label])
     if y.dtype.kind == "U" and (y == "").any():
         i = int(np.argmax(y == ""))
@@ -148,6 +156,7 @@ def _parse_labels(labels: np.ndarray) -> np.ndarray:
         values = labels.astype(np.float64)
     except ValueError:
         return labels
-    if np.isfinite(values).all() and (values == np.round(values)).all():
+    integral = np.isfinite(values) & (values == np.round(values)) & (np.abs(values) < INT64_LIMIT)
+    if integral.all():
         return values.astype(np.int64)
     return values

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .checks import DataError
+from .labels import check_class_indices
 
 
 def load_digits(*, flatten: bool = True) -> tuple[np.ndarray, np.ndarray]:
@@ -27,5 +28,6 @@ def load_digits(*, flatten: bool = True) -> tuple[np.ndarray, np.ndarray]:
             "experiments extra: pip install 'jaxmlp[experiments]'"
         ) from None
     digits = sklearn_load_digits()
+    check_class_indices(digits.target, 10, "scikit-learn's digits")
     X = (digits.data if flatten else digits.images) / 16.0
     return X.astype(np.float32), digits.target.astype(np.int64)

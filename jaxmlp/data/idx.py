@@ -8,12 +8,14 @@ magic bytes, not by the file name.
 from __future__ import annotations
 
 import gzip
+import math
 import os
 import zlib
 
 import numpy as np
 
-from .checks import DataError, check_directory, read_bytes
+from .checks import DataError, check_directory, check_features, read_bytes
+from .labels import check_class_indices
 
 # IDX data type codes and the big-endian numpy types they stand for.
 IDX_DTYPES = {
@@ -85,7 +87,8 @@ def read_idx(path) -> np.ndarray:
         )
     shape = tuple(int(s) for s in np.frombuffer(data, ">u4", count=ndim, offset=4))
     dtype = IDX_DTYPES[code]
-    expected = 4 + 4 * ndim + int(np.prod(shape)) * dtype.itemsize
+    # Python integers: sizes whose product wraps around in int64 cannot match a short file.
+    expected = 4 + 4 * ndim + math.prod(shape) * dtype.itemsize
     if len(data) != expected:
         raise DataError(
             f"IDX file {path!r} holds {len(data)} bytes but its header (shape {shape}, "
@@ -137,7 +140,7 @@ def find_idx_files(directory) -> dict[str, str]:
 
 
 def load_idx_dir(
-    directory, *, flatten: bool = False
+    directory, *, flatten: bool = False, n_classes: int | None = None, dataset: str = "IDX"
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Reads the train and test images and labels of an MNIST-style directory.
 
@@ -145,10 +148,19 @@ def load_idx_dir(
       directory: the folder holding ``train-images-idx3-ubyte[.gz]``, ``train-labels-...``,
         ``t10k-images-...`` and ``t10k-labels-...``.
       flatten: return images as ``(n, h * w)`` rows instead of ``(n, h, w)``.
+      n_classes: the number of classes of a named dataset whose labels are ``0 .. c-1``
+        (10 for MNIST); a label outside them is refused. ``None`` accepts any labels.
+      dataset: the dataset's name in messages, e.g. ``"MNIST"``.
 
     Returns:
       ``X_train: (n, h, w)``, ``y_train: (n,)``, ``X_test: (m, h, w)``, ``y_test: (m,)``,
       in the files' types (``uint8`` for MNIST and Fashion-MNIST).
+
+    Raises:
+      DataError: a file is missing or damaged; images without pixels, or with a value that
+        is not finite in ``float32``; images and labels of different lengths; train and
+        test images of different shapes; a label outside ``0 .. n_classes-1``. The message
+        names the file.
     """
     paths = find_idx_files(directory)
     arrays = {role: read_idx(path) for role, path in paths.items()}
@@ -159,6 +171,7 @@ def load_idx_dir(
             raise DataError(
                 f"IDX file {paths[images]!r} should hold images (n, h, w), got shape {X.shape}"
             )
+        check_features(X, "the image array", file=paths[images])
         if y.ndim != 1:
             raise DataError(f"IDX file {paths[labels]!r} should hold labels (n,), got {y.shape}")
         if len(X) != len(y):
@@ -166,8 +179,15 @@ def load_idx_dir(
                 f"IDX files {paths[images]!r} and {paths[labels]!r} hold {len(X)} images but "
                 f"{len(y)} labels"
             )
+        if n_classes is not None:
+            check_class_indices(y, n_classes, f"{dataset} IDX file {paths[labels]!r}")
         if flatten:
             arrays[images] = X.reshape(len(X), -1)
+    if arrays["X_test"].shape[1:] != arrays["X_train"].shape[1:]:
+        raise DataError(
+            f"IDX file {paths['X_test']!r} holds images of shape {arrays['X_test'].shape[1:]} "
+            f"but {paths['X_train']!r} holds {arrays['X_train'].shape[1:]}; they must match"
+        )
     return arrays["X_train"], arrays["y_train"], arrays["X_test"], arrays["y_test"]
 
 
@@ -192,7 +212,8 @@ def load_fashion_mnist(
                 "holds its IDX files (idx:DIR)"
             )
         directory = FASHION_MNIST_DIR
-    return load_idx_dir(directory, flatten=flatten)
+    n_classes = len(FASHION_MNIST_CLASSES)
+    return load_idx_dir(directory, flatten=flatten, n_classes=n_classes, dataset="Fashion-MNIST")
 
 
 def _truncated_or_long(actual: int, expected: int) -> str:

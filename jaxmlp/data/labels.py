@@ -18,6 +18,9 @@ import numpy as np
 
 from .checks import DataError
 
+# Integral float labels at or beyond 2**63 in magnitude do not fit the int64 they become.
+INT64_LIMIT = 2.0**63
+
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class LabelEncoder:
@@ -102,6 +105,12 @@ def check_labels(y, name: str = "y") -> np.ndarray:
                 f"{name} holds the label {_item(y[bad][0])!r}; class labels must be integers "
                 "or strings (real-valued targets are a regression problem)"
             )
+        beyond = ~(np.abs(y) < INT64_LIMIT)
+        if beyond.any():
+            raise DataError(
+                f"{name} holds the label {_item(y[beyond][0])!r}, beyond the range of int64 "
+                "that integer class labels are held in"
+            )
         return y.astype(np.int64)
     if y.dtype.kind == "O":
         try:
@@ -112,6 +121,22 @@ def check_labels(y, name: str = "y") -> np.ndarray:
     elif y.dtype.kind not in "biuUS":
         raise DataError(f"{name} must hold integer or string labels, got dtype {y.dtype}")
     return y
+
+
+def check_class_indices(y, n_classes: int, what: str) -> None:
+    """Checks that the labels ``y: (n,)`` of a dataset with known classes are ``0 .. c-1``.
+
+    Raises:
+      DataError: naming ``what`` (e.g. the file), the first label outside, and its index.
+    """
+    y = np.asarray(y)
+    bad = ~np.isin(y, np.arange(n_classes))  # NaN and fractions too, whatever the dtype
+    if bad.any():
+        index = int(np.argmax(bad))
+        raise DataError(
+            f"{what} holds the label {_item(y[index])!r} at index {index}; its labels are the "
+            f"{n_classes} classes 0..{n_classes - 1}"
+        )
 
 
 def _item(value):

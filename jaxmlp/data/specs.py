@@ -208,7 +208,9 @@ def _load_real(kind: str, argument: str, spec: str, flatten: bool, label_column,
         return (*load_digits(flatten=True), None, None)
     if kind == "fashion-mnist":
         return load_fashion_mnist(argument or None, flatten=flatten)
-    if kind in ("mnist", "idx"):
+    if kind == "mnist":
+        return load_idx_dir(argument, flatten=flatten, n_classes=10, dataset="MNIST")
+    if kind == "idx":
         return load_idx_dir(argument, flatten=flatten)
     if kind == "csv":
         return (*read_csv(argument, label_column=label_column, header=header), None, None)
@@ -269,6 +271,5 @@ def _number(text: str, what: str) -> int | float:
 
 def _features(X, name: str) -> np.ndarray:
     """``X`` as ``float32``; 8-bit pixels are scaled to ``[0, 1]``."""
-    X = check_features(X, name)
-    X = X / np.float32(255) if X.dtype == np.uint8 else X.astype(np.float32)
-    return check_features(X, name)  # float64 values beyond float32's range became inf
+    X = check_features(X, name)  # refuses wider floats beyond float32's range before the cast
+    return X / np.float32(255) if X.dtype == np.uint8 else X.astype(np.float32)
