@@ -8,6 +8,10 @@ checkpoint and continues bit for bit: K epochs, a stop and a resume give the sam
 the whole run at once. ``evaluate`` and ``predict`` use a run's final params, its label classes
 and its feature scaler on any data of the same kind.
 
+Data reach the model one way: ``load_data`` loads and encodes them (never scaling), then
+``model_inputs`` checks their width and applies the run's scaler, once; training, resuming,
+evaluating and predicting all go through both.
+
 One seed drives everything: ``jax.random.key(seed)`` is split into the keys of the data
 (splits, synthetic samples), of the initial params and of ``fit`` (the shuffling).
 """
@@ -35,7 +39,7 @@ from .checkpoint import load_checkpoint, load_checkpoint_metadata, save_checkpoi
 from .config import TrainConfig, check_config, check_key, convert, flag
 from .data import Dataset, load, read
 from .data.labels import LabelEncoder
-from .data.preprocessing import Scaler
+from .data.preprocessing import Scaler, fit_scaler
 from .data.specs import CLASSIFIERS, REGRESSION
 from .mlp import MLP
 from .optimizers import make_optimizer
@@ -115,11 +119,13 @@ def train(
     rundir.check_available(config.run_dir, overwrite=overwrite)
     data = load_data(config)
     mlp = build_mlp(config, data)
+    scaler = fit_training_scaler(config, data)
     params = init_params(_keys(config.seed)["init"], mlp, config.init, _dtype(config))
     path = rundir.claim(config.run_dir, overwrite=overwrite)
     rundir.write_json(path / rundir.CONFIG, config.to_dict())
     rundir.rewrite_metrics(path / rundir.METRICS, [])
-    run = Run(config, path, mlp, data.classes, data.scaler)
+    run = Run(config, path, mlp, data.classes, scaler)
+    data = model_data(run, data)
     progress = {"records": [], "wall_time": 0.0, "fingerprint": fingerprint(data)}
     hooks = (on_start, on_epoch, stop_requested)
     return _train(run, data, params, progress, start, *hooks)
@@ -170,12 +176,16 @@ def resume(
             f"the learning rate over its {saved.epochs} epochs"
         )
     data = load_data(config)
+    # The MLP as trained, and the scaler refitted as training fitted it: the fingerprint then
+    # proves the model's inputs the same.
+    mlp = MLP(tuple(metadata["sizes"]), config.hidden, config.output)
+    run = Run(config, path, mlp, data.classes, fit_training_scaler(config, data))
+    data = model_data(run, data)
     if fingerprint(data) != metadata["data_sha256"]:
         raise RunError(
             f"the data {config.data!r} differ from those the run in {str(path)!r} was trained "
             "on; resuming would not continue the same run"
         )
-    run = Run(config, path, build_mlp(config, data), data.classes, data.scaler)
     state = load_state(path / rundir.CHECKPOINT, run)
     records = metadata["history"]
     rundir.rewrite_metrics(path / rundir.METRICS, records)  # drops epochs after the checkpoint
@@ -310,7 +320,18 @@ _METRICS = (
 
 def _summary(run: Run, data: Dataset, params, records, stop_reason: str) -> dict[str, Any]:
     config = run.config
-    test = evaluate(run.mlp, params, data.X_test, data.y_test, loss=config.loss)
+    # The final params on each split, as ``jaxmlp evaluate --split`` computes them: what the
+    # run's users will see (the epoch records are averages over the epoch's updates).
+    splits = {
+        name: {"n": len(X), **evaluate(run.mlp, params, X, y, loss=config.loss)}
+        for name, X, y in (
+            ("train", data.X_train, data.y_train),
+            ("val", data.X_val, data.y_val),
+            ("test", data.X_test, data.y_test),
+        )
+        if X is not None
+    }
+    test = splits["test"]
     last = records[-1]
     summary = {
         "run_dir": str(run.path),
@@ -329,6 +350,7 @@ def _summary(run: Run, data: Dataset, params, records, stop_reason: str) -> dict
         "n_validation": 0 if data.X_val is None else len(data.X_val),
         "n_test": len(data.X_test),
         "train_time": float(sum(r["epoch_time"] or 0.0 for r in records)),
+        "splits": splits,
         "config": config.to_dict(),
     }
     return summary
@@ -351,18 +373,51 @@ def final_params(state: TrainState):
 
 
 def load_data(config: TrainConfig, *, spec: str | None = None, classes=None) -> Dataset:
-    """The run's dataset (or ``spec``'s, loaded the same way), split and scaled as in training."""
+    """The run's dataset (or ``spec``'s, loaded the same way), split as in training, unscaled.
+
+    Labels are encoded with ``classes`` (a trained run's) or, by default, with the classes of
+    the training split. Features are left as loaded: ``model_inputs`` scales them, once.
+    """
     return load(
         spec or config.data,
         _keys(config.seed)["data"],
         flatten=config.flatten,
         test_fraction=config.test_fraction,
         validation=config.validation_fraction,
-        scale=None if config.scale == "none" else config.scale,
         label_column=config.label_column,
         header=config.header,
         classes=classes,
     )
+
+
+def fit_training_scaler(config: TrainConfig, data: Dataset) -> Scaler | None:
+    """The scaler ``config.scale`` names, fitted on the unscaled training split of ``data``."""
+    return None if config.scale == "none" else fit_scaler(config.scale, data.X_train)
+
+
+def model_inputs(X: np.ndarray, run: Run, spec: str) -> np.ndarray:
+    """Features ``X: (n, d)`` of ``spec``, as loaded, turned into what the run's MLP takes.
+
+    The one place where a run's scaler is applied: training, resuming, evaluating and
+    predicting all pass their features through it, so none is scaled twice or not at all.
+
+    Raises:
+      RunError: ``X`` holds images, or rows of another width than the MLP's.
+    """
+    _check_rows(X, spec)
+    if X.shape[1] != run.mlp.n_inputs:
+        raise RunError(
+            f"{spec!r} has {X.shape[1]} features but the run in {str(run.path)!r} was trained "
+            f"on {run.mlp.n_inputs} ({run.config.data!r})"
+        )
+    return X if run.scaler is None else run.scaler(X, f"the features of {spec!r}")
+
+
+def model_data(run: Run, data: Dataset) -> Dataset:
+    """``data`` (unscaled, from ``load_data``) with every split through ``model_inputs``."""
+    splits = {"X_train": data.X_train, "X_val": data.X_val, "X_test": data.X_test}
+    inputs = {name: model_inputs(X, run, data.name) for name, X in splits.items() if X is not None}
+    return dataclasses.replace(data, scaler=run.scaler, **inputs)
 
 
 def build_mlp(config: TrainConfig, data: Dataset) -> MLP:
@@ -579,7 +634,7 @@ def predict_run(
 
 def examples(run: Run, spec: str | None, split: str) -> tuple[np.ndarray, np.ndarray, str]:
     """``(X, y, spec)``: a split of ``spec`` (the run's data by default), preprocessed as the
-    run's training data were: encoded with its classes, scaled with its scaler."""
+    run's training data were: encoded with its classes, then through ``model_inputs``."""
     if split not in SPLITS:
         raise RunError(f"split {split!r} is not known; choose one of {list(SPLITS)}")
     config = run.config
@@ -597,12 +652,4 @@ def examples(run: Run, spec: str | None, split: str) -> tuple[np.ndarray, np.nda
         pairs = [(getattr(dataset, f"X_{p}"), getattr(dataset, f"y_{p}")) for p in parts]
         pairs = [(X, y) for X, y in pairs if X is not None]
         X, y = np.concatenate([X for X, _ in pairs]), np.concatenate([y for _, y in pairs])
-    _check_rows(X, spec)
-    if X.shape[1] != run.mlp.n_inputs:
-        raise RunError(
-            f"{spec!r} has {X.shape[1]} features but the run in {str(run.path)!r} was trained "
-            f"on {run.mlp.n_inputs} ({config.data!r})"
-        )
-    if run.scaler is not None:
-        X = run.scaler(X, f"the features of {spec!r}")
-    return X, y, spec
+    return model_inputs(X, run, spec), y, spec
