@@ -78,12 +78,22 @@ def build_parser(prog: str = "jaxmlp") -> Parser:
         epilog=f"data specs (--data):\n{specs}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    train.add_argument("--config", metavar="FILE", help="a .toml or .json file of settings")
-    train.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR exactly")
     train.add_argument(
-        "--overwrite", action="store_true", help="replace a run already in --run-dir"
+        "--config",
+        metavar="FILE",
+        help="a .toml or .json file of settings, which flags override (default: none)",
     )
-    train.add_argument("--quiet", action="store_true", help="no progress, only the result")
+    train.add_argument(
+        "--resume",
+        metavar="RUN_DIR",
+        help="continue the run in RUN_DIR exactly (default: none, a new run)",
+    )
+    train.add_argument(
+        "--overwrite", action="store_true", help="replace a run in --run-dir (default: off)"
+    )
+    train.add_argument(
+        "--quiet", action="store_true", help="no progress, only the result (default: off)"
+    )
     config_module.add_arguments(train)
     train.set_defaults(handler=_train, parser=train)
 
@@ -105,7 +115,9 @@ def build_parser(prog: str = "jaxmlp") -> Parser:
             f"the order of the data's files (default: {default_split})",
         )
         if name == "evaluate":
-            command.add_argument("--json", action="store_true", help="print the result as JSON")
+            command.add_argument(
+                "--json", action="store_true", help="print the result as JSON (default: off)"
+            )
             command.set_defaults(handler=_evaluate, parser=command)
         else:
             command.add_argument(

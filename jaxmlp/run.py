@@ -36,7 +36,7 @@ import numpy as np
 from . import rundir
 from .atomic import atomic_write_text
 from .checkpoint import load_checkpoint, load_checkpoint_metadata, save_checkpoint
-from .config import TrainConfig, check_config, check_key, convert, flag
+from .config import TrainConfig, check_config, check_field, check_key, flag
 from .data import Dataset, load, read
 from .data.labels import LabelEncoder
 from .data.preprocessing import Scaler, fit_scaler
@@ -517,7 +517,7 @@ def config_from_metadata(metadata: dict[str, Any], run_dir: Path) -> TrainConfig
     values = metadata["config"]
     for key in values:
         check_key(key, where=where)
-    return check_config(TrainConfig(**{k: convert(k, v, where=where) for k, v in values.items()}))
+    return check_config(TrainConfig(**values), where=where)
 
 
 def open_run(run_dir) -> tuple[Run, TrainState]:
@@ -547,6 +547,7 @@ def load_state(path: Path, run: Run) -> TrainState:
 
 
 def _apply_changes(saved: TrainConfig, changes: dict[str, Any], path: Path) -> TrainConfig:
+    changes = {name: check_field(name, value) for name, value in changes.items()}
     for name, value in changes.items():
         if name not in RESUMABLE and value != getattr(saved, name):
             raise RunError(
