@@ -350,10 +350,10 @@ def _use_dtype(dtype: str) -> None:
 
 
 def _evaluate(args) -> int:
-    from . import run
+    from . import trained
 
     _use_run_dtype(args.run_dir)
-    result = run.evaluate_run(args.run_dir, data=args.data, split=args.split)
+    result = trained.evaluate_run(args.run_dir, data=args.data, split=args.split)
     if args.json:
         print(json.dumps(result))
         return 0
@@ -367,10 +367,10 @@ def _evaluate(args) -> int:
 
 
 def _predict(args) -> int:
-    from . import run
+    from . import trained
 
     _use_run_dtype(args.run_dir)
-    result = run.predict_run(args.run_dir, args.out, data=args.data, split=args.split)
+    result = trained.predict_run(args.run_dir, args.out, data=args.data, split=args.split)
     if args.out != "-":
         print(f"{result['n']} predictions ({result['split']} of {result['data']}) in {args.out}")
     return 0
