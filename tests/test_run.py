@@ -187,9 +187,7 @@ def test_other_data_given_to_a_run_are_scaled_by_the_runs_scaler(trained, capsys
 
 
 @pytest.mark.parametrize("scale", ["standardize", "minmax"])
-def test_uint8_images_in_an_npz_are_divided_by_255_once_and_scaled_once(
-    scale, capsys, tmp_path
-):
+def test_uint8_images_in_an_npz_are_divided_by_255_once_and_scaled_once(scale, capsys, tmp_path):
     # Images (n, 3, 3) of uint8 pixels with their own test split: flattened, divided by 255,
     # then scaled, each once, in training and in predict --split all (the files' rows in order).
     rng = np.random.default_rng(0)
@@ -207,3 +205,19 @@ def test_uint8_images_in_an_npz_are_divided_by_255_once_and_scaled_once(
     summary = json.loads((run_dir / SUMMARY).read_text())
     result = json.loads(cli(capsys, "evaluate", "--run-dir", run_dir, "--json"))
     assert (result["accuracy"], result["loss"]) == (summary["test_accuracy"], summary["test_loss"])
+
+
+def test_a_float64_run_evaluates_as_it_trained(flowers, capsys, tmp_path):
+    # float32 features scaled once, then cast to the params' float64, in training as after.
+    run_dir = tmp_path / "run"
+    argv = ["--data", f"csv:{flowers}", *TRAIN, "--scale", "standardize", "--dtype", "float64"]
+    cli(capsys, "train", *argv, "--run-dir", run_dir)
+    summary = json.loads((run_dir / SUMMARY).read_text())
+    for split in ("train", "test"):
+        result = json.loads(
+            cli(capsys, "evaluate", "--run-dir", run_dir, "--split", split, "--json")
+        )
+        assert (result["accuracy"], result["loss"]) == (
+            summary["splits"][split]["accuracy"],
+            summary["splits"][split]["loss"],
+        )
