@@ -135,6 +135,7 @@ def build_parser(prog: str = "jaxmlp") -> Parser:
         gradcheck,
         ("sizes", "hidden", "output", "loss", "l2", "seed", "init", "dtype"),
         defaults=GRADCHECK_DEFAULTS,
+        helps=GRADCHECK_HELP,
     )
     gradcheck.add_argument(
         "--examples", type=int, default=8, metavar="N", help="random examples (default: 8)"
@@ -144,6 +145,11 @@ def build_parser(prog: str = "jaxmlp") -> Parser:
 
 
 GRADCHECK_DEFAULTS = {"sizes": (5, 7, 3), "dtype": "float64"}
+# Where gradcheck uses a field otherwise than training: it has no data, only random examples.
+GRADCHECK_HELP = {
+    "sizes": "layer widths d,h_1,...,c, as integers",
+    "seed": "one seed for the random examples and the initial weights",
+}
 
 
 # train

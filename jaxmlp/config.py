@@ -340,7 +340,7 @@ def closest_field(name: str) -> str | None:
     return close[0] if close else None
 
 
-def add_arguments(parser: argparse.ArgumentParser, names=None, defaults=None) -> None:
+def add_arguments(parser: argparse.ArgumentParser, names=None, defaults=None, helps=None) -> None:
     """Adds a flag per field of ``TrainConfig`` (or of ``names``) to ``parser``.
 
     A flag not given is absent from the parsed namespace (``argparse.SUPPRESS``), so that
@@ -351,9 +351,12 @@ def add_arguments(parser: argparse.ArgumentParser, names=None, defaults=None) ->
       parser: where the flags go.
       names: the fields to add (default: all).
       defaults: defaults to show in the help instead of ``TrainConfig``'s, by field.
+      helps: help texts instead of the fields' own, by field (a command that uses a field
+        otherwise).
     """
     for name in names or FIELDS:
-        options = {"dest": name, "default": argparse.SUPPRESS, "help": flag_help(name, defaults)}
+        help_text = flag_help(name, defaults, helps)
+        options = {"dest": name, "default": argparse.SUPPRESS, "help": help_text}
         if name in _BOOLS:
             parser.add_argument(flag(name), action=argparse.BooleanOptionalAction, **options)
             continue
@@ -361,15 +364,16 @@ def add_arguments(parser: argparse.ArgumentParser, names=None, defaults=None) ->
         parser.add_argument(flag(name), type=_argparse_type(name), metavar=metavar, **options)
 
 
-def flag_help(name: str, defaults: dict[str, Any] | None = None) -> str:
+def flag_help(name: str, defaults: dict[str, Any] | None = None, helps=None) -> str:
     """The help of field ``name``'s flag: its ``metadata["help"]``, its choices, its default.
 
     Args:
       name: a field of ``TrainConfig``.
       defaults: defaults to show instead of ``TrainConfig``'s, by field (a command's own).
+      helps: texts instead of the fields' ``metadata["help"]``, by field.
     """
     field = FIELDS[name]
-    text = field.metadata["help"]
+    text = (helps or {}).get(name, field.metadata["help"])
     if name in CHOICES:
         text += f"; one of {', '.join(CHOICES[name])}"
     if defaults and name in defaults:
