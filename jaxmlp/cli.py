@@ -25,7 +25,9 @@ import threading
 from pathlib import Path
 
 from . import config as config_module
-from .config import TrainConfig, check_config, given_values, read_config_file
+from . import flags
+from .config import TrainConfig, check_config, read_config_file
+from .flags import given_values
 
 EXIT_ERROR = 2
 SIGNAL_NAMES = {signal.SIGINT: "SIGINT (Ctrl-C)", signal.SIGTERM: "SIGTERM"}
@@ -94,7 +96,7 @@ def build_parser(prog: str = "jaxmlp") -> Parser:
     train.add_argument(
         "--quiet", action="store_true", help="no progress, only the result (default: off)"
     )
-    config_module.add_arguments(train)
+    flags.add_arguments(train)
     train.set_defaults(handler=_train, parser=train)
 
     for name, description in (
@@ -131,7 +133,7 @@ def build_parser(prog: str = "jaxmlp") -> Parser:
         description="Compare the hand-written gradients with jax.grad and central finite "
         "differences on random data, one row per parameter array.",
     )
-    config_module.add_arguments(
+    flags.add_arguments(
         gradcheck,
         ("sizes", "hidden", "output", "loss", "l2", "seed", "init", "dtype"),
         defaults=GRADCHECK_DEFAULTS,

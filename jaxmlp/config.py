@@ -14,7 +14,6 @@ Example:
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import difflib
 import json
@@ -51,7 +50,8 @@ class TrainConfig:
     """Everything that defines a training run; the command line's flags are its fields.
 
     The values are checked by ``check_config`` (every entry point calls it); each field's
-    ``metadata["help"]`` is the help of its flag, which adds the choices and the default.
+    ``metadata["help"]`` is the help of its flag, to which ``jaxmlp.flags`` adds the choices
+    and the default.
     """
 
     data: str = _field(
@@ -133,7 +133,7 @@ _REALS = {
     "validation_fraction": (lambda value: 0 <= value < 1, "a finite number in [0, 1)"),
     "test_fraction": (lambda value: 0 < value < 1, "a finite number in (0, 1)"),
 }
-_BOOLS = ("early_stopping", "flatten", "header")
+BOOLS = ("early_stopping", "flatten", "header")
 
 
 def flag(name: str) -> str:
@@ -187,7 +187,7 @@ def check_field(name: str, value: Any, *, where: str = "") -> Any:
         if not (real and math.isfinite(value) and allowed(value)):
             fail(expected)
         return float(value)
-    if name in _BOOLS:
+    if name in BOOLS:
         if isinstance(value, bool) or (name == "header" and value is None):
             return value
         fail("true, false or None (detect)" if name == "header" else "true or false")
@@ -340,65 +340,6 @@ def closest_field(name: str) -> str | None:
     return close[0] if close else None
 
 
-def add_arguments(parser: argparse.ArgumentParser, names=None, defaults=None, helps=None) -> None:
-    """Adds a flag per field of ``TrainConfig`` (or of ``names``) to ``parser``.
-
-    A flag not given is absent from the parsed namespace (``argparse.SUPPRESS``), so that
-    only what the command line sets overrides a config file. Its value is read by
-    ``parse_flag`` and checked with the rest of the config by ``check_config``.
-
-    Args:
-      parser: where the flags go.
-      names: the fields to add (default: all).
-      defaults: defaults to show in the help instead of ``TrainConfig``'s, by field.
-      helps: help texts instead of the fields' own, by field (a command that uses a field
-        otherwise).
-    """
-    for name in names or FIELDS:
-        help_text = flag_help(name, defaults, helps)
-        options = {"dest": name, "default": argparse.SUPPRESS, "help": help_text}
-        if name in _BOOLS:
-            parser.add_argument(flag(name), action=argparse.BooleanOptionalAction, **options)
-            continue
-        metavar = _METAVARS.get(name, name.upper())
-        parser.add_argument(flag(name), type=_argparse_type(name), metavar=metavar, **options)
-
-
-def flag_help(name: str, defaults: dict[str, Any] | None = None, helps=None) -> str:
-    """The help of field ``name``'s flag: its ``metadata["help"]``, its choices, its default.
-
-    Args:
-      name: a field of ``TrainConfig``.
-      defaults: defaults to show instead of ``TrainConfig``'s, by field (a command's own).
-      helps: texts instead of the fields' ``metadata["help"]``, by field.
-    """
-    field = FIELDS[name]
-    text = (helps or {}).get(name, field.metadata["help"])
-    if name in CHOICES:
-        text += f"; one of {', '.join(CHOICES[name])}"
-    if defaults and name in defaults:
-        shown = _show(defaults[name])
-    else:
-        shown = field.metadata.get("shown_default", _show(field.default))
-    return f"{text} (default: {shown})".replace("%", "%%")  # argparse formats help with %
-
-
-def given_values(namespace: argparse.Namespace) -> dict[str, Any]:
-    """The fields set on the command line, from a namespace parsed with ``add_arguments``."""
-    return {name: value for name, value in vars(namespace).items() if name in FIELDS}
-
-
-_METAVARS = {"sizes": "D,H,...,C", "data": "SPEC", "run_dir": "DIR", "batch_size": "N"}
-
-
-def _argparse_type(name: str):
-    def parse(text: str):
-        return parse_flag(name, text)
-
-    parse.__name__ = name  # argparse names the type in some messages
-    return parse
-
-
 def _number(text: str) -> Any:
     """``text`` as an ``int`` or a ``float`` where it reads as one, else ``text`` itself."""
     for number in (int, float):
@@ -448,8 +389,4 @@ def _is_int(value) -> bool:
 def _show(value) -> str:
     if isinstance(value, list | tuple):
         return ",".join(str(v) for v in value)
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, str):
-        return value
     return repr(value)
