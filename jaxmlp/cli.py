@@ -25,7 +25,9 @@ import threading
 from pathlib import Path
 
 from . import config as config_module
-from .config import TrainConfig, check_config, given_values, read_config_file
+from . import flags
+from .config import TrainConfig, check_config, read_config_file
+from .flags import given_values
 
 EXIT_ERROR = 2
 SIGNAL_NAMES = {signal.SIGINT: "SIGINT (Ctrl-C)", signal.SIGTERM: "SIGTERM"}
@@ -78,13 +80,23 @@ def build_parser(prog: str = "jaxmlp") -> Parser:
         epilog=f"data specs (--data):\n{specs}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    train.add_argument("--config", metavar="FILE", help="a .toml or .json file of settings")
-    train.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR exactly")
     train.add_argument(
-        "--overwrite", action="store_true", help="replace a run already in --run-dir"
+        "--config",
+        metavar="FILE",
+        help="a .toml or .json file of settings, which flags override (default: none)",
     )
-    train.add_argument("--quiet", action="store_true", help="no progress, only the result")
-    config_module.add_arguments(train)
+    train.add_argument(
+        "--resume",
+        metavar="RUN_DIR",
+        help="continue the run in RUN_DIR exactly (default: none, a new run)",
+    )
+    train.add_argument(
+        "--overwrite", action="store_true", help="replace a run in --run-dir (default: off)"
+    )
+    train.add_argument(
+        "--quiet", action="store_true", help="no progress, only the result (default: off)"
+    )
+    flags.add_arguments(train)
     train.set_defaults(handler=_train, parser=train)
 
     for name, description in (
@@ -105,7 +117,9 @@ def build_parser(prog: str = "jaxmlp") -> Parser:
             f"the order of the data's files (default: {default_split})",
         )
         if name == "evaluate":
-            command.add_argument("--json", action="store_true", help="print the result as JSON")
+            command.add_argument(
+                "--json", action="store_true", help="print the result as JSON (default: off)"
+            )
             command.set_defaults(handler=_evaluate, parser=command)
         else:
             command.add_argument(
@@ -119,10 +133,11 @@ def build_parser(prog: str = "jaxmlp") -> Parser:
         description="Compare the hand-written gradients with jax.grad and central finite "
         "differences on random data, one row per parameter array.",
     )
-    config_module.add_arguments(
+    flags.add_arguments(
         gradcheck,
         ("sizes", "hidden", "output", "loss", "l2", "seed", "init", "dtype"),
         defaults=GRADCHECK_DEFAULTS,
+        helps=GRADCHECK_HELP,
     )
     gradcheck.add_argument(
         "--examples", type=int, default=8, metavar="N", help="random examples (default: 8)"
@@ -132,6 +147,11 @@ def build_parser(prog: str = "jaxmlp") -> Parser:
 
 
 GRADCHECK_DEFAULTS = {"sizes": (5, 7, 3), "dtype": "float64"}
+# Where gradcheck uses a field otherwise than training: it has no data, only random examples.
+GRADCHECK_HELP = {
+    "sizes": "layer widths d,h_1,...,c, as integers",
+    "seed": "one seed for the random examples and the initial weights",
+}
 
 
 # train
@@ -338,10 +358,10 @@ def _use_dtype(dtype: str) -> None:
 
 
 def _evaluate(args) -> int:
-    from . import run
+    from . import trained
 
     _use_run_dtype(args.run_dir)
-    result = run.evaluate_run(args.run_dir, data=args.data, split=args.split)
+    result = trained.evaluate_run(args.run_dir, data=args.data, split=args.split)
     if args.json:
         print(json.dumps(result))
         return 0
@@ -355,10 +375,10 @@ def _evaluate(args) -> int:
 
 
 def _predict(args) -> int:
-    from . import run
+    from . import trained
 
     _use_run_dtype(args.run_dir)
-    result = run.predict_run(args.run_dir, args.out, data=args.data, split=args.split)
+    result = trained.predict_run(args.run_dir, args.out, data=args.data, split=args.split)
     if args.out != "-":
         print(f"{result['n']} predictions ({result['split']} of {result['data']}) in {args.out}")
     return 0

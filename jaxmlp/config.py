@@ -14,15 +14,12 @@ Example:
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import difflib
-import inspect
 import json
 import math
 import numbers
 import os
-import re
 import tomllib
 from typing import Any
 
@@ -41,38 +38,64 @@ class ConfigError(ValueError):
 INFERRED_SIZES = ("d", "c")
 
 
+def _field(default, help: str, *, shown: str | None = None):
+    """A field of ``TrainConfig`` with the help of its flag and, where the default value would
+    read badly there (``None``), the default as the help shows it."""
+    metadata = {"help": help} if shown is None else {"help": help, "shown_default": shown}
+    return dataclasses.field(default=default, metadata=metadata)
+
+
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
-    """Everything that defines a training run; the command line's flags are its fields."""
+    """Everything that defines a training run; the command line's flags are its fields.
 
-    data: str = "digits"  # digits, fashion-mnist, mnist:DIR, csv:PATH, npz:PATH, moons, ...
-    sizes: tuple = ("d", 64, "c")  # layer widths d,h_1,...,c; d and c are read off the data
-    hidden: str = "relu"  # activation of the hidden layers
-    output: str = "softmax"  # activation of the output layer
-    loss: str = "cross_entropy"  # the loss J: mse, cross_entropy or binary_cross_entropy
-    optimizer: str = "adam"  # sgd, momentum, nesterov, adam, adamw or lbfgs
-    lr: float = 0.001  # initial learning rate
-    schedule: str = "constant"  # learning rate schedule: constant, invscaling, cosine, adaptive
-    batch_size: int | str = 32  # examples per update; full for full-batch gradient descent
-    epochs: int = 10  # passes over the training split
-    l2: float = 0.0  # weight decay: l2/2 times the sum of the squared weights
-    grad: str = "autodiff"  # gradients from jax.grad (autodiff) or the hand-written backprop
-    seed: int = 0  # one seed for the data split, the initial weights and the shuffling
-    init: str = "glorot_uniform"  # initialisation of the weights
-    validation_fraction: float = 0.0  # share of the training split for validation; 0: none
-    early_stopping: bool = False  # stop when the monitored quantity stops improving
-    patience: int = 10  # epochs without improvement before early stopping
-    # What early stopping watches: auto (the validation loss if any, else the training loss),
-    # val_loss, val_accuracy, train_loss or train_accuracy.
-    monitor: str = "auto"
-    scale: str = "none"  # feature scaling fitted on the training split: none, standardize, minmax
-    dtype: str = "float32"  # float32, or float64 (the command line then enables 64-bit JAX)
-    test_fraction: float = 0.2  # share held out for testing when the data has no test split
-    flatten: bool = True  # flatten images (n, h, w) into rows (n, h*w)
-    label_column: int | str = -1  # CSV files: the label column, an index or a header name
-    header: bool | None = None  # CSV files: whether the first row is a header (default: detect)
-    checkpoint_every: int = 1  # epochs between checkpoints; 0: only at the end and on interrupt
-    run_dir: str | None = None  # checkpoints, metrics and figures go here (default: runs/DATA-TIME)
+    The values are checked by ``check_config`` (every entry point calls it); each field's
+    ``metadata["help"]`` is the help of its flag, to which ``jaxmlp.flags`` adds the choices
+    and the default.
+    """
+
+    data: str = _field(
+        "digits", "the data: a dataset, a file or a synthetic problem, as listed below"
+    )
+    sizes: tuple = _field(("d", 64, "c"), "layer widths d,h_1,...,c; d and c are read off the data")
+    hidden: str = _field("relu", "activation of the hidden layers")
+    output: str = _field("softmax", "activation of the output layer")
+    loss: str = _field("cross_entropy", "the loss J")
+    optimizer: str = _field("adam", "the optimizer")
+    lr: float = _field(0.001, "initial learning rate")
+    schedule: str = _field("constant", "learning rate schedule")
+    batch_size: int | str = _field(32, "examples per update; full for full-batch gradient descent")
+    epochs: int = _field(10, "passes over the training split")
+    l2: float = _field(0.0, "weight decay: l2/2 times the sum of the squared weights")
+    grad: str = _field("autodiff", "gradients: autodiff is jax.grad, backprop the hand-written")
+    seed: int = _field(0, "one seed for the data split, the initial weights and the shuffling")
+    init: str = _field("glorot_uniform", "initialisation of the weights")
+    validation_fraction: float = _field(
+        0.0, "share of the training split held out for validation; 0: none"
+    )
+    early_stopping: bool = _field(False, "stop when the monitored quantity stops improving")
+    patience: int = _field(10, "epochs without improvement before early stopping")
+    monitor: str = _field(
+        "auto",
+        "what early stopping watches; auto: the validation loss if there is a validation "
+        "split, else the training loss",
+    )
+    scale: str = _field("none", "feature scaling, fitted on the training split")
+    dtype: str = _field("float32", "float type of the params; float64 enables 64-bit JAX")
+    test_fraction: float = _field(0.2, "share held out for testing when the data has no test split")
+    flatten: bool = _field(True, "flatten images (n, h, w) into rows (n, h*w)")
+    label_column: int | str = _field(
+        -1, "CSV files: the label column, an index or a header name", shown="-1, the last"
+    )
+    header: bool | None = _field(
+        None, "CSV files: whether the first row is a header", shown="detect"
+    )
+    checkpoint_every: int = _field(
+        1, "epochs between checkpoints; 0: only at the end and on interrupt"
+    )
+    run_dir: str | None = _field(
+        None, "where the checkpoints, metrics and figures go", shown="runs/DATA-TIME"
+    )
 
     def to_dict(self) -> dict[str, Any]:
         """The fields as JSON-friendly values (``sizes`` as a list)."""
@@ -94,9 +117,23 @@ CHOICES = {
     "dtype": ("float32", "float64"),
     "monitor": MONITORS,
 }
-_INTS = ("epochs", "seed", "patience", "checkpoint_every")
-_FLOATS = ("lr", "l2", "validation_fraction", "test_fraction")
-_BOOLS = ("early_stopping", "flatten")
+# Counts: (the least value, the bound above, what is expected). The training loop counts
+# epochs and steps in int32; a seed is drawn as 32 bits (a larger one would alias a smaller).
+_INTEGERS = {
+    "epochs": (1, 2**31, "a positive integer below 2**31"),
+    "patience": (1, 2**31, "a positive integer below 2**31"),
+    "batch_size": (1, 2**31, "a positive integer below 2**31 or 'full'"),
+    "checkpoint_every": (0, 2**31, "an integer in [0, 2**31)"),
+    "seed": (0, 2**32, "an integer in [0, 2**32)"),
+}
+# Reals: (whether a finite value is allowed, what is expected).
+_REALS = {
+    "lr": (lambda value: value > 0, "a finite number > 0"),
+    "l2": (lambda value: value >= 0, "a finite number >= 0"),
+    "validation_fraction": (lambda value: 0 <= value < 1, "a finite number in [0, 1)"),
+    "test_fraction": (lambda value: 0 < value < 1, "a finite number in (0, 1)"),
+}
+BOOLS = ("early_stopping", "flatten", "header")
 
 
 def flag(name: str) -> str:
@@ -104,119 +141,122 @@ def flag(name: str) -> str:
     return "--" + name.replace("_", "-")
 
 
-def convert(name: str, value: Any, *, where: str = "") -> Any:
-    """Checks the type of ``value`` for field ``name``; a string from the command line is parsed.
+def check_field(name: str, value: Any, *, where: str = "") -> Any:
+    """Checks ``value`` for field ``name`` alone: its type and its range.
+
+    The one home of these rules: ``check_config`` calls it for every field of a ``TrainConfig``
+    (built in Python, from flags, from a checkpoint) and ``read_config_file`` for every key of
+    a file, so that a bad value gets the same message whatever the entry point.
 
     Args:
       name: a field of ``TrainConfig``.
-      value: from a config file (any JSON/TOML value) or the command line (a string).
+      value: any value; a flag's text is first read by ``parse_flag``.
       where: where the value comes from, for the message, e.g. ``"run.toml: "``.
 
+    Returns:
+      The value in its field's type: ``int``, ``float``, ``bool``, ``str``, a tuple of widths.
+
     Raises:
-      ConfigError: naming the key, the value and the type expected.
+      ConfigError: naming the field and its flag, the value and what was expected.
     """
-    text = isinstance(value, str)
 
     def fail(expected: str):
-        raise ConfigError(f"{where}{name} must be {expected}, got {value!r}")
+        raise ConfigError(f"{where}{_named(name)} must be {expected}, got {value!r}")
 
-    if name == "sizes":
-        return _convert_sizes(value, fail)
-    if name == "batch_size":
-        if value == "full" or _is_int(value):
+    if name in CHOICES:
+        choices = CHOICES[name]
+        if isinstance(value, str) and value in choices:
             return value
-        if text and re.fullmatch(r"[+-]?\d+", value.strip()):
-            return int(value)
-        fail("an integer or 'full'")
-    if name in _INTS:
-        if _is_int(value):
-            return int(value)
-        if text and re.fullmatch(r"[+-]?\d+", value.strip()):
-            return int(value)
-        fail("an integer")
-    if name in _FLOATS:
-        if isinstance(value, numbers.Real) and not isinstance(value, bool):
-            return float(value)
-        if text:
-            try:
-                return float(value)
-            except ValueError:
-                pass
-        fail("a number")
-    if name in _BOOLS or name == "header":
+        close = difflib.get_close_matches(str(value), choices, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise ConfigError(
+            f"{where}{_named(name)} {value!r} is not known; choose one of {list(choices)}{hint}"
+        )
+    if name == "sizes":
+        return _check_sizes(value, where)
+    if name in _INTEGERS:
+        low, high, expected = _INTEGERS[name]
+        if name == "batch_size" and isinstance(value, str) and value == "full":
+            return value
+        if not (_is_int(value) and low <= value < high):
+            fail(expected)
+        return int(value)
+    if name in _REALS:
+        allowed, expected = _REALS[name]
+        real = isinstance(value, numbers.Real) and not isinstance(value, bool)
+        if not (real and math.isfinite(value) and allowed(value)):
+            fail(expected)
+        return float(value)
+    if name in BOOLS:
         if isinstance(value, bool) or (name == "header" and value is None):
             return value
-        fail("true or false")
+        fail("true, false or None (detect)" if name == "header" else "true or false")
     if name == "label_column":
         if _is_int(value):
             return int(value)
-        if text:
-            return int(value) if re.fullmatch(r"[+-]?\d+", value.strip()) else value
-        fail("a column index or a column name")
-    if name == "run_dir" and value is None:
-        return None
-    if not text:
-        fail("a string")
-    return value
+        if not (isinstance(value, str) and value.strip()):
+            fail("a column index or a column name")
+        return value
+    if name == "run_dir":
+        if value is None:
+            return None
+        if isinstance(value, os.PathLike):
+            value = os.fspath(value)
+        if not (isinstance(value, str) and value.strip()):
+            fail("a directory path, or None for runs/DATA-TIME")
+        return value
+    if name == "data":
+        if not (isinstance(value, str) and value.strip()):
+            fail("a data spec such as 'digits'")
+        return value
+    raise ConfigError(f"{where}unknown key {name!r}")  # a field without a rule
 
 
-def check_config(config: TrainConfig) -> TrainConfig:
-    """Checks the values of ``config``: names among the choices, sizes, counts and rates.
+def parse_flag(name: str, text: str) -> Any:
+    """What the text of field ``name``'s flag reads as, unchecked: an integer, a number, a
+    tuple of widths, or the text itself; ``check_field`` then judges it as the same value
+    given in Python or in a file, with the same message."""
+    if name == "sizes":
+        return tuple(_number(part.strip()) for part in text.split(","))
+    if name == "label_column":
+        number = _number(text)
+        return number if _is_int(number) else text
+    if name in _INTEGERS or name in _REALS:
+        return _number(text)
+    return text
+
+
+def check_config(config: TrainConfig, *, where: str = "") -> TrainConfig:
+    """Checks every field of ``config`` (``check_field``), then the fields against each other.
+
+    Args:
+      config: the configuration, from Python, flags, a file or a checkpoint.
+      where: where it comes from, for the message, e.g. ``"the config in run/checkpoint.npz: "``.
 
     Returns:
-      ``config``, unchanged.
+      ``config`` with each value in its field's type (``lr=1`` becomes ``1.0``, a list of
+      sizes a tuple).
 
     Raises:
       ConfigError: the first bad value, naming its key and flag and what was expected.
     """
-    for name, choices in CHOICES.items():
-        value = getattr(config, name)
-        if value not in choices:
-            close = difflib.get_close_matches(str(value), choices, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise ConfigError(
-                f"{_named(name)} {value!r} is not known; choose one of {list(choices)}{hint}"
-            )
-    _check_sizes_pattern(config.sizes)
-    _check_number(config.lr, "lr", "> 0", config.lr > 0)
-    _check_number(config.l2, "l2", ">= 0", config.l2 >= 0)
-    for name in ("epochs", "patience"):
-        if getattr(config, name) < 1:
-            raise ConfigError(
-                f"{_named(name)} must be a positive integer, got {getattr(config, name)}"
-            )
-    if config.batch_size != "full" and config.batch_size < 1:
-        raise ConfigError(
-            f"{_named('batch_size')} must be a positive integer or 'full', got {config.batch_size}"
-        )
-    if config.checkpoint_every < 0:
-        raise ConfigError(
-            f"{_named('checkpoint_every')} must be >= 0, got {config.checkpoint_every}"
-        )
-    if config.seed < 0:
-        raise ConfigError(f"{_named('seed')} must be >= 0, got {config.seed}")
-    _check_number(
-        config.validation_fraction,
-        "validation_fraction",
-        "in [0, 1)",
-        0 <= config.validation_fraction < 1,
-    )
-    _check_number(config.test_fraction, "test_fraction", "in (0, 1)", 0 < config.test_fraction < 1)
+    if not isinstance(config, TrainConfig):
+        raise ConfigError(f"{where}config must be a TrainConfig, got {type(config).__name__}")
+    values = {name: check_field(name, getattr(config, name), where=where) for name in FIELDS}
+    config = dataclasses.replace(config, **values)
     if config.monitor.startswith("val_") and config.validation_fraction == 0:
         raise ConfigError(
-            f"{_named('monitor')} {config.monitor!r} needs a validation split: "
+            f"{where}{_named('monitor')} {config.monitor!r} needs a validation split: "
             f"set {_named('validation_fraction')} above 0"
         )
     if config.optimizer == "lbfgs" and config.batch_size != "full":
-        raise ConfigError("optimizer 'lbfgs' is full-batch: give --batch-size full with it")
-    if not config.data.strip():
-        raise ConfigError(f"{_named('data')} is empty; give a data spec such as 'digits'")
+        raise ConfigError(f"{where}optimizer 'lbfgs' is full-batch: give --batch-size full with it")
     get_loss(config.loss, config.output)  # a loss that needs another output activation
     return config
 
 
 def read_config_file(path: str | os.PathLike) -> dict[str, Any]:
-    """The fields set in a ``.toml`` or ``.json`` file, each checked by ``convert``.
+    """The fields set in a ``.toml`` or ``.json`` file, each checked by ``check_field``.
 
     Raises:
       ConfigError: the file is missing, unreadable or malformed, holds an unknown key (the
@@ -253,7 +293,7 @@ def read_config_file(path: str | os.PathLike) -> dict[str, Any]:
         )
     for key in values:
         check_key(key, where=f"config file {path!r}: ")
-    return {key: convert(key, value, where=f"{path}: ") for key, value in values.items()}
+    return {key: check_field(key, value, where=f"{path}: ") for key, value in values.items()}
 
 
 def check_key(key: str, *, where: str = "") -> None:
@@ -300,102 +340,42 @@ def closest_field(name: str) -> str | None:
     return close[0] if close else None
 
 
-def add_arguments(parser: argparse.ArgumentParser, names=None, defaults=None) -> None:
-    """Adds a flag per field of ``TrainConfig`` (or of ``names``) to ``parser``.
-
-    A flag not given is absent from the parsed namespace (``argparse.SUPPRESS``), so that
-    only what the command line sets overrides a config file.
-
-    Args:
-      parser: where the flags go.
-      names: the fields to add (default: all).
-      defaults: defaults to show in the help instead of ``TrainConfig``'s, by field.
-    """
-    defaults = defaults or {}
-    for name in names or FIELDS:
-        default = defaults.get(name, FIELDS[name].default)
-        help_text = FIELD_HELP.get(name, "")
-        if name in CHOICES and not all(choice in help_text for choice in CHOICES[name]):
-            help_text += f": {', '.join(CHOICES[name])}"
-        help_text += f" (default: {_show(default)})"
-        if name in _BOOLS or name == "header":
-            parser.add_argument(
-                flag(name),
-                dest=name,
-                action=argparse.BooleanOptionalAction,
-                default=argparse.SUPPRESS,
-                help=help_text,
-            )
-            continue
-        parser.add_argument(
-            flag(name),
-            dest=name,
-            type=_argparse_type(name),
-            default=argparse.SUPPRESS,
-            metavar=_METAVARS.get(name, name.upper()),
-            help=help_text.replace("%", "%%"),
-        )
-
-
-def given_values(namespace: argparse.Namespace) -> dict[str, Any]:
-    """The fields set on the command line, from a namespace parsed with ``add_arguments``."""
-    return {name: value for name, value in vars(namespace).items() if name in FIELDS}
-
-
-def _field_help() -> dict[str, str]:
-    """Each field's comment in the source of ``TrainConfig``, the help of its flag."""
-    try:
-        source = inspect.getsource(TrainConfig)
-    except (OSError, TypeError):  # no source files (e.g. a zipped install)
-        return {}
-    pattern = re.compile(r"^    (\w+): [^=]+=[^#]*#\s?(.*)$", re.MULTILINE)
-    return {name: comment.strip() for name, comment in pattern.findall(source)}
-
-
-FIELD_HELP = _field_help()
-_METAVARS = {"sizes": "D,H,...,C", "data": "SPEC", "run_dir": "DIR", "batch_size": "N"}
-
-
-def _argparse_type(name: str):
-    def parse(text: str):
+def _number(text: str) -> Any:
+    """``text`` as an ``int`` or a ``float`` where it reads as one, else ``text`` itself."""
+    for number in (int, float):
         try:
-            return convert(name, text)
-        except ConfigError as error:
-            raise argparse.ArgumentTypeError(str(error).removeprefix(f"{name} ")) from None
-
-    parse.__name__ = name  # argparse names the type in some messages
-    return parse
+            return number(text)
+        except ValueError:
+            pass
+    return text
 
 
-def _convert_sizes(value, fail) -> tuple:
+def _check_sizes(value: Any, where: str) -> tuple:
+    """``sizes`` as a tuple of widths: integers >= 1, with ``d`` only first and ``c`` only
+    last; a string (a file's ``"d,32,c"``) is read as the flag is."""
     if isinstance(value, str):
-        parts = [part.strip() for part in value.split(",")]
-        value = [int(p) if re.fullmatch(r"[+-]?\d+", p) else p for p in parts]
-    if not isinstance(value, list | tuple):
-        fail("layer widths such as 784,256,10 (or d,256,c)")
-    for item in value:
-        if not (_is_int(item) or item in INFERRED_SIZES):
-            fail("layer widths such as 784,256,10 (or d,256,c): integers, d first, c last")
-    return tuple(int(item) if _is_int(item) else item for item in value)
-
-
-def _check_sizes_pattern(sizes: tuple) -> None:
-    expected = "at least an input and an output width, e.g. 784,256,10 or d,256,c"
-    if len(sizes) < 2:
-        raise ConfigError(f"{_named('sizes')} needs {expected}; got {_show(sizes)}")
-    for i, size in enumerate(sizes):
-        if size == "d" and i != 0 or size == "c" and i != len(sizes) - 1:
+        value = parse_flag("sizes", value)
+    named = f"{where}{_named('sizes')}"
+    if not isinstance(value, list | tuple) or not all(
+        _is_int(size) or (isinstance(size, str) and size in INFERRED_SIZES) for size in value
+    ):
+        raise ConfigError(
+            f"{named} must be layer widths such as 784,256,10 or d,256,c (integers, d first, "
+            f"c last), got {_show(value)}"
+        )
+    if len(value) < 2:
+        raise ConfigError(
+            f"{named} needs at least an input and an output width, e.g. 784,256,10 or "
+            f"d,256,c; got {_show(value)}"
+        )
+    for i, size in enumerate(value):
+        if size == "d" and i != 0 or size == "c" and i != len(value) - 1:
             raise ConfigError(
-                f"{_named('sizes')} {_show(sizes)}: d may only be the first width and c only "
-                "the last"
+                f"{named} {_show(value)}: d may only be the first width and c only the last"
             )
         if _is_int(size) and size < 1:
-            raise ConfigError(f"{_named('sizes')} {_show(sizes)}: widths must be positive")
-
-
-def _check_number(value: float, name: str, expected: str, ok: bool) -> None:
-    if not (math.isfinite(value) and ok):
-        raise ConfigError(f"{_named(name)} must be a finite number {expected}, got {value!r}")
+            raise ConfigError(f"{named} {_show(value)}: widths must be positive")
+    return tuple(int(size) if _is_int(size) else size for size in value)
 
 
 def _named(name: str) -> str:
@@ -407,6 +387,6 @@ def _is_int(value) -> bool:
 
 
 def _show(value) -> str:
-    if isinstance(value, tuple):
+    if isinstance(value, list | tuple):
         return ",".join(str(v) for v in value)
-    return str(value)
+    return repr(value)

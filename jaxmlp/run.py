@@ -8,18 +8,19 @@ checkpoint and continues bit for bit: K epochs, a stop and a resume give the sam
 the whole run at once. ``evaluate`` and ``predict`` use a run's final params, its label classes
 and its feature scaler on any data of the same kind.
 
+Data reach the model one way: ``load_data`` loads and encodes them (never scaling), then
+``model_inputs`` checks their width and applies the run's scaler, once; training, resuming,
+evaluating and predicting (``jaxmlp.trained``) all go through both.
+
 One seed drives everything: ``jax.random.key(seed)`` is split into the keys of the data
 (splits, synthetic samples), of the initial params and of ``fit`` (the shuffling).
 """
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import hashlib
-import io
 import re
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -30,18 +31,14 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import rundir
-from .atomic import atomic_write_text
 from .checkpoint import load_checkpoint, load_checkpoint_metadata, save_checkpoint
-from .config import TrainConfig, check_config, check_key, convert, flag
-from .data import Dataset, load, read
-from .data.labels import LabelEncoder
-from .data.preprocessing import Scaler
-from .data.specs import CLASSIFIERS, REGRESSION
+from .config import TrainConfig, check_config, check_field, check_key, flag
+from .data import Dataset, load
+from .data.preprocessing import Scaler, fit_scaler
 from .mlp import MLP
 from .optimizers import make_optimizer
 from .params import init_params
-from .predict import evaluate, predict_proba
-from .targets import predicted_labels
+from .predict import evaluate
 from .train import (
     DivergenceError,
     TrainState,
@@ -53,7 +50,6 @@ from .train import (
 
 # What a resume may change; anything else would make it another run.
 RESUMABLE = ("epochs", "checkpoint_every", "run_dir")
-SPLITS = ("test", "train", "all")
 
 
 class RunError(ValueError):
@@ -115,11 +111,13 @@ def train(
     rundir.check_available(config.run_dir, overwrite=overwrite)
     data = load_data(config)
     mlp = build_mlp(config, data)
+    scaler = fit_training_scaler(config, data)
     params = init_params(_keys(config.seed)["init"], mlp, config.init, _dtype(config))
     path = rundir.claim(config.run_dir, overwrite=overwrite)
     rundir.write_json(path / rundir.CONFIG, config.to_dict())
     rundir.rewrite_metrics(path / rundir.METRICS, [])
-    run = Run(config, path, mlp, data.classes, data.scaler)
+    run = Run(config, path, mlp, data.classes, scaler)
+    data = model_data(run, data)
     progress = {"records": [], "wall_time": 0.0, "fingerprint": fingerprint(data)}
     hooks = (on_start, on_epoch, stop_requested)
     return _train(run, data, params, progress, start, *hooks)
@@ -170,12 +168,16 @@ def resume(
             f"the learning rate over its {saved.epochs} epochs"
         )
     data = load_data(config)
+    # The MLP as trained, and the scaler refitted as training fitted it: the fingerprint then
+    # proves the model's inputs the same.
+    mlp = MLP(tuple(metadata["sizes"]), config.hidden, config.output)
+    run = Run(config, path, mlp, data.classes, fit_training_scaler(config, data))
+    data = model_data(run, data)
     if fingerprint(data) != metadata["data_sha256"]:
         raise RunError(
             f"the data {config.data!r} differ from those the run in {str(path)!r} was trained "
             "on; resuming would not continue the same run"
         )
-    run = Run(config, path, build_mlp(config, data), data.classes, data.scaler)
     state = load_state(path / rundir.CHECKPOINT, run)
     records = metadata["history"]
     rundir.rewrite_metrics(path / rundir.METRICS, records)  # drops epochs after the checkpoint
@@ -310,7 +312,18 @@ _METRICS = (
 
 def _summary(run: Run, data: Dataset, params, records, stop_reason: str) -> dict[str, Any]:
     config = run.config
-    test = evaluate(run.mlp, params, data.X_test, data.y_test, loss=config.loss)
+    # The final params on each split, as ``jaxmlp evaluate --split`` computes them: what the
+    # run's users will see (the epoch records are averages over the epoch's updates).
+    splits = {
+        name: {"n": len(X), **evaluate(run.mlp, params, X, y, loss=config.loss)}
+        for name, X, y in (
+            ("train", data.X_train, data.y_train),
+            ("val", data.X_val, data.y_val),
+            ("test", data.X_test, data.y_test),
+        )
+        if X is not None
+    }
+    test = splits["test"]
     last = records[-1]
     summary = {
         "run_dir": str(run.path),
@@ -329,6 +342,7 @@ def _summary(run: Run, data: Dataset, params, records, stop_reason: str) -> dict
         "n_validation": 0 if data.X_val is None else len(data.X_val),
         "n_test": len(data.X_test),
         "train_time": float(sum(r["epoch_time"] or 0.0 for r in records)),
+        "splits": splits,
         "config": config.to_dict(),
     }
     return summary
@@ -351,18 +365,51 @@ def final_params(state: TrainState):
 
 
 def load_data(config: TrainConfig, *, spec: str | None = None, classes=None) -> Dataset:
-    """The run's dataset (or ``spec``'s, loaded the same way), split and scaled as in training."""
+    """The run's dataset (or ``spec``'s, loaded the same way), split as in training, unscaled.
+
+    Labels are encoded with ``classes`` (a trained run's) or, by default, with the classes of
+    the training split. Features are left as loaded: ``model_inputs`` scales them, once.
+    """
     return load(
         spec or config.data,
         _keys(config.seed)["data"],
         flatten=config.flatten,
         test_fraction=config.test_fraction,
         validation=config.validation_fraction,
-        scale=None if config.scale == "none" else config.scale,
         label_column=config.label_column,
         header=config.header,
         classes=classes,
     )
+
+
+def fit_training_scaler(config: TrainConfig, data: Dataset) -> Scaler | None:
+    """The scaler ``config.scale`` names, fitted on the unscaled training split of ``data``."""
+    return None if config.scale == "none" else fit_scaler(config.scale, data.X_train)
+
+
+def model_inputs(X: np.ndarray, run: Run, spec: str) -> np.ndarray:
+    """Features ``X: (n, d)`` of ``spec``, as loaded, turned into what the run's MLP takes.
+
+    The one place where a run's scaler is applied: training, resuming, evaluating and
+    predicting all pass their features through it, so none is scaled twice or not at all.
+
+    Raises:
+      RunError: ``X`` holds images, or rows of another width than the MLP's.
+    """
+    _check_rows(X, spec)
+    if X.shape[1] != run.mlp.n_inputs:
+        raise RunError(
+            f"{spec!r} has {X.shape[1]} features but the run in {str(run.path)!r} was trained "
+            f"on {run.mlp.n_inputs} ({run.config.data!r})"
+        )
+    return X if run.scaler is None else run.scaler(X, f"the features of {spec!r}")
+
+
+def model_data(run: Run, data: Dataset) -> Dataset:
+    """``data`` (unscaled, from ``load_data``) with every split through ``model_inputs``."""
+    splits = {"X_train": data.X_train, "X_val": data.X_val, "X_test": data.X_test}
+    inputs = {name: model_inputs(X, run, data.name) for name, X in splits.items() if X is not None}
+    return dataclasses.replace(data, scaler=run.scaler, **inputs)
 
 
 def build_mlp(config: TrainConfig, data: Dataset) -> MLP:
@@ -462,7 +509,7 @@ def config_from_metadata(metadata: dict[str, Any], run_dir: Path) -> TrainConfig
     values = metadata["config"]
     for key in values:
         check_key(key, where=where)
-    return check_config(TrainConfig(**{k: convert(k, v, where=where) for k, v in values.items()}))
+    return check_config(TrainConfig(**values), where=where)
 
 
 def open_run(run_dir) -> tuple[Run, TrainState]:
@@ -492,6 +539,7 @@ def load_state(path: Path, run: Run) -> TrainState:
 
 
 def _apply_changes(saved: TrainConfig, changes: dict[str, Any], path: Path) -> TrainConfig:
+    changes = {name: check_field(name, value) for name, value in changes.items()}
     for name, value in changes.items():
         if name not in RESUMABLE and value != getattr(saved, name):
             raise RunError(
@@ -525,84 +573,3 @@ def _scaler_from_json(values: dict[str, Any] | None) -> Scaler | None:
     shape = tuple(values["shape"])
     offset = np.asarray(values["offset"], np.float64).reshape(shape)
     return Scaler(values["name"], offset, np.asarray(values["scale"], np.float64).reshape(shape))
-
-
-# Using a trained run
-
-
-def evaluate_run(run_dir, *, data: str | None = None, split: str = "test") -> dict[str, Any]:
-    """The loss and accuracy of the run's final params on a split of ``data`` (the run's own
-    data by default; ``"test"`` is its test split)."""
-    run, state = open_run(run_dir)
-    X, y, spec = examples(run, data, split)
-    result = evaluate(run.mlp, final_params(state), X, y, loss=run.config.loss)
-    return {"data": spec, "split": split, "n": len(X), **result}
-
-
-def predict_run(
-    run_dir, out: str, *, data: str | None = None, split: str = "all"
-) -> dict[str, Any]:
-    """Writes the run's predictions on a split of ``data`` as CSV to ``out`` (``-``: stdout).
-
-    Columns: ``index`` (the example's row in the split; for ``"all"``, in the data's files),
-    ``prediction`` and ``label`` (original labels, decoded), and ``score`` (the output of the
-    predicted class). For real targets: ``index``, ``prediction_j`` and ``target_j``.
-    """
-    run, state = open_run(run_dir)
-    X, y, spec = examples(run, data, split)
-    Y_hat = np.asarray(predict_proba(run.mlp, final_params(state), X))  # (n, c)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    if run.classes is not None:
-        encoder = LabelEncoder(run.classes)
-        indices = np.asarray(predicted_labels(Y_hat))
-        if Y_hat.shape[1] == 1:
-            score = np.where(indices == 1, Y_hat[:, 0], 1 - Y_hat[:, 0])
-        else:
-            score = Y_hat[np.arange(len(Y_hat)), indices]
-        writer.writerow(["index", "prediction", "label", "score"])
-        rows = zip(range(len(X)), encoder.decode(indices), encoder.decode(y), score)
-        writer.writerows((i, p, t, f"{s:.6g}") for i, p, t, s in rows)
-    else:
-        k = Y_hat.shape[1]
-        writer.writerow(
-            ["index", *(f"prediction_{j}" for j in range(k)), *(f"target_{j}" for j in range(k))]
-        )
-        for i in range(len(X)):
-            writer.writerow([i, *(f"{v:.6g}" for v in Y_hat[i]), *(f"{v:.6g}" for v in y[i])])
-    if out == "-":
-        sys.stdout.write(buffer.getvalue())
-    else:
-        atomic_write_text(out, buffer.getvalue())
-    return {"data": spec, "split": split, "n": len(X), "out": out}
-
-
-def examples(run: Run, spec: str | None, split: str) -> tuple[np.ndarray, np.ndarray, str]:
-    """``(X, y, spec)``: a split of ``spec`` (the run's data by default), preprocessed as the
-    run's training data were: encoded with its classes, scaled with its scaler."""
-    if split not in SPLITS:
-        raise RunError(f"split {split!r} is not known; choose one of {list(SPLITS)}")
-    config = run.config
-    spec = spec or config.data
-    kind = spec.strip().partition(":")[0]
-    if split == "all" and kind not in CLASSIFIERS and kind not in REGRESSION:
-        X, y = read(
-            spec, flatten=config.flatten, label_column=config.label_column, header=config.header
-        )
-        if run.classes is not None:
-            y = LabelEncoder(run.classes).encode(y, f"the labels of {spec!r}")
-    else:
-        dataset = load_data(config, spec=spec, classes=run.classes)
-        parts = {"train": ["train"], "test": ["test"], "all": ["train", "val", "test"]}[split]
-        pairs = [(getattr(dataset, f"X_{p}"), getattr(dataset, f"y_{p}")) for p in parts]
-        pairs = [(X, y) for X, y in pairs if X is not None]
-        X, y = np.concatenate([X for X, _ in pairs]), np.concatenate([y for _, y in pairs])
-    _check_rows(X, spec)
-    if X.shape[1] != run.mlp.n_inputs:
-        raise RunError(
-            f"{spec!r} has {X.shape[1]} features but the run in {str(run.path)!r} was trained "
-            f"on {run.mlp.n_inputs} ({config.data!r})"
-        )
-    if run.scaler is not None:
-        X = run.scaler(X, f"the features of {spec!r}")
-    return X, y, spec

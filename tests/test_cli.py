@@ -4,9 +4,12 @@ Most tests run the command line in-process through ``main(argv)``; a few run
 ``python -m jaxmlp`` and the ``jaxmlp`` console script to check exit statuses and signals.
 """
 
+import argparse
 import csv
+import dataclasses
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -18,8 +21,8 @@ import jax
 import numpy as np
 import pytest
 
-from jaxmlp import run
-from jaxmlp.cli import main
+from jaxmlp import config, run
+from jaxmlp.cli import GRADCHECK_DEFAULTS, build_parser, main
 from jaxmlp.config import TrainConfig, check_config, read_config_file
 from jaxmlp.data import FASHION_MNIST_DIR
 from jaxmlp.rundir import CHECKPOINT, CONFIG, FIGURE, METRICS, SUMMARY, read_metrics
@@ -288,6 +291,66 @@ def test_gradcheck_enables_float64_itself_and_prints_the_table():
     rows = {line.split()[0]: line.split() for line in result.stdout.splitlines()[3:7]}
     assert list(rows) == ["W1", "b1", "W2", "b2"]
     assert max(float(row[-2]) for row in rows.values()) < 1e-12  # float32 gives about 1e-7
+
+
+# Help
+
+
+def flag_helps(command, capsys, monkeypatch) -> dict[str, str]:
+    """Each flag's help as ``jaxmlp COMMAND --help`` prints it, by its first option string."""
+    monkeypatch.setenv("COLUMNS", "1000")  # one line per flag, or two for a long invocation
+    assert main([command, "--help"]) == 0
+    options = capsys.readouterr().out.split("\noptions:\n")[1].split("\n\n")[0]
+    helps = {}
+    for line in options.splitlines():
+        if line.startswith("  -"):
+            invocation, _, text = line.strip().partition("  ")
+            first = invocation.split(",")[0].split()[0]
+            helps[first] = text.strip()
+        else:  # the help of a long invocation, on the next line
+            helps[first] = f"{helps[first]} {line.strip()}".strip()
+    return helps
+
+
+def shown(value) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    return ",".join(map(str, value)) if isinstance(value, tuple) else str(value)
+
+
+def test_config_fields_carry_their_help_in_their_metadata():
+    for field in dataclasses.fields(TrainConfig):
+        assert len(field.metadata["help"].split()) >= 2, field.name
+
+
+@pytest.mark.parametrize("command", ["train", "evaluate", "predict", "gradcheck"])
+def test_every_flag_names_its_own_choices_and_one_default(command, capsys, monkeypatch):
+    helps = flag_helps(command, capsys, monkeypatch)
+    parser = build_parser()._subparsers._group_actions[0].choices[command]
+    actions = [action for action in parser._actions if action.dest != "help"]
+    assert len(helps) == len(actions) + 1  # each flag and -h
+    for action in actions:
+        text = helps[action.option_strings[0]]
+        made_from_config = action.default is argparse.SUPPRESS
+        field = config.FIELDS[action.dest] if made_from_config else None
+        choices = config.CHOICES.get(action.dest, action.choices) if field else action.choices
+        for choice in choices or ():
+            assert re.search(rf"(?<![\w-]){re.escape(choice)}(?![\w-])", text), (action, text)
+        defaults = re.findall(r"\bdefault\b", text)
+        if action.required:
+            assert defaults == [], text
+            continue
+        assert len(defaults) == 1, text
+        default = re.fullmatch(r"(\w.*\S) \(default: ([^()]+)\)", text)
+        assert default, text  # a description, then the default at the end
+        if field is not None:
+            value = (GRADCHECK_DEFAULTS if command == "gradcheck" else {}).get(
+                action.dest, field.default
+            )
+        else:
+            value = {False: "off"}.get(action.default, action.default)
+        if value is not None:
+            assert default[2] == shown(value) or default[2].startswith(f"{shown(value)}, "), text
 
 
 # Real data

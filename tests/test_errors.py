@@ -3,6 +3,7 @@ exception through the API, and nothing lost or half-written."""
 
 import gzip
 import io
+import json
 import re
 import shutil
 import subprocess
@@ -19,6 +20,7 @@ import jaxmlp
 from jaxmlp import run
 from jaxmlp.checkpoint import CheckpointError
 from jaxmlp.cli import main
+from jaxmlp.config import FIELDS, ConfigError, TrainConfig, flag
 from jaxmlp.data import DataError, load, write_idx
 from jaxmlp.data.idx import IDX_FILES
 from jaxmlp.rundir import CHECKPOINT, METRICS, read_metrics
@@ -101,16 +103,16 @@ BAD_TRAINING_INPUT = {
     # The model against the data
     "sizes-input-width": (flags(*MOONS, "--sizes", "3,8,2"), r"--sizes 3,8,2 starts with 3 inputs but 'moons:n=32' has 2 features; use --sizes 2,8,2"),
     "sizes-output-width": (flags(*MOONS, "--sizes", "d,8,3"), r"ends with 3 outputs but 'moons:n=32' has 2 classes"),
-    "sizes-not-numbers": (flags(*MOONS, "--sizes", "2,x,2"), r"argument --sizes: must be layer widths such as 784,256,10"),
+    "sizes-not-numbers": (flags(*MOONS, "--sizes", "2,x,2"), r"sizes \(--sizes\) must be layer widths such as 784,256,10 or d,256,c \(integers, d first, c last\), got 2,x,2$"),
     "sizes-d-not-first": (flags(*MOONS, "--sizes", "8,d,2"), r"d may only be the first width"),
     "sizes-one-width": (flags(*MOONS, "--sizes", "2"), r"needs at least an input and an output width"),
     # Numbers and names
-    "lr-zero": (flags(*MOONS, "--lr", "0"), r"lr \(--lr\) must be a finite number > 0, got 0.0"),
-    "lr-not-a-number": (flags(*MOONS, "--lr", "fast"), r"argument --lr: must be a number, got 'fast'"),
-    "epochs-zero": (flags(*MOONS, "--epochs", "0"), r"epochs \(--epochs\) must be a positive integer, got 0"),
-    "epochs-fraction": (flags(*MOONS, "--epochs", "2.5"), r"argument --epochs: must be an integer, got '2.5'"),
-    "batch-size-zero": (flags(*MOONS, "--batch-size", "0"), r"batch_size \(--batch-size\) must be a positive integer or 'full', got 0"),
-    "batch-size-negative": (flags(*MOONS, "--batch-size", "-4"), r"must be a positive integer or 'full', got -4"),
+    "lr-zero": (flags(*MOONS, "--lr", "0"), r"lr \(--lr\) must be a finite number > 0, got 0$"),
+    "lr-not-a-number": (flags(*MOONS, "--lr", "fast"), r"lr \(--lr\) must be a finite number > 0, got 'fast'$"),
+    "epochs-zero": (flags(*MOONS, "--epochs", "0"), r"epochs \(--epochs\) must be a positive integer below 2\*\*31, got 0$"),
+    "epochs-fraction": (flags(*MOONS, "--epochs", "2.5"), r"epochs \(--epochs\) must be a positive integer below 2\*\*31, got 2.5$"),
+    "batch-size-zero": (flags(*MOONS, "--batch-size", "0"), r"batch_size \(--batch-size\) must be a positive integer below 2\*\*31 or 'full', got 0$"),
+    "batch-size-negative": (flags(*MOONS, "--batch-size", "-4"), r"below 2\*\*31 or 'full', got -4$"),
     "validation-fraction-one": (flags(*MOONS, "--validation-fraction", "1"), r"validation_fraction .* must be a finite number in \[0, 1\)"),
     "monitor-unknown": (flags(*MOONS, "--monitor", "val_acc"), r"monitor \(--monitor\) 'val_acc' is not known; choose one of .*; did you mean 'val_accuracy'\?"),
     "monitor-without-validation": (flags(*MOONS, "--monitor", "val_accuracy"), r"monitor \(--monitor\) 'val_accuracy' needs a validation split: set validation_fraction \(--validation-fraction\) above 0"),
@@ -125,8 +127,8 @@ BAD_TRAINING_INPUT = {
     # Config files
     "config-unknown-key": (config_file("run.toml", "learning_rate = 0.1\n"), r"unknown key 'learning_rate'; did you mean 'lr'\?"),
     "config-misspelt-key": (config_file("run.toml", "epohcs = 3\n"), r"unknown key 'epohcs'; did you mean 'epochs'\?"),
-    "config-wrong-type": (config_file("run.toml", 'epochs = "ten"\n'), r"run.toml: epochs must be an integer, got 'ten'"),
-    "config-bool-for-number": (config_file("run.json", '{"lr": true}'), r"run.json: lr must be a number, got True"),
+    "config-wrong-type": (config_file("run.toml", 'epochs = "ten"\n'), r"run.toml: epochs \(--epochs\) must be a positive integer below 2\*\*31, got 'ten'$"),
+    "config-bool-for-number": (config_file("run.json", '{"lr": true}'), r"run.json: lr \(--lr\) must be a finite number > 0, got True$"),
     "config-bad-toml": (config_file("run.toml", "epochs = \n"), r"run.toml' is not valid TOML: .*line 1"),
     "config-bad-json": (config_file("run.json", '{"epochs": 3,}'), r"run.json', line 1, column 14: not valid JSON"),
     "config-not-a-table": (config_file("run.json", "[1, 2]"), r"must hold a table of keys, got list"),
@@ -179,6 +181,77 @@ def test_bad_use_of_a_trained_run_gives_one_line(argv, match, trained_run, tmp_p
     argv = [str(tmp_path / a) if a == "p.csv" else a for a in argv]
     status = main([argv[0], "--run-dir", str(trained_run), *argv[1:]])
     assert_one_error_line(status, capsys.readouterr().err, match)
+
+
+# Every field of TrainConfig with a bad value, and the flag that gives the same value (None
+# where no flag can: a switch, or a column name, which any text is).
+BAD_FIELDS = {
+    "data-empty": ("data", "", ["--data", ""]),
+    "data-not-a-string": ("data", 7, None),
+    "sizes-not-widths": ("sizes", (2, "x", 2), ["--sizes", "2,x,2"]),
+    "sizes-fraction": ("sizes", (2, 1.5, 2), ["--sizes", "2,1.5,2"]),
+    "hidden": ("hidden", "sigmod", ["--hidden", "sigmod"]),
+    "output": ("output", "softmx", ["--output", "softmx"]),
+    "loss": ("loss", "hinge", ["--loss", "hinge"]),
+    "optimizer": ("optimizer", "adagrad", ["--optimizer", "adagrad"]),
+    "lr-zero": ("lr", 0, ["--lr", "0"]),
+    "lr-text": ("lr", "fast", ["--lr", "fast"]),
+    "lr-nan": ("lr", float("nan"), ["--lr", "nan"]),
+    "schedule": ("schedule", "cosin", ["--schedule", "cosin"]),
+    "batch-size-zero": ("batch_size", 0, ["--batch-size", "0"]),
+    "batch-size-text": ("batch_size", "all", ["--batch-size", "all"]),
+    "epochs-fraction": ("epochs", 2.5, ["--epochs", "2.5"]),
+    "epochs-beyond-int32": ("epochs", 2**31, ["--epochs", str(2**31)]),
+    "l2-negative": ("l2", -1.0, ["--l2=-1.0"]),
+    "grad": ("grad", "manual", ["--grad", "manual"]),
+    "seed-fraction": ("seed", 1.5, ["--seed", "1.5"]),
+    "seed-negative": ("seed", -1, ["--seed=-1"]),
+    "seed-beyond-32-bits": ("seed", 2**32, ["--seed", str(2**32)]),
+    "init": ("init", "xavier", ["--init", "xavier"]),
+    "validation-fraction-one": ("validation_fraction", 1, ["--validation-fraction", "1"]),
+    "early-stopping-text": ("early_stopping", "yes", None),
+    "patience-zero": ("patience", 0, ["--patience", "0"]),
+    "monitor": ("monitor", "val_acc", ["--monitor", "val_acc"]),
+    "scale": ("scale", "standard", ["--scale", "standard"]),
+    "dtype": ("dtype", "float16", ["--dtype", "float16"]),
+    "test-fraction-zero": ("test_fraction", 0, ["--test-fraction", "0"]),
+    "flatten-number": ("flatten", 1, None),
+    "label-column-fraction": ("label_column", 1.5, None),
+    "header-text": ("header", "no", None),
+    "checkpoint-every-negative": ("checkpoint_every", -1, ["--checkpoint-every=-1"]),
+    "run-dir-empty": ("run_dir", "", ["--run-dir", ""]),
+}
+
+
+def test_bad_fields_cover_every_field():
+    assert {name for name, _, _ in BAD_FIELDS.values()} == set(FIELDS)
+
+
+@pytest.mark.parametrize("name, value, argv", BAD_FIELDS.values(), ids=BAD_FIELDS.keys())
+def test_a_bad_field_gets_one_message_from_python_a_file_and_a_flag(
+    name, value, argv, trained_run, tmp_path, capsys
+):
+    run_dir = str(tmp_path / "run")
+    config = dict(data="moons:n=32", epochs=1, run_dir=run_dir) | {name: value}
+    with pytest.raises(ConfigError) as raised:
+        run.train(TrainConfig(**config))
+    message = str(raised.value)
+    assert message.startswith(f"{name} ({flag(name)}) "), message
+    with pytest.raises(ConfigError) as raised:  # resuming with it, as a change
+        run.resume(trained_run, changes={name: value})
+    assert str(raised.value) == message
+    (tmp_path / "run.json").write_text(json.dumps(config))
+    status = main(["train", "--config", str(tmp_path / "run.json")])
+    assert (status, capsys.readouterr().err) == (
+        2,
+        f"jaxmlp: error: {tmp_path / 'run.json'}: {message}\n",
+    )
+    if argv is not None:
+        status = main(
+            ["train", "--data", "moons:n=32", "--epochs", "1", "--run-dir", run_dir, *argv]
+        )
+        assert (status, capsys.readouterr().err) == (2, f"jaxmlp: error: {message}\n")
+    assert not (tmp_path / "run").exists()
 
 
 def truncate(data: bytes) -> bytes:

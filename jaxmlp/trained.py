@@ -1,0 +1,95 @@
+"""A trained run used on data: its loss and accuracy, and its predictions as CSV.
+
+Any data of the run's kind (its own by default, loaded with its seed) reach the run's final
+params as its training data did: encoded with its label classes, then through
+``run.model_inputs`` (its scaler, once).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import sys
+from typing import Any
+
+import numpy as np
+
+from .atomic import atomic_write_text
+from .data import read
+from .data.labels import LabelEncoder
+from .data.specs import CLASSIFIERS, REGRESSION
+from .predict import evaluate, predict_proba
+from .run import Run, RunError, final_params, load_data, model_inputs, open_run
+from .targets import predicted_labels
+
+SPLITS = ("test", "train", "all")
+
+
+def evaluate_run(run_dir, *, data: str | None = None, split: str = "test") -> dict[str, Any]:
+    """The loss and accuracy of the run's final params on a split of ``data`` (the run's own
+    data by default; ``"test"`` is its test split)."""
+    run, state = open_run(run_dir)
+    X, y, spec = examples(run, data, split)
+    result = evaluate(run.mlp, final_params(state), X, y, loss=run.config.loss)
+    return {"data": spec, "split": split, "n": len(X), **result}
+
+
+def predict_run(
+    run_dir, out: str, *, data: str | None = None, split: str = "all"
+) -> dict[str, Any]:
+    """Writes the run's predictions on a split of ``data`` as CSV to ``out`` (``-``: stdout).
+
+    Columns: ``index`` (the example's row in the split; for ``"all"``, in the data's files),
+    ``prediction`` and ``label`` (original labels, decoded), and ``score`` (the output of the
+    predicted class). For real targets: ``index``, ``prediction_j`` and ``target_j``.
+    """
+    run, state = open_run(run_dir)
+    X, y, spec = examples(run, data, split)
+    Y_hat = np.asarray(predict_proba(run.mlp, final_params(state), X))  # (n, c)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    if run.classes is not None:
+        encoder = LabelEncoder(run.classes)
+        indices = np.asarray(predicted_labels(Y_hat))
+        if Y_hat.shape[1] == 1:
+            score = np.where(indices == 1, Y_hat[:, 0], 1 - Y_hat[:, 0])
+        else:
+            score = Y_hat[np.arange(len(Y_hat)), indices]
+        writer.writerow(["index", "prediction", "label", "score"])
+        rows = zip(range(len(X)), encoder.decode(indices), encoder.decode(y), score)
+        writer.writerows((i, p, t, f"{s:.6g}") for i, p, t, s in rows)
+    else:
+        k = Y_hat.shape[1]
+        writer.writerow(
+            ["index", *(f"prediction_{j}" for j in range(k)), *(f"target_{j}" for j in range(k))]
+        )
+        for i in range(len(X)):
+            writer.writerow([i, *(f"{v:.6g}" for v in Y_hat[i]), *(f"{v:.6g}" for v in y[i])])
+    if out == "-":
+        sys.stdout.write(buffer.getvalue())
+    else:
+        atomic_write_text(out, buffer.getvalue())
+    return {"data": spec, "split": split, "n": len(X), "out": out}
+
+
+def examples(run: Run, spec: str | None, split: str) -> tuple[np.ndarray, np.ndarray, str]:
+    """``(X, y, spec)``: a split of ``spec`` (the run's data by default), preprocessed as the
+    run's training data were: encoded with its classes, then through ``model_inputs``."""
+    if split not in SPLITS:
+        raise RunError(f"split {split!r} is not known; choose one of {list(SPLITS)}")
+    config = run.config
+    spec = spec or config.data
+    kind = spec.strip().partition(":")[0]
+    if split == "all" and kind not in CLASSIFIERS and kind not in REGRESSION:
+        X, y = read(
+            spec, flatten=config.flatten, label_column=config.label_column, header=config.header
+        )
+        if run.classes is not None:
+            y = LabelEncoder(run.classes).encode(y, f"the labels of {spec!r}")
+    else:
+        dataset = load_data(config, spec=spec, classes=run.classes)
+        parts = {"train": ["train"], "test": ["test"], "all": ["train", "val", "test"]}[split]
+        pairs = [(getattr(dataset, f"X_{p}"), getattr(dataset, f"y_{p}")) for p in parts]
+        pairs = [(X, y) for X, y in pairs if X is not None]
+        X, y = np.concatenate([X for X, _ in pairs]), np.concatenate([y for _, y in pairs])
+    return model_inputs(X, run, spec), y, spec
