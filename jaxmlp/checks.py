@@ -1,7 +1,8 @@
 """Checks of user input at the library's boundary, before anything reaches ``jit``.
 
-Shape checks are free under ``jit`` (shapes are static); value checks (finiteness) run only
-on concrete arrays, never on tracers, so the public functions stay usable inside ``jit``.
+Shape checks are free under ``jit`` (shapes are static); value checks (finite, within the
+range of the params' dtype, targets a loss is defined for) run only on concrete arrays, never
+on tracers, so the public functions stay usable inside ``jit``.
 Every message names the argument, the value it got, and what was expected.
 """
 
@@ -71,12 +72,12 @@ def check_params(mlp: MLP, params):
                     f"params[{i}][{name!r}] has shape {shape} but sizes={mlp.sizes} "
                     f"expects {expected}"
                 )
-    # One floating dtype throughout: a float64 bias on float32 weights would promote the
-    # activations halfway through the network and fail deep inside the compiled step.
     for i, layer in enumerate(params):
         for name in ("W", "b"):
             # Read before JAX canonicalises it: float64 would silently become float32.
             check_dtype_enabled(getattr(layer[name], "dtype", None), f"params[{i}][{name!r}].dtype")
+    # One floating dtype throughout: a float64 bias on float32 weights would promote the
+    # activations halfway through the network and fail deep inside the compiled step.
     dtype = jnp.result_type(params[0]["W"])
     for i, layer in enumerate(params):
         for name in ("W", "b"):
