@@ -124,10 +124,10 @@ def backprop_trace(
       ``delta``: ``δ^l = ∂J/∂(pre-activation of layer l)`` for each of the ``p + 1`` layers.
     """
     checks.check_mlp(mlp)
-    checks.check_params(mlp, params)
+    dtype = checks.check_params(mlp, params)
     loss = get_loss(loss, mlp.output_activation.name)
-    x = checks.check_inputs(mlp, x, name="x", ndim=1)
-    t = checks.check_targets(mlp, t, None, name="t")
+    x = checks.check_inputs(mlp, x, name="x", ndim=1, dtype=dtype)
+    t = checks.check_targets(mlp, t, None, name="t", dtype=dtype, loss=loss)
     return _backprop_trace(mlp, params, x, t, loss)
 
 

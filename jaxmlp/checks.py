@@ -1,13 +1,15 @@
 """Checks of user input at the library's boundary, before anything reaches ``jit``.
 
-Shape checks are free under ``jit`` (shapes are static); value checks (finiteness) run only
-on concrete arrays, never on tracers, so the public functions stay usable inside ``jit``.
+Shape checks are free under ``jit`` (shapes are static); value checks (finite, within the
+range of the params' dtype, targets a loss is defined for) run only on concrete arrays, never
+on tracers, so the public functions stay usable inside ``jit``.
 Every message names the argument, the value it got, and what was expected.
 """
 
 from __future__ import annotations
 
 import numbers
+import sys
 
 import jax
 import jax.numpy as jnp
@@ -50,8 +52,9 @@ def check_key(key, name: str = "key"):
     raise TypeError(f"{name} must be one PRNG key such as jax.random.key(0), got {key!r}")
 
 
-def check_params(mlp: MLP, params) -> None:
-    """Checks that ``params`` is the pytree ``init_params`` makes for ``mlp``."""
+def check_params(mlp: MLP, params):
+    """Checks that ``params`` is the pytree ``init_params`` makes for ``mlp``; returns their
+    dtype, the one the MLP computes in."""
     if not isinstance(params, list | tuple) or len(params) != mlp.n_layers:
         got = f"{len(params)} layers" if isinstance(params, list | tuple) else type(params).__name__
         raise ValueError(
@@ -69,6 +72,10 @@ def check_params(mlp: MLP, params) -> None:
                     f"params[{i}][{name!r}] has shape {shape} but sizes={mlp.sizes} "
                     f"expects {expected}"
                 )
+    for i, layer in enumerate(params):
+        for name in ("W", "b"):
+            # Read before JAX canonicalises it: float64 would silently become float32.
+            check_dtype_enabled(getattr(layer[name], "dtype", None), f"params[{i}][{name!r}].dtype")
     # One floating dtype throughout: a float64 bias on float32 weights would promote the
     # activations halfway through the network and fail deep inside the compiled step.
     dtype = jnp.result_type(params[0]["W"])
@@ -84,11 +91,35 @@ def check_params(mlp: MLP, params) -> None:
                     f"params[{i}][{name!r}] has dtype {leaf_dtype} but params[0]['W'] has "
                     f"{dtype}; expected one dtype for every layer (see init_params(dtype=...))"
                 )
+    return dtype
 
 
-def check_inputs(mlp: MLP, X, *, name: str = "X", ndim: int = 2):
-    """Checks ``X: (n, d)`` (or ``x: (d,)`` with ``ndim=1``): numeric, the MLP's width, finite."""
+def check_dtype_enabled(dtype, name: str) -> None:
+    """Refuses a float64 ``dtype`` while 64-bit JAX is off, which would silently compute in
+    float32: the one policy of ``init_params``, ``fit``, ``fit_many`` and every function
+    that takes params."""
+    if dtype is not None and np.dtype(dtype) == np.float64 and not jax.config.jax_enable_x64:
+        raise ValueError(
+            f"{name}=float64 needs 64-bit JAX: set jax.config.update('jax_enable_x64', True) "
+            "first, or use float32"
+        )
+
+
+def check_inputs(mlp: MLP, X, *, name: str = "X", ndim: int = 2, dtype=None):
+    """Checks ``X: (n, d)`` (or ``x: (d,)`` with ``ndim=1``): numeric, the MLP's width, finite
+    and, given the ``dtype`` the MLP computes in (the params'), within its range.
+
+    Integer and boolean inputs are taken value for value, except ``uint8``: those are
+    usually 8-bit pixels, which ``jaxmlp.data.load`` scales to ``[0, 1]``; refusing them
+    keeps a model trained on loaded images from predicting on raw pixels 255 times too large.
+    """
     X = _as_numeric_array(X, name)
+    if X.dtype == np.uint8:
+        raise TypeError(
+            f"{name} has dtype uint8 (8-bit pixels?), whose scale jaxmlp does not guess: pass "
+            f"{name} / 255 for values in [0, 1], as jaxmlp.data.load scales images, or "
+            f"{name}.astype(np.float32) for the values as they are"
+        )
     if X.ndim != ndim:
         expected = "(n, d)" if ndim == 2 else "(d,)"
         hint = " (flatten images first, e.g. X.reshape(len(X), -1))" if X.ndim > ndim else ""
@@ -101,12 +132,13 @@ def check_inputs(mlp: MLP, X, *, name: str = "X", ndim: int = 2):
         raise ValueError(
             f"{name} has {X.shape[-1]} features but the MLP expects {mlp.n_inputs} (sizes[0])"
         )
-    check_finite(X, name)
+    check_finite(X, name, dtype)
     return X
 
 
-def check_targets(mlp: MLP, T, n: int | None, *, name: str = "T"):
-    """Checks ``T: (n, c)`` real targets (or one ``t: (c,)`` with ``n=None``), finite."""
+def check_targets(mlp: MLP, T, n: int | None, *, name: str = "T", dtype=None, loss=None):
+    """Checks ``T: (n, c)`` real targets (or one ``t: (c,)`` with ``n=None``): finite, within
+    the range of ``dtype``, and what ``loss`` (a ``Loss`` or its name) needs of them."""
     T = _as_numeric_array(T, name)
     if n is None:
         expected, what = (mlp.n_outputs,), ""
@@ -120,11 +152,57 @@ def check_targets(mlp: MLP, T, n: int | None, *, name: str = "T"):
             f"{name} has shape {T.shape} but {expected} was expected ({what}"
             f"sizes[-1]={mlp.n_outputs} outputs){hint}"
         )
-    check_finite(T, name)
+    check_finite(T, name, dtype)
+    check_target_values(T, getattr(loss, "name", loss), name, dtype)
     return T
 
 
-def check_weights(weights, n: int, *, name: str = "weights"):
+def check_target_values(T, loss: str | None, name: str, dtype=None) -> None:
+    """Refuses targets a cross-entropy is not defined for (they would train silently).
+
+    ``cross_entropy`` needs each row to be a probability distribution: values ``>= 0`` that
+    sum to 1, within ``sqrt(eps) + c·eps`` of ``dtype`` (the rounding of a row summed in
+    it); ``binary_cross_entropy`` needs every value in ``[0, 1]``.
+    """
+    if loss not in ("cross_entropy", "binary_cross_entropy") or not is_concrete(T):
+        return
+    T = np.asarray(T)
+    rows = T.reshape(-1, T.shape[-1])
+    where = (lambda i: f"{name}[{i}]") if T.ndim == 2 else (lambda i: name)
+    if loss == "binary_cross_entropy":
+        bad = (rows < 0) | (rows > 1)
+        if bad.any():
+            i, j = (int(k) for k in np.argwhere(bad)[0])
+            at = f"{name}[{i}, {j}]" if T.ndim == 2 else f"{name}[{j}]"
+            raise ValueError(
+                f"{at}={rows[i, j]} is outside [0, 1]: loss='binary_cross_entropy' needs "
+                "targets that are probabilities"
+            )
+        return
+    c = rows.shape[1]
+    if dtype is None:
+        dtype = T.dtype if jnp.issubdtype(T.dtype, jnp.floating) else jnp.float32
+    eps = float(jnp.finfo(dtype).eps)
+    tolerance = np.sqrt(eps) + c * eps
+    sums = rows.sum(axis=1, dtype=np.float64)
+    negative = (rows < 0).any(axis=1)
+    bad = negative | (np.abs(sums - 1) > tolerance)
+    if bad.any():
+        i = int(np.argmax(bad))
+        what = (
+            f"holds the negative value {rows[i][rows[i] < 0][0]}"
+            if negative[i]
+            else f"sums to {sums[i]:.6g}"
+        )
+        raise ValueError(
+            f"{where(i)} {what}: loss='cross_entropy' needs each target row to be a "
+            f"probability distribution, values >= 0 that sum to 1 (within {tolerance:.2g} in "
+            f"{jnp.dtype(dtype)}); "
+            "for class labels pass integers y: (n,) or jaxmlp.one_hot(y, c)"
+        )
+
+
+def check_weights(weights, n: int, *, name: str = "weights", dtype=None):
     if weights is None:
         return None
     weights = _as_numeric_array(weights, name)
@@ -136,21 +214,54 @@ def check_weights(weights, n: int, *, name: str = "weights"):
         if bad.any():
             i = int(np.argwhere(bad)[0, 0])
             raise ValueError(f"{name}[{i}]={w[i]} must be finite and >= 0")
+        check_finite(w, name, dtype)  # what is left: values beyond the range of dtype
         if not np.any(w > 0):
             raise ValueError(f"{name} are all zero; at least one example needs a weight > 0")
     return weights
 
 
-def check_finite(X, name: str) -> None:
-    if is_concrete(X):
-        finite = np.isfinite(np.asarray(X))
-        if not finite.all():
-            index = tuple(int(i) for i in np.argwhere(~finite)[0])
-            value = np.asarray(X)[index]
-            raise ValueError(
-                f"{name} holds a non-finite value ({value}) at index {index}; "
-                "remove or impute NaN and infinite values first"
-            )
+def check_finite(X, name: str, dtype=None) -> None:
+    """Refuses NaN and infinite values in ``X``, and values beyond the range of ``dtype``
+    (the one the MLP computes in), which would become infinite when converted to it.
+
+    One pass over ``X`` (its minimum and maximum, which NaN propagates to) when it is fine;
+    the search for the first bad value runs only when it is not.
+    """
+    if not is_concrete(X):
+        return
+    X = np.asarray(X)
+    limit = _largest(X.dtype, dtype)
+    if limit is None or X.size == 0 or (X.min() >= -limit and X.max() <= limit):
+        return
+    with np.errstate(all="ignore"):
+        finite = np.isfinite(X) if jnp.issubdtype(X.dtype, jnp.floating) else True
+        bad = ~(finite & (X >= -limit) & (X <= limit))
+    index = tuple(int(i) for i in np.argwhere(bad)[0])
+    value = X[index]
+    if not np.isfinite(value):
+        raise ValueError(
+            f"{name} holds a non-finite value ({value}) at index {index}; "
+            "remove or impute NaN and infinite values first"
+        )
+    raise ValueError(
+        f"{name} holds the value {value} at index {index}, beyond the range of "
+        f"{jnp.dtype(dtype)} (|value| <= {limit:.8g}), the params' dtype the MLP computes in: "
+        "rescale it first (e.g. standardize the features)"
+    )
+
+
+def _largest(array_dtype, dtype) -> float | None:
+    """The largest magnitude an array of ``array_dtype`` may hold to be finite in ``dtype``
+    (``None``: every value is)."""
+    floating = jnp.issubdtype(array_dtype, jnp.floating)
+    if not floating and not jnp.issubdtype(array_dtype, jnp.integer):
+        return None  # bool
+    limits = [float(jnp.finfo(array_dtype).max)] if floating else []
+    if dtype is not None and jnp.issubdtype(dtype, jnp.floating):
+        limit = float(jnp.finfo(dtype).max)
+        if floating or np.iinfo(array_dtype).max > limit:  # int32 into float16, say
+            limits.append(limit)
+    return min(limits) if limits else None
 
 
 def check_l2(l2) -> float:
@@ -161,21 +272,75 @@ def check_l2(l2) -> float:
     return float(l2)
 
 
+def check_dense(X, name: str) -> None:
+    """Refuses a ``scipy.sparse`` matrix or array, which numpy would wrap as one object."""
+    sparse = sys.modules.get("scipy.sparse")  # not imported: X cannot be one
+    if sparse is not None and sparse.issparse(X):
+        raise TypeError(
+            f"{name} is a scipy.sparse {type(X).__name__} of shape {X.shape}, but jaxmlp "
+            f"computes on dense arrays: pass {name}.toarray() (it holds every zero)"
+        )
+
+
 def _as_numeric_array(X, name: str):
-    if isinstance(X, jax.Array):
-        dtype = X.dtype
-    else:
+    check_dense(X, name)
+    array = X
+    if not isinstance(X, jax.Array):
         try:
-            X = np.asarray(X)
+            array = np.asarray(X)
         except (ValueError, TypeError) as error:
             raise TypeError(
-                f"{name} must be a numeric array, could not convert it: {error}"
+                f"{name} must be a numeric array, could not convert it: {_ragged(X) or error}"
             ) from None
-        dtype = X.dtype
+    dtype = array.dtype
     if not (
         jnp.issubdtype(dtype, jnp.floating)
         or jnp.issubdtype(dtype, jnp.integer)
         or dtype == jnp.bool_
     ):
-        raise TypeError(f"{name} must be a numeric array, got dtype {dtype}")
-    return X
+        raise TypeError(
+            f"{name} must be a numeric array, got dtype {dtype}{_not_numeric(X, array, name)}"
+        )
+    return array
+
+
+def _ragged(rows) -> str | None:
+    """Says which rows differ in length, if ``rows`` is a sequence of rows that do."""
+    if not isinstance(rows, list | tuple | np.ndarray) or not all(
+        isinstance(row, list | tuple | np.ndarray) for row in rows
+    ):
+        return None
+    lengths = [len(row) for row in rows]
+    if len(set(lengths)) < 2:
+        return None
+    i = next(i for i, length in enumerate(lengths) if length != lengths[0])
+    return (
+        f"its rows differ in length (row 0 has {lengths[0]} values, row {i} has "
+        f"{lengths[i]}); every row needs one value per feature"
+    )
+
+
+def _not_numeric(X, array: np.ndarray, name: str) -> str:
+    """What makes ``array`` (made from ``X``) not numeric, and what to do about it."""
+    columns = getattr(X, "dtypes", None)
+    if columns is not None and hasattr(X, "columns"):  # a pandas DataFrame
+        bad = [column for column, dtype in columns.items() if dtype.kind not in "biuf"]
+        if bad:  # else numeric columns holding missing values (pandas.NA): found below
+            return (
+                f": {name} is a DataFrame whose columns {bad} are not numeric; encode them as "
+                "numbers first (e.g. pandas.get_dummies for categories, .astype(float) for "
+                "numbers stored as objects)"
+            )
+    if array.dtype.kind in "US" and array.size:
+        return f" (values such as {array.flat[0].item()!r}); encode them as numbers first"
+    if array.dtype != object:
+        return ""
+    if array.ndim == 1 and (ragged := _ragged(list(array))):
+        return f": {ragged}"
+    for index, value in np.ndenumerate(array):
+        if not isinstance(value, numbers.Real):
+            return f": {name}{list(index)} is {value!r} ({type(value).__name__}), not a number"
+    return (
+        f": it holds numbers as Python objects; convert it with np.asarray({name}, "
+        "dtype=np.float32)"
+    )

@@ -52,16 +52,16 @@ def forward(mlp: MLP, params: Params, x: jax.Array) -> jax.Array:
       (1,)
     """
     checks.check_mlp(mlp)
-    checks.check_params(mlp, params)
-    x = checks.check_inputs(mlp, x, name="x", ndim=1)
+    dtype = checks.check_params(mlp, params)
+    x = checks.check_inputs(mlp, x, name="x", ndim=1, dtype=dtype)
     return mlp.output_activation(output_preactivation(mlp, params, x))
 
 
 def forward_batch(mlp: MLP, params: Params, X: jax.Array) -> jax.Array:
     """``forward`` over a batch through ``jax.vmap``: ``X: (n, d) -> Y_hat: (n, c)``."""
     checks.check_mlp(mlp)
-    checks.check_params(mlp, params)
-    X = checks.check_inputs(mlp, X)
+    dtype = checks.check_params(mlp, params)
+    X = checks.check_inputs(mlp, X, dtype=dtype)
     return _forward_batch(mlp, params, X)
 
 

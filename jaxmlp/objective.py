@@ -43,8 +43,9 @@ def objective(
     Args:
       mlp: the architecture (static under ``jit``).
       params: the params pytree.
-      X: ``(n, d)`` inputs.
-      T: ``(n, c)`` targets (``jaxmlp.one_hot(y, c)`` for class labels).
+      X: ``(n, d)`` inputs, checked as ``jaxmlp.fit`` checks them (``jaxmlp.checks``).
+      T: ``(n, c)`` targets (``jaxmlp.one_hot(y, c)`` for class labels); for a
+        cross-entropy, rows that are distributions or values in ``[0, 1]``.
       loss: ``"mse"`` (the lecture's ``J = ½ Σ_k (t_k - y_hat_k)²``), ``"cross_entropy"``
         (softmax output) or ``"binary_cross_entropy"`` (sigmoid output).
       l2: the weight-decay coefficient, ``>= 0``.
@@ -105,10 +106,10 @@ def _penalty(params, l2):
 def check_objective_args(mlp, params, X, T, loss, l2, weights):
     """The boundary checks shared by ``objective`` and ``backprop``."""
     checks.check_mlp(mlp)
-    checks.check_params(mlp, params)
+    dtype = checks.check_params(mlp, params)
     loss = get_loss(loss, mlp.output_activation.name)
-    X = checks.check_inputs(mlp, X)
-    T = checks.check_targets(mlp, T, X.shape[0])
+    X = checks.check_inputs(mlp, X, dtype=dtype)
+    T = checks.check_targets(mlp, T, X.shape[0], dtype=dtype, loss=loss)
     l2 = checks.check_l2(l2)
-    weights = checks.check_weights(weights, X.shape[0])
+    weights = checks.check_weights(weights, X.shape[0], dtype=dtype)
     return mlp, loss, X, T, l2, weights

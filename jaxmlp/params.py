@@ -80,7 +80,8 @@ def init_params(
       init: ``"glorot_uniform"``, ``"glorot_normal"``, ``"he"`` (normal), ``"he_uniform"``,
         ``"lecun"`` (normal), ``"lecun_uniform"`` or ``"sklearn"`` (scikit-learn's MLP scheme).
         Biases start at zero, except with ``"sklearn"``.
-      dtype: ``jnp.float32`` or ``jnp.float64`` (the latter needs ``jax_enable_x64``).
+      dtype: ``jnp.float32`` or ``jnp.float64``; float64 needs 64-bit JAX
+        (``jax_enable_x64``), here and in every function that takes params.
 
     Returns:
       A list of ``mlp.n_layers`` dicts ``{"W": (n_in, n_out), "b": (n_out,)}``.
@@ -98,10 +99,7 @@ def init_params(
     dtype = jnp.dtype(dtype)
     if dtype not in (jnp.float32, jnp.float64, jnp.float16, jnp.bfloat16):
         raise ValueError(f"dtype={dtype} must be a floating point type such as float32")
-    if dtype == jnp.float64 and not jax.config.jax_enable_x64:
-        raise ValueError(
-            "dtype=float64 needs 64-bit JAX: set jax.config.update('jax_enable_x64', True) first"
-        )
+    checks.check_dtype_enabled(dtype, "dtype")
     return _draw(checks.check_key(key), mlp, init, dtype)
 
 

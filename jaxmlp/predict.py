@@ -18,11 +18,17 @@ from .targets import is_classification, predicted_labels, targets, true_labels
 
 def predict_proba(mlp: MLP, params: Params, X) -> jax.Array:
     """The outputs ``Y_hat: (n, c)`` for inputs ``X: (n, d)``: class probabilities with a
-    softmax output, per-unit probabilities with a sigmoid output."""
+    softmax output, per-unit probabilities with a sigmoid output.
+
+    ``X`` is checked as ``jaxmlp.fit`` checks it: dense, numeric, finite, within the range of
+    the params' dtype (the one the outputs are computed in), and not ``uint8``: pass 8-bit
+    pixels as ``X / 255``, as ``jaxmlp.data.load`` gives them to a model it trains. float64
+    params need 64-bit JAX (``jax_enable_x64``).
+    """
     checks.check_mlp(mlp)
-    checks.check_params(mlp, params)
-    X = checks.check_inputs(mlp, X)
-    return _predict_proba(mlp, params, jnp.asarray(X, params[0]["W"].dtype))
+    dtype = checks.check_params(mlp, params)
+    X = checks.check_inputs(mlp, X, dtype=dtype)
+    return _predict_proba(mlp, params, jnp.asarray(X, dtype))
 
 
 @functools.partial(jax.jit, static_argnums=0)
@@ -40,8 +46,9 @@ def evaluate(mlp: MLP, params: Params, X, y, loss: str | Loss = "mse", l2: float
 
     Args:
       mlp, params: the model.
-      X: ``(n, d)`` inputs.
-      y: ``(n,)`` class labels or ``(n, c)`` real targets.
+      X: ``(n, d)`` inputs, checked as ``predict_proba`` checks them.
+      y: ``(n,)`` class labels or ``(n, c)`` real targets, checked as ``jaxmlp.fit`` checks
+        them against ``loss``.
       loss: the loss the model was trained with.
       l2: include the L2 term, as the training objective does.
 
@@ -49,11 +56,10 @@ def evaluate(mlp: MLP, params: Params, X, y, loss: str | Loss = "mse", l2: float
       ``{"loss": float, "accuracy": float}``; ``accuracy`` is ``nan`` for real targets.
     """
     checks.check_mlp(mlp)
-    checks.check_params(mlp, params)
+    dtype = checks.check_params(mlp, params)
     loss = get_loss(loss, mlp.output_activation.name)
-    X = checks.check_inputs(mlp, X)
-    dtype = params[0]["W"].dtype
-    T = targets(mlp, y, X.shape[0], dtype)
+    X = checks.check_inputs(mlp, X, dtype=dtype)
+    T = targets(mlp, y, X.shape[0], dtype, loss=loss)
     l2 = checks.check_l2(l2)
     value, accuracy = _evaluate(mlp, params, jnp.asarray(X, dtype), T, loss, l2)
     accuracy = float(accuracy) if is_classification(y) else float("nan")

@@ -13,6 +13,7 @@ runs whole epochs (``max_iter`` of them at most) compiled into one program.
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import jax
@@ -33,6 +34,9 @@ from .train import TrainState, fit
 ACTIVATIONS = {"identity": "identity", "logistic": "sigmoid", "tanh": "tanh", "relu": "relu"}
 SOLVERS = ("sgd", "adam", "lbfgs")
 LEARNING_RATES = ("constant", "invscaling", "adaptive")
+# X as validate_data leaves it for jaxmlp.fit: float64 is not rounded to float32 here, so that
+# fit names a value beyond float32's range instead of numpy warning as it becomes inf.
+FLOATS = (np.float32, np.float64)
 
 
 class _BaseMLP(BaseEstimator):
@@ -102,14 +106,23 @@ class _BaseMLP(BaseEstimator):
                 f"learning_rate={self.learning_rate!r} is not supported; choose one of "
                 f"{LEARNING_RATES}"
             )
-        if not isinstance(self.alpha, numbers.Real) or self.alpha < 0:
-            raise ValueError(f"alpha={self.alpha!r} must be a number >= 0")
-        if not isinstance(self.max_iter, numbers.Integral) or self.max_iter <= 0:
-            raise ValueError(f"max_iter={self.max_iter!r} must be a positive integer")
-        if self.batch_size != "auto" and (
-            not isinstance(self.batch_size, numbers.Integral) or self.batch_size <= 0
-        ):
-            raise ValueError(f"batch_size={self.batch_size!r} must be 'auto' or a positive integer")
+        # Each parameter that fit receives under another name (alpha as l2, max_iter as
+        # epochs, ...) is checked here, so that the message names the one the user set.
+        _check_real(self.learning_rate_init, "learning_rate_init", "> 0", lambda v: v > 0)
+        _check_real(self.alpha, "alpha", ">= 0", lambda v: v >= 0)
+        _check_real(self.tol, "tol", ">= 0", lambda v: v >= 0)
+        _check_real(self.momentum, "momentum", "in [0, 1]", lambda v: 0 <= v <= 1)
+        if self.early_stopping:
+            _check_real(
+                self.validation_fraction, "validation_fraction", "in (0, 1)", lambda v: 0 < v < 1
+            )
+        _check_positive_int(self.max_iter, "max_iter")
+        _check_positive_int(self.n_iter_no_change, "n_iter_no_change")
+        if self.batch_size != "auto":
+            _check_positive_int(self.batch_size, "batch_size", "'auto' or a positive integer")
+        for name in ("early_stopping", "nesterovs_momentum", "warm_start"):
+            if not isinstance(getattr(self, name), bool | np.bool_):
+                raise ValueError(f"{name}={getattr(self, name)!r} must be True or False")
         return tuple(int(h) for h in hidden)
 
     def _optimizer(self) -> str:
@@ -198,6 +211,21 @@ class _BaseMLP(BaseEstimator):
         self.__dict__.update(state)
 
 
+def _check_real(value, name: str, expected: str, ok) -> None:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not math.isfinite(value)
+        or not ok(value)
+    ):
+        raise ValueError(f"{name}={value!r} must be a finite number {expected}")
+
+
+def _check_positive_int(value, name: str, expected: str = "a positive integer") -> None:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
+        raise ValueError(f"{name}={value!r} must be {expected}")
+
+
 class MLPClassifier(ClassifierMixin, _BaseMLP):
     """A multi-layer perceptron classifier with scikit-learn's interface.
 
@@ -221,7 +249,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
     def fit(self, X, y):
         """Trains from scratch (or from the last fit with ``warm_start=True``) on ``(X, y)``."""
-        X, y = validate_data(self, X, y, dtype=np.float32)
+        X, y = validate_data(self, X, y, dtype=FLOATS)
         check_classification_targets(y)
         warm = self.warm_start and hasattr(self, "classes_")
         if not warm:
@@ -240,7 +268,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     def partial_fit(self, X, y, classes=None):
         """One epoch over ``(X, y)``, continuing from the last call. ``classes`` on the first."""
         first = not hasattr(self, "classes_")
-        X, y = validate_data(self, X, y, dtype=np.float32, reset=first)
+        X, y = validate_data(self, X, y, dtype=FLOATS, reset=first)
         check_classification_targets(y)
         if first:
             if classes is None:
@@ -291,7 +319,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
 
     def fit(self, X, y):
         """Trains from scratch (or from the last fit with ``warm_start=True``) on ``(X, y)``."""
-        X, y = validate_data(self, X, y, dtype=np.float32, multi_output=True, y_numeric=True)
+        X, y = validate_data(self, X, y, dtype=FLOATS, multi_output=True, y_numeric=True)
         warm = self.warm_start and hasattr(self, "params_")
         return self._train(X, *self._targets(y), epochs=self.max_iter, continue_training=warm)
 
@@ -299,13 +327,13 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         """One epoch over ``(X, y)``, continuing from the last call."""
         first = not hasattr(self, "params_")
         X, y = validate_data(
-            self, X, y, dtype=np.float32, multi_output=True, y_numeric=True, reset=first
+            self, X, y, dtype=FLOATS, multi_output=True, y_numeric=True, reset=first
         )
         return self._train(X, *self._targets(y), epochs=1, continue_training=not first)
 
     def _targets(self, y):
         self._y_1d = np.ndim(y) == 1
-        Y = np.asarray(y, np.float32).reshape(len(y), -1)
+        Y = np.asarray(y).reshape(len(y), -1)  # converted, and checked, by jaxmlp.fit
         return Y, Y.shape[1]
 
     def predict(self, X):

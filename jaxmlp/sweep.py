@@ -151,8 +151,8 @@ def fit_many(
 
     Args:
       mlp: the architecture; its hidden sizes are the largest widths.
-      X: ``(n, d)`` inputs, shared by all members.
-      y: ``(n,)`` class labels or ``(n, c)`` real targets.
+      X: ``(n, d)`` inputs, shared by all members; checked as ``jaxmlp.fit`` checks them.
+      y: ``(n,)`` class labels or ``(n, c)`` real targets, as ``jaxmlp.fit``'s.
       key: PRNG key; member keys come from it and the seed (``member_keys``).
       seeds: integers in ``[0, 2**32)``: each member's initial params and shuffling.
       learning_rates: positive numbers; ``None`` is ``fit``'s 0.1 (or, for an optax
@@ -165,7 +165,7 @@ def fit_many(
       rescale_init: scale a narrower member's initial weights (the first ``w`` units of the
         full-width draw) to the scale ``init`` gives at width ``w``; else keep the
         full-width scale.
-      dtype: params dtype.
+      dtype: params dtype; ``float64`` needs 64-bit JAX (``jax_enable_x64``).
       loss, optimizer, schedule, batch_size, epochs, grad, early_stopping, patience,
         min_delta, restore_best, monitor, epochs_per_program: as ``jaxmlp.fit``, for every
         member.
@@ -213,7 +213,7 @@ def fit_many(
     # Split only when needed: an eager split compiles a program (0.2 s, a cold sweep's 5%).
     key_holdout = jax.random.split(key)[1] if validation_fraction is not None else None
     data, classification = train.prepare_data(
-        mlp, X, y, dtype, key_holdout, validation, validation_fraction
+        mlp, X, y, dtype, key_holdout, validation, validation_fraction, loss
     )
     n = data[0].shape[0]
     has_validation = data[2].shape[0] > 0
@@ -553,8 +553,8 @@ def unstack(result: SweepResult, i: int, *, initial: bool = False) -> Params:
 
 def predict_many(result: SweepResult, X) -> jax.Array:
     """Every member's outputs: ``X: (n, d) -> (M, n, c)``; average them for an ensemble."""
-    X = checks.check_inputs(result.mlp, X)
-    X = jnp.asarray(X, result.params[0]["W"].dtype)
+    dtype = result.params[0]["W"].dtype
+    X = jnp.asarray(checks.check_inputs(result.mlp, X, dtype=dtype), dtype)
     return jax.vmap(_forward_batch, in_axes=(None, 0, None))(result.mlp, result.params, X)
 
 

@@ -11,6 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import checks
+from .losses import Loss
 from .mlp import MLP
 
 
@@ -21,6 +22,7 @@ def is_classification(y) -> bool:
 
 def check_labels(mlp: MLP, y, n: int, *, name: str = "y") -> np.ndarray:
     """Checks integer class labels ``y: (n,)`` against the MLP's ``c`` outputs."""
+    checks.check_dense(y, name)
     y = np.asarray(y)
     if y.shape != (n,):
         raise ValueError(f"{name} has shape {y.shape} but X has {n} samples: expected ({n},)")
@@ -34,34 +36,40 @@ def check_labels(mlp: MLP, y, n: int, *, name: str = "y") -> np.ndarray:
     if y.dtype.kind == "f":
         checks.check_finite(y, name)
         if np.any(y != np.round(y)):
-            bad = y[y != np.round(y)][0].item()
+            i = int(np.argmax(y != np.round(y)))
             raise ValueError(
-                f"{name} holds the non-integer label {bad!r}; 1-D y must be class labels "
-                "(for regression pass targets of shape (n, c))"
+                f"{name} holds the non-integer label {y[i].item()!r} at index {i}; 1-D y must "
+                "be class labels (for regression pass targets of shape (n, c))"
             )
     c = mlp.n_outputs
     n_classes = 2 if c == 1 else c
     if y.size and (y.min() < 0 or y.max() >= n_classes):
-        bad = y[(y < 0) | (y >= n_classes)][0].item()
+        i = int(np.argmax((y < 0) | (y >= n_classes)))
         what = "0 or 1 for the single output unit" if c == 1 else f"in [0, {c}) (sizes[-1]={c})"
-        raise ValueError(f"{name} holds the label {bad!r}; labels must be {what}")
+        raise ValueError(
+            f"{name} holds the label {y[i].item()!r} at index {i}; labels must be {what}"
+        )
     return y.astype(np.int32)
 
 
-def check_y(mlp: MLP, y, n: int, *, name: str = "y"):
-    """Checks labels ``y: (n,)`` (returned as int32) or real targets ``y: (n, c)``."""
+def check_y(mlp: MLP, y, n: int, *, name: str = "y", dtype=None, loss: Loss | None = None):
+    """Checks labels ``y: (n,)`` (returned as int32) or real targets ``y: (n, c)``: finite,
+    within the range of ``dtype`` and, for the cross-entropies, probabilities."""
+    checks.check_dense(y, name)
     if is_classification(y):
         return check_labels(mlp, y, n, name=name)
     if np.ndim(y) != 2:
         raise ValueError(
             f"{name} must be class labels (n,) or real targets (n, c), got shape {np.shape(y)}"
         )
-    return checks.check_targets(mlp, y, n, name=name)
+    return checks.check_targets(mlp, y, n, name=name, dtype=dtype, loss=loss)
 
 
-def targets(mlp: MLP, y, n: int, dtype, *, name: str = "y") -> jnp.ndarray:
+def targets(
+    mlp: MLP, y, n: int, dtype, *, name: str = "y", loss: Loss | None = None
+) -> jnp.ndarray:
     """The targets ``T: (n, c)`` for labels ``y: (n,)`` or real targets ``y: (n, c)``."""
-    y = check_y(mlp, y, n, name=name)
+    y = check_y(mlp, y, n, name=name, dtype=dtype, loss=loss)
     if y.ndim == 2:
         return checks.to_device(y, dtype)
     if mlp.n_outputs == 1:

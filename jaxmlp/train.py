@@ -471,9 +471,16 @@ def fit(
       mlp: the architecture.
       params: initial params, or a ``TrainState`` (``history.state`` of an earlier ``fit``
         or a loaded checkpoint) to continue from; ``epochs`` counts from epoch 0 then too.
-      X: ``(n, d)`` inputs.
+        Training runs in their dtype; float64 params need 64-bit JAX
+        (``jax_enable_x64``) and are refused without it, as ``init_params`` refuses them.
+      X: ``(n, d)`` inputs: a dense array of floats, integers or bools, taken value for value
+        in the params' dtype, every value finite and within its range. ``uint8`` is refused:
+        pass ``X / 255`` for 8-bit pixels (as ``jaxmlp.data.load`` scales them) or
+        ``X.astype(np.float32)``. A ``scipy.sparse`` matrix is refused: pass ``X.toarray()``.
       y: ``(n,)`` integer class labels in ``[0, c)`` (0/1 when ``c = 1``), one-hot encoded
-        for the loss, or ``(n, c)`` real targets.
+        for the loss, or ``(n, c)`` real targets: with ``"cross_entropy"`` each row a
+        probability distribution (values ``>= 0`` summing to 1), with
+        ``"binary_cross_entropy"`` values in ``[0, 1]``.
       key: PRNG key for the epochs' permutations and the validation split.
       loss: ``"mse"``, ``"cross_entropy"`` or ``"binary_cross_entropy"``.
       optimizer: a name in ``jaxmlp.optimizers.OPTIMIZERS`` (with ``learning_rate`` and
@@ -518,14 +525,13 @@ def fit(
     checks.check_mlp(mlp)
     state = params if isinstance(params, TrainState) else None
     params = state.params if state is not None else params
-    checks.check_params(mlp, params)
-    dtype = params[0]["W"].dtype
+    dtype = checks.check_params(mlp, params)
     loss = get_loss(loss, mlp.output_activation.name)
     check_training_args(epochs=epochs, grad=grad, patience=patience, min_delta=min_delta)
     l2 = checks.check_l2(l2)
     key_holdout, key_train = _holdout_and_train_keys(checks.check_key(key))
     data, classification = prepare_data(
-        mlp, X, y, dtype, key_holdout, validation, validation_fraction
+        mlp, X, y, dtype, key_holdout, validation, validation_fraction, loss
     )
     X, T, X_val, T_val = data
     n = X.shape[0]
@@ -591,14 +597,17 @@ def check_training_args(*, epochs, grad, patience, min_delta) -> None:
         raise ValueError(f"min_delta={min_delta!r} must be a number >= 0")
 
 
-def prepare_data(mlp: MLP, X, y, dtype, key_holdout, validation, validation_fraction):
+def prepare_data(
+    mlp: MLP, X, y, dtype, key_holdout, validation, validation_fraction, loss: Loss | None = None
+):
     """``((X, T, X_val, T_val), classification)``: checked, split, one-hot, in ``dtype``.
 
-    Without a validation set, ``X_val`` and ``T_val`` have 0 rows.
+    Without a validation set, ``X_val`` and ``T_val`` have 0 rows. Real targets are checked
+    against what ``loss`` needs of them (a distribution per row for cross-entropy).
     """
-    X = checks.check_inputs(mlp, X)
+    X = checks.check_inputs(mlp, X, dtype=dtype)
     classification = is_classification(y)
-    check_y(mlp, y, X.shape[0])  # before splitting it
+    check_y(mlp, y, X.shape[0], dtype=dtype, loss=loss)  # before splitting it: its row numbers
     if validation is not None and validation_fraction is not None:
         raise ValueError("give either validation=(X_val, y_val) or validation_fraction, not both")
     if validation_fraction is not None:
@@ -614,10 +623,11 @@ def prepare_data(mlp: MLP, X, y, dtype, key_holdout, validation, validation_frac
     if validation is not None:
         if not isinstance(validation, tuple | list) or len(validation) != 2:
             raise ValueError("validation must be a pair (X_val, y_val)")
-        X_val = checks.to_device(checks.check_inputs(mlp, validation[0], name="X_val"), dtype)
+        X_val = checks.check_inputs(mlp, validation[0], name="X_val", dtype=dtype)
+        X_val = checks.to_device(X_val, dtype)
         if is_classification(validation[1]) != classification:
             raise ValueError("y_val must be of the same kind as y (class labels or targets)")
-        T_val = targets(mlp, validation[1], X_val.shape[0], dtype, name="y_val")
+        T_val = targets(mlp, validation[1], X_val.shape[0], dtype, name="y_val", loss=loss)
     return (X, T, X_val, T_val), classification
 
 

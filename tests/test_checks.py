@@ -5,10 +5,13 @@ import re
 
 import jax
 import numpy as np
+import pandas as pd
 import pytest
+import scipy.sparse
 from problems import random_problem
 
 import jaxmlp
+from jaxmlp.data import load
 
 MLP = jaxmlp.MLP((3, 4, 2))
 
@@ -402,3 +405,327 @@ def test_bad_weights(weights, message, problem):
     for function in (jaxmlp.objective, jaxmlp.backprop):
         with pytest.raises(ValueError, match=re.escape(message)):
             function(MLP, params, X, T, weights=weights)
+
+
+# --- the library's entry points: one bad value, one message everywhere --------------------
+
+CLASSIFIER = jaxmlp.MLP((2, 3, 2), "tanh", "softmax")
+XOR_X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], np.float32)
+XOR_Y = np.array([0, 1, 1, 0])
+
+
+def _targets(y):
+    return np.eye(2, dtype=np.float32)[y] if np.ndim(y) == 1 else y
+
+
+# Each takes (mlp, params, X, y, loss); those that take no targets ignore y.
+ENTRY_POINTS = {
+    "fit": lambda mlp, params, X, y, loss: jaxmlp.fit(
+        mlp, params, X, y, key=jax.random.key(0), loss=loss, epochs=1
+    ),
+    "fit_many": lambda mlp, params, X, y, loss: jaxmlp.fit_many(
+        mlp, X, y, key=jax.random.key(0), loss=loss, epochs=1, dtype=params[0]["W"].dtype
+    ),
+    "evaluate": lambda mlp, params, X, y, loss: jaxmlp.evaluate(mlp, params, X, y, loss),
+    "objective": lambda mlp, params, X, y, loss: jaxmlp.objective(
+        mlp, params, X, _targets(y), loss
+    ),
+    "backprop": lambda mlp, params, X, y, loss: jaxmlp.backprop(mlp, params, X, _targets(y), loss),
+    "predict": lambda mlp, params, X, y, loss: jaxmlp.predict(mlp, params, X),
+    "predict_proba": lambda mlp, params, X, y, loss: jaxmlp.predict_proba(mlp, params, X),
+    "forward_batch": lambda mlp, params, X, y, loss: jaxmlp.forward_batch(mlp, params, X),
+}
+TARGET_ENTRY_POINTS = ("fit", "fit_many", "evaluate", "objective", "backprop")
+
+
+def _entry_points(names=tuple(ENTRY_POINTS)):
+    return pytest.mark.parametrize("call", [ENTRY_POINTS[name] for name in names], ids=names)
+
+
+def _raises(call, error, message, X=XOR_X, y=XOR_Y, loss="mse", mlp=CLASSIFIER, params=None):
+    params = jaxmlp.init_params(jax.random.key(0), mlp) if params is None else params
+    with pytest.raises(error, match=re.escape(message)):
+        call(mlp, params, X, y, loss)
+
+
+X64_SENTENCE = (
+    "=float64 needs 64-bit JAX: set jax.config.update('jax_enable_x64', True) first, or use float32"
+)
+
+
+@_entry_points()
+def test_float64_params_without_64_bit_jax_are_refused_everywhere(call):
+    # Converted to float32 silently, they trained in another precision than the one asked.
+    params = jax.tree.map(
+        lambda a: np.asarray(a, np.float64), jaxmlp.init_params(jax.random.key(0), CLASSIFIER)
+    )
+    with jax.enable_x64(False):
+        name = "dtype" if call is ENTRY_POINTS["fit_many"] else "params[0]['W'].dtype"
+        _raises(call, ValueError, name + X64_SENTENCE, params=params)
+
+
+def test_float64_without_64_bit_jax_is_one_message_for_init_and_one_example(key):
+    params = jax.tree.map(lambda a: np.asarray(a, np.float64), jaxmlp.init_params(key, MLP))
+    with jax.enable_x64(False):
+        with pytest.raises(ValueError, match=re.escape("dtype" + X64_SENTENCE)):
+            jaxmlp.init_params(key, MLP, dtype=np.float64)
+        for call in (jaxmlp.forward, lambda *a: jaxmlp.backprop_trace(*a, np.zeros(2))):
+            with pytest.raises(ValueError, match=re.escape("params[0]['W'].dtype" + X64_SENTENCE)):
+                call(MLP, params, np.zeros(3))
+
+
+def test_float64_params_with_64_bit_jax_train_in_float64():
+    params = jaxmlp.init_params(jax.random.key(0), CLASSIFIER, dtype=np.float64)
+    trained, _ = jaxmlp.fit(CLASSIFIER, params, XOR_X, XOR_Y, key=jax.random.key(0), epochs=1)
+    assert trained[0]["W"].dtype == np.float64
+
+
+@_entry_points()
+@pytest.mark.parametrize("kind", ["csr_matrix", "csc_array"])
+def test_sparse_inputs_are_named_with_what_to_do(call, kind):
+    X = getattr(scipy.sparse, kind)(XOR_X)
+    _raises(
+        call,
+        TypeError,
+        f"X is a scipy.sparse {kind} of shape (4, 2), but jaxmlp computes on dense arrays: "
+        "pass X.toarray()",
+        X=X,
+    )
+
+
+@_entry_points(("fit", "fit_many", "evaluate"))
+def test_sparse_targets_are_named_with_what_to_do(call):
+    y = scipy.sparse.csr_matrix(np.eye(2)[XOR_Y])
+    _raises(call, TypeError, "y is a scipy.sparse csr_matrix of shape (4, 2)", y=y)
+
+
+OBJECT_INPUTS = {
+    "dataframe-object-column": (
+        pd.DataFrame({"a": [0.0, 1, 1, 0], "b": ["0", "1", "0", "1"]}),
+        "X must be a numeric array, got dtype object: X is a DataFrame whose columns ['b'] "
+        "are not numeric; encode them as numbers first",
+    ),
+    "dataframe-missing-value": (
+        pd.DataFrame({"a": pd.array([0, 1, None, 0], dtype="Int64"), "b": [0.0, 1, 0, 1]}),
+        "X must be a numeric array, got dtype object: X[2, 0] is <NA> (NAType), not a number",
+    ),
+    "ragged-rows": (
+        [[0.0, 1.0], [1.0], [1.0, 0.0], [0.0, 0.0]],
+        "X must be a numeric array, could not convert it: its rows differ in length "
+        "(row 0 has 2 values, row 1 has 1)",
+    ),
+    "ragged-object-array": (
+        np.array([[0.0, 1.0], [1.0], [1.0, 0.0], [0.0, 0.0]], dtype=object),
+        "X must be a numeric array, got dtype object: its rows differ in length (row 0 has "
+        "2 values, row 1 has 1)",
+    ),
+    "none-in-object-array": (
+        np.array([[0, 1], [1, None], [1, 0], [0, 0]], dtype=object),
+        "X must be a numeric array, got dtype object: X[1, 1] is None (NoneType), not a number",
+    ),
+    "numbers-as-objects": (
+        XOR_X.astype(object),
+        "X must be a numeric array, got dtype object: it holds numbers as Python objects; "
+        "convert it with np.asarray(X, dtype=np.float32)",
+    ),
+    "strings": (
+        XOR_X.astype(str),
+        "X must be a numeric array, got dtype <U32 (values such as '0.0'); encode them as "
+        "numbers first",
+    ),
+}
+
+
+@_entry_points()
+@pytest.mark.parametrize("X, message", OBJECT_INPUTS.values(), ids=OBJECT_INPUTS.keys())
+def test_inputs_that_are_not_numbers_say_what_is_not(call, X, message):
+    _raises(call, TypeError, message, X=X)
+
+
+UINT8_MESSAGE = (
+    "X has dtype uint8 (8-bit pixels?), whose scale jaxmlp does not guess: pass X / 255 for "
+    "values in [0, 1], as jaxmlp.data.load scales images, or X.astype(np.float32) for the "
+    "values as they are"
+)
+
+
+@_entry_points()
+def test_uint8_inputs_are_refused_everywhere(call):
+    _raises(call, TypeError, UINT8_MESSAGE, X=XOR_X.astype(np.uint8))
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int16, np.bool_], ids=str)
+def test_integer_and_bool_inputs_are_taken_value_for_value(dtype, key):
+    params = jaxmlp.init_params(key, CLASSIFIER)
+    np.testing.assert_array_equal(
+        jaxmlp.predict_proba(CLASSIFIER, params, XOR_X.astype(dtype)),
+        jaxmlp.predict_proba(CLASSIFIER, params, XOR_X),
+    )
+    trained = [
+        jaxmlp.fit(CLASSIFIER, params, X, XOR_Y, key=key, epochs=2)[0]
+        for X in (XOR_X.astype(dtype), XOR_X)
+    ]
+    np.testing.assert_array_equal(trained[0][0]["W"], trained[1][0]["W"])
+
+
+def test_uint8_pixels_are_scaled_by_the_loader_and_refused_raw_by_the_api(tmp_path, key):
+    # A model trained from the command line sees the loader's [0, 1] pixels; the same pixels
+    # raw would be 255 times too large for it.
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (12, 2, 1), dtype=np.uint8)
+    np.savez(
+        tmp_path / "images.npz",
+        x=images[:8], y=np.arange(8) % 2, x_test=images[8:], y_test=np.arange(4) % 2,
+    )  # fmt: skip
+    data = load(f"npz:{tmp_path / 'images.npz'}", key, flatten=True)
+    raw = images[8:].reshape(4, -1)
+    np.testing.assert_array_equal(data.X_test, raw / np.float32(255))
+    params = jaxmlp.fit(
+        CLASSIFIER,
+        jaxmlp.init_params(key, CLASSIFIER),
+        data.X_train,
+        data.y_train,
+        key=key,
+        epochs=2,
+    )[0]
+    with pytest.raises(TypeError, match=re.escape(UINT8_MESSAGE)):
+        jaxmlp.predict(CLASSIFIER, params, raw)
+    np.testing.assert_array_equal(
+        jaxmlp.predict_proba(CLASSIFIER, params, raw / np.float32(255)),
+        jaxmlp.predict_proba(CLASSIFIER, params, data.X_test),
+    )
+
+
+CE_TARGETS = {
+    "sums-to-2": ([[1, 1], [0, 1], [1, 0], [1, 0]], "y[0] sums to 2: loss='cross_entropy' needs each target row to be a probability distribution, values >= 0 that sum to 1 (within 0.00035 in float32)"),
+    "sums-to-0.4": ([[1, 0], [0.2, 0.2], [1, 0], [1, 0]], "y[1] sums to 0.4: loss='cross_entropy'"),
+    "negative": ([[1, 0], [0, 1], [-0.5, 1.5], [1, 0]], "y[2] holds the negative value -0.5: loss='cross_entropy'"),
+    "off-by-1e-3": ([[1, 0], [0, 1], [0, 1], [0.5, 0.501]], "y[3] sums to 1.001: loss='cross_entropy'"),
+}  # fmt: skip
+
+
+@_entry_points(TARGET_ENTRY_POINTS)
+@pytest.mark.parametrize("y, message", CE_TARGETS.values(), ids=CE_TARGETS.keys())
+def test_cross_entropy_targets_must_be_distributions(call, y, message):
+    y = np.array(y, np.float32)
+    if call is ENTRY_POINTS["objective"] or call is ENTRY_POINTS["backprop"]:
+        message = "T" + message[1:]
+    _raises(call, ValueError, message, y=y, loss="cross_entropy")
+
+
+def test_cross_entropy_takes_soft_targets_rounded_in_float32(key):
+    # Softmax rows of 1000 classes rounded to float32 sum to 1 only up to about c·eps.
+    mlp = jaxmlp.MLP((2, 1000), output="softmax")
+    y = np.asarray(jax.nn.softmax(jax.random.normal(key, (4, 1000)) * 3), np.float32)
+    assert np.abs(y.sum(axis=1, dtype=np.float64) - 1).max() > 0
+    params = jaxmlp.init_params(key, mlp)
+    value = jaxmlp.evaluate(mlp, params, XOR_X, y, "cross_entropy")["loss"]
+    y_off = y.copy()
+    y_off[3, 0] += 1e-3
+    assert np.isfinite(value)
+    with pytest.raises(ValueError, match=re.escape("y[3] sums to 1.001")):
+        jaxmlp.evaluate(mlp, params, XOR_X, y_off, "cross_entropy")
+
+
+def test_one_target_must_be_a_distribution_for_cross_entropy(key):
+    mlp = jaxmlp.MLP((3, 2), output="softmax")
+    params = jaxmlp.init_params(key, mlp)
+    with pytest.raises(ValueError, match=re.escape("t sums to 2: loss='cross_entropy'")):
+        jaxmlp.backprop_trace(mlp, params, np.zeros(3), np.ones(2), "cross_entropy")
+
+
+@_entry_points(TARGET_ENTRY_POINTS)
+@pytest.mark.parametrize("value", [2.0, -0.5], ids=str)
+def test_binary_cross_entropy_targets_must_be_probabilities(call, value):
+    mlp = jaxmlp.MLP((2, 3, 2), "tanh", "sigmoid")
+    y = np.array([[0, 1], [1, 1], [1, 0], [0, 0]], np.float32)
+    y[2, 1] = value
+    name = "T" if call in (ENTRY_POINTS["objective"], ENTRY_POINTS["backprop"]) else "y"
+    message = f"{name}[2, 1]={value} is outside [0, 1]: loss='binary_cross_entropy' needs targets that are probabilities"
+    _raises(call, ValueError, message, y=y, loss="binary_cross_entropy", mlp=mlp)
+
+
+@_entry_points(("fit", "fit_many", "evaluate"))
+@pytest.mark.parametrize(
+    "y, message",
+    [
+        (
+            [0, 1.5, 1, 0],
+            "y holds the non-integer label 1.5 at index 1; 1-D y must be class labels",
+        ),
+        ([0, 1, -1, 0], "y holds the label -1 at index 2; labels must be in [0, 2) (sizes[-1]=2)"),
+        ([0, 1, 1, 2], "y holds the label 2 at index 3; labels must be in [0, 2) (sizes[-1]=2)"),
+    ],
+    ids=["fraction", "negative", "too-large"],
+)
+def test_bad_class_labels_are_named_with_their_index(call, y, message):
+    _raises(call, ValueError, message, y=np.array(y))
+
+
+@_entry_points()
+@pytest.mark.parametrize("value", [np.nan, np.inf, 1e39, -1e39], ids=str)
+@pytest.mark.filterwarnings("error")  # no numpy RuntimeWarning before the error
+def test_inputs_beyond_the_params_dtype_are_refused_everywhere(call, value):
+    X = XOR_X.astype(np.float64)
+    X[2, 1] = value
+    if np.isfinite(value):
+        message = f"X holds the value {value:g} at index (2, 1), beyond the range of float32 (|value| <= 3.4028235e+38), the params' dtype the MLP computes in"
+    else:
+        message = f"X holds a non-finite value ({value}) at index (2, 1); remove or impute"
+    _raises(call, ValueError, message, X=X)
+
+
+@_entry_points(TARGET_ENTRY_POINTS)
+@pytest.mark.filterwarnings("error")
+def test_targets_beyond_the_params_dtype_are_refused_everywhere(call):
+    mlp = jaxmlp.MLP((2, 3, 2), "tanh", "identity")
+    y = np.zeros((4, 2))
+    y[3, 0] = 1e39
+    name = "T" if call in (ENTRY_POINTS["objective"], ENTRY_POINTS["backprop"]) else "y"
+    _raises(
+        call,
+        ValueError,
+        f"{name} holds the value 1e+39 at index (3, 0), beyond the range of float32",
+        y=y,
+        mlp=mlp,
+    )
+
+
+@pytest.mark.filterwarnings("error")
+def test_validation_inputs_beyond_the_params_dtype_are_refused(key):
+    X_val = XOR_X.astype(np.float64)
+    X_val[1, 0] = 1e39
+    params = jaxmlp.init_params(key, CLASSIFIER)
+    for fit in (
+        lambda v: jaxmlp.fit(CLASSIFIER, params, XOR_X, XOR_Y, key=key, epochs=1, validation=v),
+        lambda v: jaxmlp.fit_many(CLASSIFIER, XOR_X, XOR_Y, key=key, epochs=1, validation=v),
+    ):
+        with pytest.raises(
+            ValueError, match=re.escape("X_val holds the value 1e+39 at index (1, 0)")
+        ):
+            fit((X_val, XOR_Y))
+
+
+@pytest.mark.filterwarnings("error")
+def test_the_range_is_the_params_dtypes(key):
+    # 1e39 is a float64 like any other; 70000 is beyond float16's 65504.
+    X = XOR_X.astype(np.float64)
+    X[0, 0] = 1e39
+    params = jaxmlp.init_params(key, CLASSIFIER, dtype=np.float64)
+    assert np.isfinite(jaxmlp.predict_proba(CLASSIFIER, params, X)).all()
+    half = jaxmlp.init_params(key, CLASSIFIER, dtype=np.float16)
+    X[0, 0] = 7e4
+    with pytest.raises(
+        ValueError,
+        match=re.escape(
+            "X holds the value 70000.0 at index (0, 0), beyond the range of float16 (|value| <= 65504)"
+        ),
+    ):
+        jaxmlp.predict_proba(CLASSIFIER, half, X)
+    X[0, 0] = 6e4
+    assert np.isfinite(jaxmlp.predict_proba(CLASSIFIER, half, X)).all()
+    with pytest.raises(
+        ValueError,
+        match=re.escape("X holds the value 70000 at index (0, 0), beyond the range of float16"),
+    ):
+        jaxmlp.predict_proba(CLASSIFIER, half, np.array([[7e4, 0]], np.int32))

@@ -347,7 +347,7 @@ BAD_FIT_INPUT = {
     "images": (dict(X=np.zeros((4, 2, 1))), ValueError, r"X must have shape \(n, d\), got 3 dimensions \(4, 2, 1\) \(flatten images first"),
     "zero-samples": (dict(X=np.zeros((0, 2)), y=np.zeros(0, int)), ValueError, r"X has 0 samples"),
     "feature-count": (dict(X=np.zeros((4, 3))), ValueError, r"X has 3 features but the MLP expects 2 \(sizes\[0\]\)"),
-    "label-outside": (dict(y=np.array([0, 1, 2, 0])), ValueError, r"y holds the label 2; labels must be in \[0, 2\)"),
+    "label-outside": (dict(y=np.array([0, 1, 2, 0])), ValueError, r"y holds the label 2 at index 2; labels must be in \[0, 2\)"),
     "negative-label": (dict(y=np.array([0, -1, 1, 0])), ValueError, r"y holds the label -1"),
     "string-labels": (dict(y=np.array(["a", "b", "b", "a"])), TypeError, r"encode them as integers 0..c-1 first"),
     "lengths-differ": (dict(y=np.array([0, 1, 1])), ValueError, r"y has shape \(3,\) but X has 4 samples"),

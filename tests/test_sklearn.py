@@ -80,14 +80,57 @@ def test_partial_fit_and_warm_start_continue_training():
     "params, match",
     [
         (dict(activation="softplus"), "activation='softplus'"),
+        # Parameters that fit receives under another name are named as the user set them.
+        (dict(learning_rate_init=-1), "learning_rate_init=-1 must be a finite number > 0"),
+        (dict(learning_rate_init=float("nan")), "learning_rate_init=nan must be"),
+        (dict(alpha=float("inf")), "alpha=inf must be a finite number >= 0"),
+        (dict(max_iter=2.5), "max_iter=2.5 must be a positive integer"),
+        (dict(n_iter_no_change=0), "n_iter_no_change=0 must be a positive integer"),
+        (dict(tol=-1e-4), "tol=-0.0001 must be a finite number >= 0"),
+        (dict(batch_size=0), "batch_size=0 must be 'auto' or a positive integer"),
+        (dict(batch_size=True), "batch_size=True must be 'auto' or a positive integer"),
+        (
+            dict(validation_fraction=1.0, early_stopping=True),
+            r"validation_fraction=1.0 must be a finite number in \(0, 1\)",
+        ),
+        (dict(momentum=1.5), r"momentum=1.5 must be a finite number in \[0, 1\]"),
+        (dict(early_stopping="yes"), "early_stopping='yes' must be True or False"),
         (dict(solver="rmsprop"), "solver='rmsprop'"),
         (dict(hidden_layer_sizes=(0,)), "hidden_layer_sizes"),
         (dict(max_iter=0), "max_iter=0"),
         (dict(alpha=-1), "alpha=-1"),
     ],
-    ids=["activation", "solver", "hidden", "max_iter", "alpha"],
+    ids=[
+        "activation",
+        "learning_rate_init",
+        "learning_rate_init-nan",
+        "alpha-inf",
+        "max_iter-fraction",
+        "n_iter_no_change",
+        "tol",
+        "batch_size",
+        "batch_size-bool",
+        "validation_fraction",
+        "momentum",
+        "early_stopping",
+        "solver",
+        "hidden",
+        "max_iter",
+        "alpha",
+    ],
 )
-def test_bad_parameters_are_named(params, match):
+@pytest.mark.parametrize("Estimator", [MLPClassifier, MLPRegressor])
+def test_bad_parameters_are_named(Estimator, params, match):
     X, y = make_moons(20, random_state=0)
     with pytest.raises(ValueError, match=match):
-        MLPClassifier(**params).fit(X, y)
+        Estimator(**params).fit(X, y)
+
+
+@pytest.mark.filterwarnings("error")  # no numpy RuntimeWarning before the error
+def test_a_value_beyond_float32_is_named_without_a_warning():
+    X, y = make_moons(20, random_state=0)
+    X[3, 1] = 1e39
+    with pytest.raises(ValueError, match=r"X holds the value 1e\+39 at index \(3, 1\), beyond"):
+        MLPClassifier((4,), max_iter=2).fit(X, y)
+    with pytest.raises(ValueError, match=r"y holds the value 1e\+39 at index \(3, 0\), beyond"):
+        MLPRegressor((4,), max_iter=2).fit(X[:, :1], X[:, 1])
