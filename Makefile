@@ -34,7 +34,7 @@ format: $(VENV)/.installed-dev
 	$(BIN)/ruff format .
 
 bench: $(VENV)/.installed-experiments
-	$(BIN)/python -m experiments.benchmark
+	$(BIN)/python -m experiments.bench.peers
 
 clean:
 	rm -rf $(VENV) results .pytest_cache

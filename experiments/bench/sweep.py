@@ -20,7 +20,7 @@ Compilation is counted apart: each round first clears JAX's caches and times a c
 ("with compile"), then times the same run again, warm ("without compile"); their difference
 is the compile time. PyTorch eager compiles nothing: both columns hold its one run.
 
-Run ``python -m experiments.bench_sweep`` (``--quick`` for a smoke test). The table is
+Run ``python -m experiments.bench.sweep`` (``--quick`` for a smoke test). The table is
 printed and written into ``BENCHMARKS.md`` between the bench_sweep markers; the numbers go to
 ``results/bench_sweep/metrics.json``.
 """
@@ -40,8 +40,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import jaxmlp
-from experiments.benchmark import machine, versions
-from experiments.common import publish, section_markers
+from experiments.bench.record import machine, publish, section_markers, versions
 from jaxmlp.sweep import member_keys, unstack
 
 SECTION = "bench_sweep"  # the markers of this section in BENCHMARKS.md
@@ -161,7 +160,7 @@ def timed(run) -> tuple[float, float, tuple]:
     return time.perf_counter() - start, time.process_time() - start_cpu, out
 
 
-def main(config: Config, command: str = "python -m experiments.bench_sweep") -> dict:
+def main(config: Config, command: str = "python -m experiments.bench.sweep") -> dict:
     """Runs the rounds, writes the markdown section and ``metrics.json``; returns the metrics."""
     mlp, X, T, key = workload(config)
     try:
@@ -350,4 +349,4 @@ def parse_args(argv=None) -> Config:
 
 
 if __name__ == "__main__":
-    main(parse_args(), command=" ".join(["python -m experiments.bench_sweep", *sys.argv[1:]]))
+    main(parse_args(), command=" ".join(["python -m experiments.bench.sweep", *sys.argv[1:]]))

@@ -1,4 +1,4 @@
-"""Smoke test of experiments/benchmark.py: a tiny run prints and writes every row of the table."""
+"""Smoke test of experiments/bench/peers.py: a tiny run prints and writes every row of the table."""
 
 import json
 import re
@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from experiments.benchmark import (
+from experiments.bench.peers import (
     END_MARKER,
     IMPLEMENTATIONS,
     JAXMLP_AUTODIFF,
@@ -31,7 +31,7 @@ def test_quick_benchmark_prints_and_writes_every_row(tmp_path):
     )
     results = tmp_path / "results"
     completed = subprocess.run(
-        [sys.executable, "-m", "experiments.benchmark", "--quick"]
+        [sys.executable, "-m", "experiments.bench.peers", "--quick"]
         + ["--workloads", *SMOKE_WORKLOADS, "--out", str(out), "--results", str(results)],
         cwd=ROOT,
         capture_output=True,

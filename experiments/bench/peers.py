@@ -30,7 +30,7 @@ What is timed, per epoch:
 GFLOP/s counts the matmuls only: the forward pass ``2 n Σ n_in n_out``, the weight gradients
 as much again, and the input gradients of every layer but the first.
 
-Run ``python -m experiments.benchmark`` (``--quick`` for a smoke test). The table is printed
+Run ``python -m experiments.bench.peers`` (``--quick`` for a smoke test). The table is printed
 and written into ``BENCHMARKS.md`` between the benchmark markers; the numbers also go to
 ``results/benchmark/metrics.json``.
 """
@@ -41,9 +41,7 @@ import argparse
 import dataclasses
 import datetime
 import functools
-import importlib.metadata
 import os
-import platform
 import statistics
 import sys
 import time
@@ -54,7 +52,7 @@ import numpy as np
 import optax
 
 import jaxmlp
-from experiments.common import publish, section_markers
+from experiments.bench.record import machine, publish, section_markers, versions
 
 SECTION = "benchmark"  # the markers of this section in BENCHMARKS.md
 START_MARKER, END_MARKER = section_markers(SECTION)
@@ -422,32 +420,6 @@ def check_targets(results: dict) -> list[dict]:
     return checked
 
 
-VECTOR_FLAGS = (("avx512f", "AVX-512"), ("avx2", "AVX2"), ("avx", "AVX"), ("asimd", "NEON"))
-
-
-def machine() -> dict:
-    """The CPU (with its widest vector instructions: machines named alike differ there),
-    cores, JAX's backend and device, and Python."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            info = f.read().splitlines()
-        cpu = next(line.split(":", 1)[1].strip() for line in info if line.startswith("model name"))
-        flags = next(line.split(":", 1)[1].split() for line in info if line.startswith("flags"))
-        vector = next((name for flag, name in VECTOR_FLAGS if flag in flags), None)
-        cpu = f"{cpu} ({vector})" if vector else cpu
-    except (OSError, StopIteration):
-        pass
-    device = jax.devices()[0]
-    return {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "jax_backend": jax.default_backend(),
-        "jax_device": device.device_kind,
-        "python": platform.python_version(),
-    }
-
-
 def torch_threads() -> int | None:
     """The threads PyTorch ran on (after ``--torch-threads``), or ``None`` without torch."""
     try:
@@ -455,16 +427,6 @@ def torch_threads() -> int | None:
     except ImportError:
         return None
     return torch.get_num_threads()
-
-
-def versions() -> dict:
-    found = {}
-    for package in ("jax", "jaxlib", "torch", "scikit-learn", "numpy", "optax"):
-        try:
-            found[package] = importlib.metadata.version(package)
-        except importlib.metadata.PackageNotFoundError:
-            found[package] = "not installed"
-    return found
 
 
 def _torch_threads_note(threads: int | None) -> str:
@@ -575,7 +537,7 @@ def _percent(fraction: float) -> str:
     return f"{fraction:.0%}" if fraction >= 0.01 else f"{fraction:.1%}"
 
 
-def main(config: Config, command: str = "python -m experiments.benchmark") -> dict:
+def main(config: Config, command: str = "python -m experiments.bench.peers") -> dict:
     """Runs the workloads, writes the markdown section and ``metrics.json``; returns the metrics."""
     load_before = os.getloadavg()[0]
     peak = MatmulPeak(config.peak_repeats)
@@ -624,4 +586,4 @@ def parse_args(argv=None) -> Config:
 
 
 if __name__ == "__main__":
-    main(parse_args(), command=" ".join(["python -m experiments.benchmark", *sys.argv[1:]]))
+    main(parse_args(), command=" ".join(["python -m experiments.bench.peers", *sys.argv[1:]]))
