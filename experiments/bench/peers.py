@@ -1,38 +1,43 @@
-"""Training throughput of jaxmlp against PyTorch eager, scikit-learn and a plain JAX loop.
+"""Training throughput of jaxmlp against its peers, all timed by one rule from the caller's side.
 
 Synthetic MNIST-shaped data (``n = 60000`` float32 examples, 10 classes), three workloads
 (the lecture's sigmoid MLP, a modern relu MLP with Adam, a small digits-sized MLP) and the
 modern one again at batch 1024, where the matmuls are large enough to approach the machine's
-peak. Every implementation trains full epochs that reshuffle the data, and keeps the last,
-smaller batch. The implementations run in rounds, one epoch each per round (each round
-starting with the next one), so that machine noise hits all of them alike; speed-ups are
-medians of the per-round ratios. The first round
-(compilation, caches) is not timed.
+peak (``experiments/bench/workloads.py``). The implementations (``experiments/bench/runners.py``):
 
-What is timed, per epoch:
-
-- jaxmlp: ``jaxmlp.fit`` continued from its ``history.state`` for one more epoch, with
-  ``epochs_per_program=1``; the epoch's wall time as ``fit`` records it in ``history.time``
-  (the compiled epoch and fetching its metrics; the one-off input checks and compilation of
-  a ``fit`` call are not part of an epoch).
-- PyTorch eager: ``torch.nn`` with the same initial weights and optimizer, a
-  ``torch.randperm`` per epoch and indexed batches (skipped when torch is not installed:
-  ``pip install '.[bench]'``), on torch's default threads (one per core) unless
-  ``--torch-threads`` says otherwise. On a machine busy with other work its threads wait for
-  each other at every op, which can slow it far more than the load slows anything else: the
-  table records the load average, and a run on a loaded machine is best repeated with
-  ``--torch-threads 1``.
-- scikit-learn: ``MLPClassifier.partial_fit`` (one epoch), only where its model is the same
-  (relu hidden layers, softmax output with log-loss, Adam).
+- jaxmlp: ``jaxmlp.fit``, ``grad="autodiff"`` (the reference) and ``grad="backprop"``;
 - plain JAX: one ``jax.jit``-compiled step (gather, ``jax.value_and_grad``, optax update),
-  called from a Python loop over the batches of a NumPy permutation.
+  called from a Python loop over the batches of a NumPy permutation;
+- PyTorch eager, and PyTorch with ``torch.compile`` (inductor) on forward and loss;
+- Keras 3 on JAX, ``model.fit`` with its default ``steps_per_execution`` and with the fastest
+  of a few (chosen per workload in the warm-up);
+- scikit-learn: ``MLPClassifier.fit``, only where its model is the same (relu hidden layers,
+  softmax output with log-loss, Adam).
+
+PyTorch and Keras are optional (``pip install '.[bench]'``); a peer that cannot run here is a
+row that says why. PyTorch runs on torch's default threads (one per core) unless
+``--torch-threads`` says otherwise: on a machine busy with other work its threads wait for each
+other at every op, so the table records the load average.
+
+The timing rule, the same for every implementation (``TIMING_RULE``): every call starts from
+the same initial params with a fresh optimizer state and trains whole epochs, reshuffled every
+epoch, keeping the last, smaller batch; it is timed around the call a user makes, until the
+params are ready. A sample of an epoch's time is (a call training ``1 + k`` epochs - a call
+training 1 epoch) / ``k``: what a call pays once (compilation, input checks, transfers) drops
+out for all alike. It is reported in its own columns: the warm-up (the first 1-epoch call's
+time over the median warm one) and the per-call overhead (a warm 1-epoch call's time over one
+epoch). A first, untimed round warms every implementation up; then come the rounds, each
+starting one implementation further on, so that machine noise hits all alike; speed-ups are
+medians of the per-round ratios. The final training loss of each (after ``1 + k`` epochs, on
+the whole training set, by one loss function) is printed next to its time, and a peer whose
+loss is far from jaxmlp's is flagged: it is not training the same problem.
 
 GFLOP/s counts the matmuls only: the forward pass ``2 n Σ n_in n_out``, the weight gradients
 as much again, and the input gradients of every layer but the first.
 
-Run ``python -m experiments.bench.peers`` (``--quick`` for a smoke test). The table is printed
-and written into ``BENCHMARKS.md`` between the benchmark markers; the numbers also go to
-``results/benchmark/metrics.json``.
+Run ``python -m experiments.bench.peers`` (``make bench``; ``--quick`` for a smoke test). The
+table is printed and written into ``BENCHMARKS.md`` between the benchmark markers; the numbers
+also go to ``results/benchmark/metrics.json``.
 """
 
 from __future__ import annotations
@@ -40,7 +45,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime
-import functools
 import os
 import statistics
 import sys
@@ -48,82 +52,77 @@ import time
 
 import jax
 import jax.numpy as jnp
-import numpy as np
-import optax
 
 import jaxmlp
+from experiments.bench import runners
 from experiments.bench.record import machine, publish, section_markers, versions
+from experiments.bench.workloads import (
+    N_CLASSES,
+    WORKLOADS,
+    Workload,
+    flops_per_example,
+    synthetic_data,
+)
 
 SECTION = "benchmark"  # the markers of this section in BENCHMARKS.md
 START_MARKER, END_MARKER = section_markers(SECTION)
-N_CLASSES = 10
-
-
-@dataclasses.dataclass(frozen=True)
-class Workload:
-    """One model, loss, optimizer and batch size, trained the same way by every implementation."""
-
-    name: str
-    sizes: tuple[int, ...]  # (d, h_1, ..., c)
-    hidden: str  # hidden activation
-    output: str  # output activation
-    loss: str  # jaxmlp's loss name: "mse" (½ Σ_k (t_k - y_hat_k)²) or "cross_entropy"
-    optimizer: str  # "sgd" or "adam"
-    learning_rate: float
-    batch_size: int
-    sklearn: bool = False  # scikit-learn's MLPClassifier is this exact model
-    # Epochs per timed sample (their mean): the small model's 30-40 ms epochs, timed one at a
-    # time, moved the backprop ÷ autodiff ratio by ±20% from run to run.
-    epochs_per_sample: int = 1
-
-    def describe(self) -> str:
-        sizes = "-".join(map(str, self.sizes))
-        optimizer = {"sgd": "SGD", "adam": "Adam"}[self.optimizer]
-        return (
-            f"{sizes} {self.hidden}/{self.output}, {self.loss}, "
-            f"{optimizer} {self.learning_rate:g}, batch {self.batch_size}"
-        )
-
-
-LECTURE = Workload("lecture", (784, 256, 10), "sigmoid", "sigmoid", "mse", "sgd", 0.1, 128)
-MODERN = Workload(
-    "modern", (784, 512, 512, 10), "relu", "softmax", "cross_entropy", "adam", 1e-3, 256, True
-)
-SMALL = Workload("small", (64, 32, 10), "sigmoid", "sigmoid", "mse", "sgd", 0.1, 32, False, 8)
-# The modern model at a batch large enough for the matmuls to approach the machine's peak.
-MODERN_1024 = dataclasses.replace(MODERN, name="modern-1024", batch_size=1024, sklearn=False)
-WORKLOADS = {w.name: w for w in (LECTURE, MODERN, SMALL, MODERN_1024)}
 
 JAXMLP_AUTODIFF = 'jaxmlp fit, grad="autodiff"'
 JAXMLP_BACKPROP = 'jaxmlp fit, grad="backprop"'
 PLAIN_JAX = "plain JAX loop (jit one step)"
 TORCH = "PyTorch eager"
-SKLEARN = "scikit-learn partial_fit"
-IMPLEMENTATIONS = (JAXMLP_AUTODIFF, JAXMLP_BACKPROP, PLAIN_JAX, TORCH, SKLEARN)
+TORCH_COMPILE = "PyTorch torch.compile (inductor, forward and loss)"
+KERAS = "Keras 3 on JAX, model.fit"
+KERAS_TUNED = "Keras 3 on JAX, model.fit, tuned steps_per_execution"
+SKLEARN = "scikit-learn MLPClassifier.fit"
+# --skip's keys and the table's names, in the order of a round: jaxmlp alternates with the
+# others, so that none of them always runs right after the same one.
+IMPLEMENTATIONS = {
+    "jaxmlp": JAXMLP_AUTODIFF,
+    "torch": TORCH,
+    "jaxmlp-backprop": JAXMLP_BACKPROP,
+    "keras": KERAS,
+    "jax": PLAIN_JAX,
+    "torch-compile": TORCH_COMPILE,
+    "keras-tuned": KERAS_TUNED,
+    "sklearn": SKLEARN,
+}
+KERAS_BEST = (KERAS, KERAS_TUNED)  # a target against Keras takes the faster of the two
+
+TIMING_RULE = (
+    "Timing rule, the same for every implementation: each call starts from the same initial "
+    "params with a fresh optimizer state and trains whole epochs, reshuffled every epoch (the "
+    "last, smaller batch kept), timed from the caller's side around the call a user makes "
+    "(`jaxmlp.fit`, Keras's `model.fit`, scikit-learn's `MLPClassifier.fit`; for PyTorch and "
+    "the plain JAX loop, the loop over the epochs) until the params are ready. An epoch's time "
+    "is (a call of 1 + k epochs − a call of 1 epoch) / k{k}, so that what a call pays once "
+    "(compilation, input checks, transfers) drops out for all alike; it is shown apart: "
+    "warm-up is the first 1-epoch call's time over the median warm one, per call is a warm "
+    "1-epoch call's time over one epoch. Final loss: the training loss after 1 + k epochs, on "
+    "all n examples, by jaxmlp's objective for every implementation."
+)
 
 
 @dataclasses.dataclass(frozen=True)
 class Config:
     workloads: tuple[str, ...] = tuple(WORKLOADS)  # which of WORKLOADS to run
+    skip: tuple[str, ...] = ()  # keys of IMPLEMENTATIONS left out (never "jaxmlp")
     n: int = 60_000  # training examples, as MNIST's training set
-    repeats: int = 5  # timed epochs (rounds) per implementation, after one untimed round
+    repeats: int = 5  # timed rounds, after one untimed warm-up round
     peak_repeats: int = 3  # timed 2048² matmuls for the peak, at the start and in every round
     torch_threads: int | None = None  # torch.set_num_threads; None keeps torch's default
+    keras_steps: tuple[int, ...] = (16, 64, 256)  # steps_per_execution tried by keras-tuned
+    loss_tolerance: float = 0.05  # a final loss further than this from jaxmlp's is flagged
+    # On a GPU, float32 matmuls on every side: "float32" in full, or "tf32" (JAX's default
+    # there, not PyTorch's). A CPU computes them in full float32 either way.
+    matmul_precision: str = "float32"
     seed: int = 0  # data, initial params and every implementation's shuffling
-    out: str = "BENCHMARKS.md"  # the markdown file whose benchmark section is rewritten
+    out: str = "BENCHMARKS.md"  # the markdown file whose section is rewritten
+    section: str = SECTION  # its markers, e.g. "benchmark_gpu" for a run on a GPU
     results: str = "results/benchmark"  # folder for metrics.json
 
 
 QUICK = dict(n=512, repeats=1, peak_repeats=1)
-
-
-def flops_per_example(sizes: tuple[int, ...]) -> int:
-    """Matmul FLOPs of one training example: forward, weight gradients, input gradients.
-
-    The first layer's input gradient (with respect to the data) is never computed.
-    """
-    layers = [n_in * n_out for n_in, n_out in zip(sizes[:-1], sizes[1:])]
-    return 2 * sum(layers) + 2 * sum(layers) + 2 * sum(layers[1:])
 
 
 class MatmulPeak:
@@ -155,257 +154,183 @@ class MatmulPeak:
         return statistics.median(self.samples)
 
 
-def synthetic_data(n: int, d: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """MNIST-shaped data: ``X: (n, d)`` float32 "pixels" in [0, 1), ``y: (n,)`` labels."""
-    rng = np.random.default_rng(seed)
-    X = rng.random((n, d), dtype=np.float32)
-    y = rng.integers(0, N_CLASSES, n).astype(np.int32)
-    return X, y
-
-
-class JaxmlpRunner:
-    """``jaxmlp.fit``, one epoch per call, continued from the previous call's ``TrainState``."""
-
-    def __init__(self, workload: Workload, params, X, y, seed: int, grad: str):
-        self.mlp = jaxmlp.MLP(workload.sizes, workload.hidden, workload.output)
-        self.workload, self.grad = workload, grad
-        self.X, self.y = jnp.asarray(X), y  # on the device once, as a user would keep it
-        self.state = params
-        self.key = jax.random.key(seed)
-
-    def epoch(self) -> float:
-        w = self.workload
-        epochs = 1 if isinstance(self.state, list) else int(self.state.epoch) + 1
-        _, history = jaxmlp.fit(
-            self.mlp,
-            self.state,
-            self.X,
-            self.y,
-            key=self.key,
-            loss=w.loss,
-            optimizer=w.optimizer,
-            learning_rate=w.learning_rate,
-            batch_size=w.batch_size,
-            epochs=epochs,
-            grad=self.grad,
-            epochs_per_program=1,
-        )
-        self.state = history.state
-        return history.time[-1]
-
-
-class PlainJaxRunner:
-    """What a user writes by hand: a jitted step, a Python loop over the batches."""
-
-    def __init__(self, workload: Workload, params, X, y, seed: int):
-        self.workload = workload
-        self.X = jnp.asarray(X)
-        self.T = jax.nn.one_hot(y, N_CLASSES, dtype=self.X.dtype)
-        self.rng = np.random.default_rng(seed)
-        optimizer = {"sgd": optax.sgd, "adam": optax.adam}[workload.optimizer](
-            workload.learning_rate
-        )
-        self.params, self.opt_state = params, optimizer.init(params)
-        hidden = {"sigmoid": jax.nn.sigmoid, "relu": jax.nn.relu}[workload.hidden]
-
-        def loss_fn(params, x, t):
-            q = x
-            for layer in params[:-1]:
-                q = hidden(q @ layer["W"] + layer["b"])
-            a = q @ params[-1]["W"] + params[-1]["b"]
-            if workload.output == "softmax":
-                return -jnp.mean(jnp.sum(t * jax.nn.log_softmax(a), axis=-1))
-            return jnp.mean(0.5 * jnp.sum((t - jax.nn.sigmoid(a)) ** 2, axis=-1))
-
-        @functools.partial(jax.jit, donate_argnums=(0, 1))
-        def step(params, opt_state, X, T, indices):
-            loss, grads = jax.value_and_grad(loss_fn)(params, X[indices], T[indices])
-            updates, opt_state = optimizer.update(grads, opt_state, params)
-            return optax.apply_updates(params, updates), opt_state, loss
-
-        self.step = step
-
-    def epoch(self) -> float:
-        start = time.perf_counter()
-        n, batch_size = self.X.shape[0], self.workload.batch_size
-        permutation = self.rng.permutation(n).astype(np.int32)
-        for first in range(0, n, batch_size):
-            indices = permutation[first : first + batch_size]
-            self.params, self.opt_state, loss = self.step(
-                self.params, self.opt_state, self.X, self.T, indices
-            )
-        jax.block_until_ready(self.params)
-        return time.perf_counter() - start
-
-
-class TorchRunner:
-    """PyTorch eager: ``torch.nn`` with the same initial weights, ``randperm`` per epoch."""
-
-    def __init__(self, workload: Workload, params, X, y, seed: int, threads: int | None):
-        import torch
-
-        if threads is not None:
-            torch.set_num_threads(threads)
-        self.torch, self.workload = torch, workload
-        self.device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-        hidden = {"sigmoid": torch.nn.Sigmoid, "relu": torch.nn.ReLU}[workload.hidden]
-        modules = []
-        for layer in params:
-            W, b = np.asarray(layer["W"]), np.asarray(layer["b"])
-            linear = torch.nn.Linear(*W.shape)
-            with torch.no_grad():
-                linear.weight.copy_(torch.from_numpy(W.T.copy()))  # torch stores (n_out, n_in)
-                linear.bias.copy_(torch.from_numpy(b.copy()))
-            modules += [linear, hidden()]
-        modules.pop()
-        if workload.output == "sigmoid":
-            modules.append(torch.nn.Sigmoid())
-        self.model = torch.nn.Sequential(*modules).to(self.device)
-        optimizer = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam}[workload.optimizer]
-        self.optimizer = optimizer(self.model.parameters(), lr=workload.learning_rate)
-        self.X = torch.from_numpy(X).to(self.device)
-        labels = torch.from_numpy(y.astype(np.int64))
-        if workload.loss == "mse":
-            self.T = torch.nn.functional.one_hot(labels, N_CLASSES).to(self.X.dtype)
-        else:
-            self.T = labels  # cross_entropy takes the labels: the same loss as one-hot targets
-        self.T = self.T.to(self.device)
-        self.generator = torch.Generator().manual_seed(seed)
-
-    def loss(self, output, target):
-        if self.workload.loss == "mse":
-            return 0.5 * ((target - output) ** 2).sum(dim=1).mean()
-        return self.torch.nn.functional.cross_entropy(output, target)
-
-    def epoch(self) -> float:
-        torch = self.torch
-        start = time.perf_counter()
-        n, batch_size = self.X.shape[0], self.workload.batch_size
-        permutation = torch.randperm(n, generator=self.generator).to(self.device)
-        for first in range(0, n, batch_size):
-            indices = permutation[first : first + batch_size]
-            self.optimizer.zero_grad(set_to_none=True)
-            loss = self.loss(self.model(self.X[indices]), self.T[indices])
-            loss.backward()
-            self.optimizer.step()
-        if self.device.type == "cuda":
-            torch.cuda.synchronize()
-        return time.perf_counter() - start
-
-
-class SklearnRunner:
-    """scikit-learn's ``MLPClassifier.partial_fit``: one epoch of shuffled mini-batches."""
-
-    def __init__(self, workload: Workload, params, X, y, seed: int):
-        from sklearn.neural_network import MLPClassifier
-
-        self.model = MLPClassifier(
-            hidden_layer_sizes=workload.sizes[1:-1],
-            activation=workload.hidden,
-            solver=workload.optimizer,
-            learning_rate_init=workload.learning_rate,
-            batch_size=workload.batch_size,
-            alpha=0.0,  # no L2, as the others
-            shuffle=True,
-            random_state=seed,
-        )
-        self.X, self.y = X, y
-
-    def epoch(self) -> float:
-        start = time.perf_counter()
-        self.model.partial_fit(self.X, self.y, classes=np.arange(N_CLASSES))
-        return time.perf_counter() - start
-
-
 def make_runners(workload: Workload, X, y, config: Config) -> tuple[dict, dict]:
-    """The runners of ``workload`` in round order, and a note for each one skipped."""
+    """The runners of ``workload`` in round order, and the reason for each one left out."""
     mlp = jaxmlp.MLP(workload.sizes, workload.hidden, workload.output)
-    seed = config.seed
+    seed, threads = config.seed, config.torch_threads
     params = jaxmlp.init_params(jax.random.key(seed), mlp)
-    runners, skipped = {}, {}
-    # jaxmlp and torch alternate: a round runs autodiff, torch, backprop, plain JAX, sklearn,
-    # starting one further on each round (run_workload).
-    runners[JAXMLP_AUTODIFF] = JaxmlpRunner(workload, params, X, y, seed, "autodiff")
-    try:
-        runners[TORCH] = TorchRunner(workload, params, X, y, seed, config.torch_threads)
-    except ImportError:
-        skipped[TORCH] = "skipped: torch is not installed (pip install '.[bench]')"
-    runners[JAXMLP_BACKPROP] = JaxmlpRunner(workload, params, X, y, seed, "backprop")
-    runners[PLAIN_JAX] = PlainJaxRunner(workload, params, X, y, seed)
-    if workload.sklearn:
-        runners[SKLEARN] = SklearnRunner(workload, params, X, y, seed)
-    else:
-        skipped[SKLEARN] = "n/a: scikit-learn has no matching model"
-    return runners, skipped
+    makers = {
+        JAXMLP_AUTODIFF: lambda: runners.JaxmlpRunner(workload, params, X, y, seed, "autodiff"),
+        TORCH: lambda: runners.TorchRunner(workload, params, X, y, seed, threads, compile=False),
+        JAXMLP_BACKPROP: lambda: runners.JaxmlpRunner(workload, params, X, y, seed, "backprop"),
+        KERAS: lambda: runners.KerasRunner(workload, params, X, y, seed),
+        PLAIN_JAX: lambda: runners.PlainJaxRunner(workload, params, X, y, seed),
+        TORCH_COMPILE: lambda: runners.TorchRunner(
+            workload, params, X, y, seed, threads, compile=True
+        ),
+        KERAS_TUNED: lambda: runners.KerasTunedRunner(
+            workload, params, X, y, seed, config.keras_steps
+        ),
+        SKLEARN: lambda: runners.SklearnRunner(workload, params, X, y, seed),
+    }
+    made, left_out = {}, {}
+    for key, name in IMPLEMENTATIONS.items():
+        if key in config.skip:
+            left_out[name] = "not run (--skip)"
+        elif name == SKLEARN and not workload.sklearn:
+            left_out[name] = "n/a: scikit-learn has no matching model"
+        else:
+            try:
+                made[name] = makers[name]()
+            except runners.Unavailable as reason:
+                left_out[name] = f"cannot run: {reason}"
+    return made, left_out
+
+
+def _failure(error: Exception) -> str:
+    message = str(error).strip().splitlines()
+    return f"failed: {type(error).__name__}" + (f": {message[0]}" if message else "")
 
 
 def run_workload(workload: Workload, config: Config, peak: MatmulPeak) -> dict:
-    """Times ``config.repeats`` rounds (after an untimed one) of every implementation."""
+    """Warms every implementation up, then times ``config.repeats`` rounds of each."""
     X, y = synthetic_data(config.n, workload.sizes[0], config.seed)
-    runners, skipped = make_runners(workload, X, y, config)
-    times = {name: [] for name in runners}
-    names = list(runners)
-    for round_ in range(config.repeats + 1):
-        if round_ > 0:
-            peak.sample()
-        # Each round starts one implementation further on, so that none always runs right
-        # after the same one: PyTorch's OpenMP threads spin for a while after its epoch, and
-        # a short epoch run next (the small workload's 30 ms) paid for it every round.
+    made, left_out = make_runners(workload, X, y, config)
+    k = workload.epochs_per_sample
+    first_call, times = {}, {}
+
+    def attempt(name: str, call):
+        """``call()``; a peer that fails is left out with the reason (jaxmlp's error raises)."""
+        try:
+            return call()
+        except Exception as error:
+            if name == JAXMLP_AUTODIFF:
+                raise
+            print(f"{workload.name} {name}: {_failure(error)}", file=sys.stderr)
+            left_out[name] = _failure(error)
+            del made[name]
+
+    for name, runner in list(made.items()):
+        first_call[name] = attempt(name, lambda: runner.warm_up(1 + k))
+    names = list(made)
+    times = {name: {"call_1": [], "call_k": [], "epoch": []} for name in names}
+    for round_ in range(config.repeats):
+        peak.sample()
         first = round_ % len(names)
         for name in names[first:] + names[:first]:
-            samples = workload.epochs_per_sample
-            seconds = sum(runners[name].epoch() for _ in range(samples)) / samples
-            print(f"{workload.name} round {round_} {name}: {seconds:.3f} s", file=sys.stderr)
-            if round_ > 0:
-                times[name].append(seconds)
-    return {"workload": dataclasses.asdict(workload), "times": times, "skipped": skipped}
+            if name not in made:
+                continue
+            runner = made[name]
+
+            def sample():
+                runner.reset()
+                one = runners.seconds(lambda: runner.train(1))
+                runner.reset()
+                return one, runners.seconds(lambda: runner.train(1 + k))
+
+            calls = attempt(name, sample)
+            if calls is None:
+                continue
+            times[name]["call_1"].append(calls[0])
+            times[name]["call_k"].append(calls[1])
+            times[name]["epoch"].append((calls[1] - calls[0]) / k)
+            print(
+                f"{workload.name} round {round_ + 1} {name}: calls {calls[0]:.3f} s, "
+                f"{calls[1]:.3f} s; epoch {times[name]['epoch'][-1]:.3f} s",
+                file=sys.stderr,
+            )
+    # After the timed rounds: each runner holds its params of its last call, 1 + k epochs.
+    mlp = jaxmlp.MLP(workload.sizes, workload.hidden, workload.output)
+    T = jaxmlp.one_hot(y, N_CLASSES)
+    losses = {
+        name: float(jaxmlp.objective(mlp, runner.params(), X, T, workload.loss))
+        for name, runner in made.items()
+    }
+    return {
+        "workload": dataclasses.asdict(workload),
+        "times": {name: times[name] for name in made},
+        "first_call": {name: first_call[name] for name in made},
+        "final_loss": losses,
+        "notes": {name: runner.note for name, runner in made.items() if runner.note},
+        "skipped": left_out,
+    }
 
 
 def summarize(result: dict, config: Config, peak: float) -> dict:
-    """Each implementation's median epoch, throughput and speed-up from its epoch times."""
+    """Each implementation's median epoch, throughput, speed-up, warm-up and final loss."""
     workload, times, skipped = result["workload"], result["times"], result["skipped"]
     flops = flops_per_example(tuple(workload["sizes"])) * config.n
-    reference = times[JAXMLP_AUTODIFF]
+    reference = times[JAXMLP_AUTODIFF]["epoch"]
+    reference_loss = result["final_loss"][JAXMLP_AUTODIFF]
     rows = {}
-    for name in IMPLEMENTATIONS:
+    for name in IMPLEMENTATIONS.values():
         if name in skipped:
             rows[name] = {"skipped": skipped[name]}
             continue
-        epoch = statistics.median(times[name])
+        epoch, call_1 = (
+            statistics.median(times[name]["epoch"]),
+            statistics.median(times[name]["call_1"]),
+        )
+        loss = result["final_loss"][name]
         gflops = flops / epoch / 1e9
         rows[name] = {
             "epoch_s": epoch,
-            "epoch_times_s": times[name],
+            "epoch_times_s": times[name]["epoch"],
+            "call_1_epoch_s": times[name]["call_1"],
+            f"call_{1 + workload['epochs_per_sample']}_epochs_s": times[name]["call_k"],
             "samples_per_s": config.n / epoch,
             "gflops": gflops,
             "fraction_of_peak": gflops / peak,
             # How many times faster jaxmlp (autodiff) is: the median of the per-round ratios.
-            "jaxmlp_speedup": statistics.median(t / r for t, r in zip(times[name], reference)),
+            "jaxmlp_speedup": statistics.median(
+                t / r for t, r in zip(times[name]["epoch"], reference)
+            ),
+            "warm_up_s": result["first_call"][name] - call_1,
+            "per_call_s": call_1 - epoch,
+            "final_loss": loss,
+            "loss_difference": (loss - reference_loss) / abs(reference_loss),
+            "same_problem": abs(loss - reference_loss)
+            <= config.loss_tolerance * abs(reference_loss),
+            "note": result["notes"].get(name, ""),
         }
     return {"workload": workload, "rows": rows}
 
 
 TARGETS = (
-    # (workload, implementation, what is compared, at least)
+    # (workload, implementation or the fastest of several, what is compared, at least)
     ("lecture", TORCH, "speed-up over", 2.0),
-    ("modern", TORCH, "speed-up over", 1.4),
+    ("lecture", KERAS_BEST, "speed-up over", 1.6),
+    ("modern", TORCH, "speed-up over", 1.5),
+    ("modern", KERAS_BEST, "speed-up over", 1.3),
     ("modern", SKLEARN, "speed-up over", 3.0),
     ("small", TORCH, "speed-up over", 12.0),
     ("lecture", JAXMLP_BACKPROP, "backprop ÷ autodiff throughput", 0.95),
     ("modern", JAXMLP_BACKPROP, "backprop ÷ autodiff throughput", 0.95),
     ("small", JAXMLP_BACKPROP, "backprop ÷ autodiff throughput", 0.95),
+    ("lecture", JAXMLP_AUTODIFF, "fraction of the matmul peak", 0.85),
+    ("modern", JAXMLP_AUTODIFF, "fraction of the matmul peak", 0.85),
     ("modern-1024", JAXMLP_AUTODIFF, "fraction of the matmul peak", 0.75),
 )
+
+
+def target_row(rows: dict, implementation: str | tuple[str, ...]) -> tuple[str, dict] | None:
+    """``(name, row)`` of ``implementation``, or of the fastest that ran of a tuple of them."""
+    names = (implementation,) if isinstance(implementation, str) else implementation
+    ran = [(name, rows[name]) for name in names if "epoch_s" in rows.get(name, {})]
+    return min(ran, key=lambda pair: pair[1]["epoch_s"], default=None)
 
 
 def check_targets(results: dict) -> list[dict]:
     """Each target of the issue with the measured value, where its workload ran."""
     checked = []
-    for workload, name, what, at_least in TARGETS:
-        row = results.get(workload, {}).get("rows", {}).get(name)
-        if row is None or "skipped" in row:
+    for workload, implementation, what, at_least in TARGETS:
+        found = target_row(results.get(workload, {}).get("rows", {}), implementation)
+        if found is None:
             continue
+        name, row = found
         if what == "speed-up over":
+            if not isinstance(implementation, str):
+                name = f"{name} (the faster Keras setting)"
             value, label = row["jaxmlp_speedup"], f"{workload}: jaxmlp ≥ {at_least:g}× {name}"
         elif what.startswith("backprop"):
             value = 1 / row["jaxmlp_speedup"]
@@ -436,7 +361,15 @@ def _torch_threads_note(threads: int | None) -> str:
 
 
 def _number(value: float) -> str:
-    return f"{value:.3g}" if value < 1000 else f"{value:,.0f}"
+    return f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
+
+
+def _k_note(metrics: dict) -> str:
+    """``" (k = 2; small: k = 8)"``: the epochs per sample of the workloads that ran."""
+    ks = {name: r["workload"]["epochs_per_sample"] for name, r in metrics["workloads"].items()}
+    common = statistics.mode(ks.values()) if ks else 2
+    others = "".join(f"; {name}: k = {k}" for name, k in ks.items() if k != common)
+    return f" (k = {common}{others})"
 
 
 def markdown(metrics: dict, command: str) -> str:
@@ -444,10 +377,12 @@ def markdown(metrics: dict, command: str) -> str:
     lines = [
         "## Training throughput",
         "",
+        TIMING_RULE.format(k=_k_note(metrics)),
+        "",
         f"- Command: `{command}`",
         f"- Date: {metrics['date']}",
         f"- Machine: {m['cpu']}, {m['cores']} cores; JAX backend {m['jax_backend']} "
-        f"({m['jax_device']})",
+        f"({m['jax_device']}); float32 matmuls: {m['float32_matmuls']}",
         "- Versions: "
         + ", ".join(f"{name} {version}" for name, version in v.items())
         + f", Python {m['python']}",
@@ -455,59 +390,60 @@ def markdown(metrics: dict, command: str) -> str:
         f"{metrics['load_average'][1]:.1f} at the end, on {m['cores']} cores; "
         + _torch_threads_note(metrics["torch_threads"]),
         f"- Data: synthetic, n = {metrics['config']['n']}, float32, {N_CLASSES} classes; "
-        f"median of {metrics['config']['repeats']} samples per implementation (a sample: one "
-        f"epoch{_pooled_note(metrics)}), in alternating rounds after an untimed one, each "
-        "round starting one implementation further on",
+        f"median of {metrics['config']['repeats']} samples per implementation, in rounds after "
+        "an untimed warm-up round, each round starting one implementation further on",
         f"- float32 matmul peak (2048² `jnp.dot`, median of {len(metrics['peak_samples_gflops'])} "
         f"samples taken through the run): {metrics['peak_gflops']:.1f} GFLOP/s (samples "
         f"{min(metrics['peak_samples_gflops']):.1f} to {max(metrics['peak_samples_gflops']):.1f})",
         "",
         "| workload | implementation | epoch (s) | samples/s | GFLOP/s | % of peak "
-        "| jaxmlp speed-up |",
-        "|---|---|---:|---:|---:|---:|---:|",
+        "| jaxmlp speed-up | warm-up (s) | per call (s) | final loss |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
+    flagged = []
     for name, result in metrics["workloads"].items():
         workload = Workload(**{**result["workload"], "sizes": tuple(result["workload"]["sizes"])})
         label = f"{name} ({workload.describe()})"
         for implementation, row in result["rows"].items():
             if "skipped" in row:
-                lines.append(f"| {label} | {implementation} | {row['skipped']} | | | | |")
+                lines.append(f"| {label} | {implementation} | {row['skipped']} | | | | | | | |")
                 continue
             speedup = (
                 "1 (reference)"
                 if implementation == JAXMLP_AUTODIFF
                 else f"{row['jaxmlp_speedup']:.2f}×"
             )
+            loss = f"{row['final_loss']:.4g}"
+            if not row["same_problem"]:
+                loss += f" ⚠ {row['loss_difference']:+.0%}"
+                flagged.append((name, implementation, row))
+            shown = f"{implementation} ({row['note']})" if row["note"] else implementation
             lines.append(
-                f"| {label} | {implementation} | {row['epoch_s']:.3f} "
+                f"| {label} | {shown} | {row['epoch_s']:.3f} "
                 f"| {_number(row['samples_per_s'])} | {_number(row['gflops'])} "
-                f"| {row['fraction_of_peak']:.0%} | {speedup} |"
+                f"| {row['fraction_of_peak']:.0%} | {speedup} | {row['warm_up_s']:.2f} "
+                f"| {row['per_call_s']:.3f} | {loss} |"
             )
     lines += [
         "",
         "jaxmlp speed-up: the median over rounds of (this epoch's time ÷ jaxmlp autodiff's epoch "
         "time in the same round). GFLOP/s counts the matmuls of the forward pass, the weight "
         "gradients and the input gradients of every layer but the first.",
-        "",
-        "| target | measured | met |",
-        "|---|---:|---|",
     ]
+    tolerance = metrics["config"]["loss_tolerance"]
+    lines += [
+        f"- ⚠ {name}: {implementation}'s final loss {row['final_loss']:.4g} is "
+        f"{row['loss_difference']:+.0%} from jaxmlp's (more than ±{tolerance:.0%}): it is not "
+        "training the same problem, and its time is no comparison."
+        for name, implementation, row in flagged
+    ]
+    lines += ["", "| target | measured | met |", "|---|---:|---|"]
     for target in metrics["targets"]:
         value, at_least = target["value"], target["at_least"]
         shown = f"{value:.0%}" if "peak" in target["target"] else f"{value:.2f}"
         lines.append(f"| {target['target']} | {shown} | {'yes' if value >= at_least else 'no'} |")
     lines += _ceilings(metrics)
     return "\n".join(lines) + "\n"
-
-
-def _pooled_note(metrics: dict) -> str:
-    """``"; small: the mean of 8"`` for the workloads timed several epochs per sample."""
-    pooled = [
-        f"{name}: the mean of {result['workload']['epochs_per_sample']}"
-        for name, result in metrics["workloads"].items()
-        if result["workload"]["epochs_per_sample"] > 1
-    ]
-    return "".join(f"; {note}" for note in pooled)
 
 
 def _ceilings(metrics: dict) -> list[str]:
@@ -517,11 +453,12 @@ def _ceilings(metrics: dict) -> list[str]:
     implementation running at the peak); a target above that is out of reach in this run.
     """
     notes = []
-    for workload, name, what, at_least in TARGETS:
+    for workload, implementation, what, at_least in TARGETS:
         rows = metrics["workloads"].get(workload, {}).get("rows", {})
-        row, ours = rows.get(name, {}), rows.get(JAXMLP_AUTODIFF, {})
-        if what != "speed-up over" or "fraction_of_peak" not in row or "epoch_s" not in ours:
+        found, ours = target_row(rows, implementation), rows.get(JAXMLP_AUTODIFF, {})
+        if what != "speed-up over" or found is None or "epoch_s" not in ours:
             continue
+        name, row = found
         ceiling = 1 / row["fraction_of_peak"]
         verdict = "out of reach in this run" if ceiling < at_least else "within reach"
         notes.append(
@@ -537,16 +474,39 @@ def _percent(fraction: float) -> str:
     return f"{fraction:.0%}" if fraction >= 0.01 else f"{fraction:.1%}"
 
 
+MATMUL_PRECISION = {  # Config.matmul_precision: (JAX's, PyTorch's) setting on a GPU
+    "float32": ("highest", "highest"),
+    "tf32": ("tensorfloat32", "high"),
+}
+
+
+def set_matmul_precision(precision: str) -> str:
+    """Sets every implementation's float32 matmul precision on a GPU; says which it is."""
+    if jax.default_backend() == "cpu":
+        return "full float32 (CPU)"
+    jax_precision, torch_precision = MATMUL_PRECISION[precision]
+    jax.config.update("jax_default_matmul_precision", jax_precision)  # Keras on JAX too
+    try:
+        import torch
+
+        torch.set_float32_matmul_precision(torch_precision)
+    except ImportError:
+        pass
+    return {"float32": "full float32", "tf32": "TF32"}[precision] + " on every side"
+
+
 def main(config: Config, command: str = "python -m experiments.bench.peers") -> dict:
     """Runs the workloads, writes the markdown section and ``metrics.json``; returns the metrics."""
     load_before = os.getloadavg()[0]
+    precision = set_matmul_precision(config.matmul_precision)
     peak = MatmulPeak(config.peak_repeats)
     timed = {name: run_workload(WORKLOADS[name], config, peak) for name in config.workloads}
     results = {name: summarize(result, config, peak.gflops) for name, result in timed.items()}
     metrics = {
         "config": dataclasses.asdict(config),
+        "timing_rule": TIMING_RULE.format(k=""),
         "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": machine(),
+        "machine": {**machine(), "float32_matmuls": precision},
         "load_average": [load_before, os.getloadavg()[0]],
         "torch_threads": torch_threads(),
         "versions": versions(),
@@ -555,7 +515,7 @@ def main(config: Config, command: str = "python -m experiments.bench.peers") -> 
         "workloads": results,
         "targets": check_targets(results),
     }
-    publish(SECTION, markdown(metrics, command), metrics, config.out, config.results)
+    publish(config.section, markdown(metrics, command), metrics, config.out, config.results)
     return metrics
 
 
@@ -565,23 +525,39 @@ def parse_args(argv=None) -> Config:
     parser.add_argument(
         "--workloads", nargs="+", choices=tuple(WORKLOADS), help="default: all of them"
     )
-    parser.add_argument("--repeats", type=int, help="timed epochs per implementation")
+    others = tuple(key for key in IMPLEMENTATIONS if key != "jaxmlp")
+    parser.add_argument("--skip", nargs="+", choices=others, help="implementations left out")
+    parser.add_argument("--repeats", type=int, help="timed rounds per implementation")
     parser.add_argument("--n", type=int, help="training examples")
     parser.add_argument(
         "--torch-threads", type=int, help="torch.set_num_threads (default: torch's)"
     )
+    parser.add_argument(
+        "--keras-steps",
+        type=int,
+        nargs="+",
+        help=f"steps_per_execution tried by keras-tuned (default {Config.keras_steps})",
+    )
+    parser.add_argument(
+        "--matmul-precision",
+        choices=tuple(MATMUL_PRECISION),
+        help=f"float32 matmuls on a GPU, every side alike (default {Config.matmul_precision})",
+    )
     parser.add_argument("--out", help=f"markdown file to update (default {Config.out})")
+    parser.add_argument("--section", help=f"its markers' name (default {Config.section})")
     parser.add_argument("--results", help=f"folder for metrics.json (default {Config.results})")
     args = parser.parse_args(argv)
     fields = QUICK.copy() if args.quick else {}
-    for field in ("repeats", "n", "out", "results", "torch_threads"):
+    for field in ("repeats", "n", "out", "section", "results", "torch_threads", "matmul_precision"):
         if getattr(args, field) is not None:
             fields[field] = getattr(args, field)
-    if args.workloads:
-        fields["workloads"] = tuple(args.workloads)
+    for field in ("workloads", "skip", "keras_steps"):
+        if getattr(args, field):
+            fields[field] = tuple(getattr(args, field))
     config = Config(**fields)
-    if config.repeats < 1 or config.n < 1 or (config.torch_threads or 1) < 1:
-        parser.error("--repeats, --n and --torch-threads must be positive")
+    positive = (config.repeats, config.n, config.torch_threads or 1, *config.keras_steps)
+    if min(positive) < 1:
+        parser.error("--repeats, --n, --torch-threads and --keras-steps must be positive")
     return config
 
 

@@ -64,7 +64,8 @@ class Config:
     repeats: int = 3  # rounds; each runs every implementation cold and warm
     torch_threads: int = 1  # PyTorch intra-op threads; its fastest for these tiny ops
     seed: int = 0  # data and the sweep's key
-    out: str = "BENCHMARKS.md"  # the markdown file whose bench_sweep section is rewritten
+    out: str = "BENCHMARKS.md"  # the markdown file whose section is rewritten
+    section: str = SECTION  # its markers, e.g. "bench_sweep_gpu" for a run on a GPU
     results: str = "results/bench_sweep"  # folder for metrics.json
 
 
@@ -226,7 +227,7 @@ def main(config: Config, command: str = "python -m experiments.bench.sweep") -> 
         "rows": rows,
         "targets": check_targets(rows),
     }
-    publish(SECTION, markdown(metrics, command), metrics, config.out, config.results)
+    publish(config.section, markdown(metrics, command), metrics, config.out, config.results)
     return metrics
 
 
@@ -336,10 +337,11 @@ def parse_args(argv=None) -> Config:
     parser.add_argument("--steps", type=int, help="gradient descent steps")
     parser.add_argument("--grad", choices=("autodiff", "backprop"), help="jaxmlp's gradient")
     parser.add_argument("--out", help=f"markdown file to update (default {Config.out})")
+    parser.add_argument("--section", help=f"its markers' name (default {Config.section})")
     parser.add_argument("--results", help=f"folder for metrics.json (default {Config.results})")
     args = parser.parse_args(argv)
     fields = QUICK.copy() if args.quick else {}
-    for field in ("repeats", "steps", "grad", "out", "results"):
+    for field in ("repeats", "steps", "grad", "out", "section", "results"):
         if getattr(args, field) is not None:
             fields[field] = getattr(args, field)
     config = Config(**fields)
