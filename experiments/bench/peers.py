@@ -197,7 +197,7 @@ def run_workload(workload: Workload, config: Config, peak: MatmulPeak) -> dict:
     X, y = synthetic_data(config.n, workload.sizes[0], config.seed)
     made, left_out = make_runners(workload, X, y, config)
     k = workload.epochs_per_sample
-    first_call, times = {}, {}
+    first_call = {}
 
     def attempt(name: str, call):
         """``call()``; a peer that fails is left out with the reason (jaxmlp's error raises)."""

@@ -295,8 +295,9 @@ def import_keras():
 
 
 class KerasRunner(Runner):
-    """Keras 3 on JAX: ``model.fit`` on the NumPy arrays, its defaults but for the model's own
-    settings (the loss as jaxmlp's, Adam's epsilon as optax's) and ``steps_per_execution``."""
+    """Keras 3 on JAX: ``model.fit`` on the NumPy arrays with its defaults (shuffling, XLA
+    compilation), but for the problem's own settings (the loss as jaxmlp's, Adam's epsilon as
+    optax's), ``steps_per_execution`` and ``verbose=0`` (no progress bar in the table)."""
 
     def __init__(self, workload: Workload, params, X, y, seed: int, steps_per_execution: int = 1):
         keras = import_keras()
