@@ -15,6 +15,11 @@ $(VENV)/.installed-experiments: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[experiments]"
 	touch $@
 
+# The benchmarks' optional peers (PyTorch, Keras 3) on top of the experiments' extras.
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[experiments,bench]"
+	touch $@ $(VENV)/.installed-experiments
+
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $@ $(VENV)/.installed-experiments
@@ -33,8 +38,10 @@ format: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: $(VENV)/.installed-experiments
-	$(BIN)/python -m experiments.benchmark
+# Training throughput against the peers (BENCHMARKS.md); the other benchmarks:
+# python -m experiments.bench.sweep, python -m experiments.bench.backprop.
+bench: $(VENV)/.installed-bench
+	$(BIN)/python -m experiments.bench.peers
 
 clean:
 	rm -rf $(VENV) results .pytest_cache

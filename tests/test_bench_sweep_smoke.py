@@ -1,11 +1,11 @@
-"""Smoke test of experiments/bench_sweep.py: a tiny run prints and writes every row of its table."""
+"""Smoke test of experiments/bench/sweep.py: a tiny run prints and writes every row of its table."""
 
 import json
 import subprocess
 import sys
 from pathlib import Path
 
-from experiments.bench_sweep import END_MARKER, FIT_MANY, IMPLEMENTATIONS, START_MARKER
+from experiments.bench.sweep import END_MARKER, FIT_MANY, IMPLEMENTATIONS, START_MARKER
 
 ROOT = Path(__file__).resolve().parents[1]
 OTHER_SECTION = "<!-- benchmark:start -->\nowned by another script\n<!-- benchmark:end -->"
@@ -16,7 +16,7 @@ def test_quick_sweep_benchmark_prints_and_writes_every_row(tmp_path):
     out.write_text(f"# Benchmarks\n\n{OTHER_SECTION}\n\n{START_MARKER}\nold table\n{END_MARKER}\n")
     results = tmp_path / "results"
     completed = subprocess.run(
-        [sys.executable, "-m", "experiments.bench_sweep", "--quick"]
+        [sys.executable, "-m", "experiments.bench.sweep", "--quick"]
         + ["--out", str(out), "--results", str(results)],
         cwd=ROOT,
         capture_output=True,

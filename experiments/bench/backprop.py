@@ -11,7 +11,7 @@ One step is one call, from dispatch until the gradients are ready (no optimizer 
 two paths are called alternately (backprop, autodiff, backprop, ...) so that machine noise hits
 both alike; the table gives the median of each and their ratio (below 1: backprop is faster).
 
-Run ``python -m experiments.bench_backprop`` (``--quick`` for a tiny smoke run). The table is
+Run ``python -m experiments.bench.backprop`` (``--quick`` for a tiny smoke run). The table is
 printed and written into ``BENCHMARKS.md`` between the ``bench_backprop`` markers, leaving the
 rest of the file as it was; the numbers also go to ``results/bench_backprop/metrics.json``.
 """
@@ -21,9 +21,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime
-import importlib.metadata
 import os
-import platform
 import statistics
 import sys
 import time
@@ -32,7 +30,7 @@ import jax
 import jax.numpy as jnp
 
 import jaxmlp
-from experiments.common import publish, section_markers
+from experiments.bench.record import machine, publish, section_markers, versions
 
 SECTION = "bench_backprop"  # the markers of this section in BENCHMARKS.md
 START_MARKER, END_MARKER = section_markers(SECTION)
@@ -109,25 +107,6 @@ def time_paths(workload: Workload, config: Config) -> dict:
     }
 
 
-def machine() -> dict:
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        # other processes share the cores: timings from a loaded machine are noisier
-        "load_average_1min": round(os.getloadavg()[0], 1) if hasattr(os, "getloadavg") else None,
-        "jax_backend": jax.default_backend(),
-        "python": platform.python_version(),
-        "jax": importlib.metadata.version("jax"),
-        "jaxlib": importlib.metadata.version("jaxlib"),
-    }
-
-
 def markdown(metrics: dict, command: str) -> str:
     m = metrics["machine"]
     lines = [
@@ -140,7 +119,9 @@ def markdown(metrics: dict, command: str) -> str:
         f"- Date: {metrics['date']}",
         f"- Machine: {m['cpu']}, {m['cores']} cores, 1-minute load average "
         f"{m['load_average_1min']} at the end; JAX backend {m['jax_backend']}",
-        f"- Versions: jax {m['jax']}, jaxlib {m['jaxlib']}, Python {m['python']}",
+        "- Versions: "
+        + ", ".join(f"{name} {version}" for name, version in metrics["versions"].items())
+        + f", Python {m['python']}",
         "",
         "| workload | sizes | hidden / output | loss | batch | backprop (ms) | autodiff (ms) "
         "| backprop ÷ autodiff |",
@@ -157,7 +138,7 @@ def markdown(metrics: dict, command: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main(config: Config, command: str = "python -m experiments.bench_backprop") -> dict:
+def main(config: Config, command: str = "python -m experiments.bench.backprop") -> dict:
     """Times both paths on every workload, writes the markdown section and metrics.json."""
     workloads = {name: w.shrunk() if config.tiny else w for name, w in WORKLOADS.items()}
     metrics = {
@@ -165,7 +146,9 @@ def main(config: Config, command: str = "python -m experiments.bench_backprop") 
         "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "workloads": {name: time_paths(w, config) for name, w in workloads.items()},
     }
-    metrics["machine"] = machine()  # after the timing, for the load average
+    # After the timing, for the load average: other processes share the cores.
+    metrics["machine"] = {**machine(), "load_average_1min": round(os.getloadavg()[0], 1)}
+    metrics["versions"] = versions(("jax", "jaxlib"))
     publish(SECTION, markdown(metrics, command), metrics, config.out, config.results)
     return metrics
 
@@ -185,4 +168,4 @@ def parse_args(argv=None) -> Config:
 
 
 if __name__ == "__main__":
-    main(parse_args(), command=" ".join(["python -m experiments.bench_backprop", *sys.argv[1:]]))
+    main(parse_args(), command=" ".join(["python -m experiments.bench.backprop", *sys.argv[1:]]))

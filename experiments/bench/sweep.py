@@ -20,7 +20,7 @@ Compilation is counted apart: each round first clears JAX's caches and times a c
 ("with compile"), then times the same run again, warm ("without compile"); their difference
 is the compile time. PyTorch eager compiles nothing: both columns hold its one run.
 
-Run ``python -m experiments.bench_sweep`` (``--quick`` for a smoke test). The table is
+Run ``python -m experiments.bench.sweep`` (``--quick`` for a smoke test). The table is
 printed and written into ``BENCHMARKS.md`` between the bench_sweep markers; the numbers go to
 ``results/bench_sweep/metrics.json``.
 """
@@ -40,8 +40,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import jaxmlp
-from experiments.benchmark import machine, versions
-from experiments.common import publish, section_markers
+from experiments.bench.record import machine, publish, section_markers, versions
 from jaxmlp.sweep import member_keys, unstack
 
 SECTION = "bench_sweep"  # the markers of this section in BENCHMARKS.md
@@ -65,7 +64,8 @@ class Config:
     repeats: int = 3  # rounds; each runs every implementation cold and warm
     torch_threads: int = 1  # PyTorch intra-op threads; its fastest for these tiny ops
     seed: int = 0  # data and the sweep's key
-    out: str = "BENCHMARKS.md"  # the markdown file whose bench_sweep section is rewritten
+    out: str = "BENCHMARKS.md"  # the markdown file whose section is rewritten
+    section: str = SECTION  # its markers, e.g. "bench_sweep_gpu" for a run on a GPU
     results: str = "results/bench_sweep"  # folder for metrics.json
 
 
@@ -161,7 +161,7 @@ def timed(run) -> tuple[float, float, tuple]:
     return time.perf_counter() - start, time.process_time() - start_cpu, out
 
 
-def main(config: Config, command: str = "python -m experiments.bench_sweep") -> dict:
+def main(config: Config, command: str = "python -m experiments.bench.sweep") -> dict:
     """Runs the rounds, writes the markdown section and ``metrics.json``; returns the metrics."""
     mlp, X, T, key = workload(config)
     try:
@@ -227,7 +227,7 @@ def main(config: Config, command: str = "python -m experiments.bench_sweep") -> 
         "rows": rows,
         "targets": check_targets(rows),
     }
-    publish(SECTION, markdown(metrics, command), metrics, config.out, config.results)
+    publish(config.section, markdown(metrics, command), metrics, config.out, config.results)
     return metrics
 
 
@@ -337,10 +337,11 @@ def parse_args(argv=None) -> Config:
     parser.add_argument("--steps", type=int, help="gradient descent steps")
     parser.add_argument("--grad", choices=("autodiff", "backprop"), help="jaxmlp's gradient")
     parser.add_argument("--out", help=f"markdown file to update (default {Config.out})")
+    parser.add_argument("--section", help=f"its markers' name (default {Config.section})")
     parser.add_argument("--results", help=f"folder for metrics.json (default {Config.results})")
     args = parser.parse_args(argv)
     fields = QUICK.copy() if args.quick else {}
-    for field in ("repeats", "steps", "grad", "out", "results"):
+    for field in ("repeats", "steps", "grad", "out", "section", "results"):
         if getattr(args, field) is not None:
             fields[field] = getattr(args, field)
     config = Config(**fields)
@@ -350,4 +351,4 @@ def parse_args(argv=None) -> Config:
 
 
 if __name__ == "__main__":
-    main(parse_args(), command=" ".join(["python -m experiments.bench_sweep", *sys.argv[1:]]))
+    main(parse_args(), command=" ".join(["python -m experiments.bench.sweep", *sys.argv[1:]]))

@@ -1,4 +1,4 @@
-"""Smoke test of experiments/bench_backprop.py: a tiny run writes its table and nothing else."""
+"""Smoke test of experiments/bench/backprop.py: a tiny run writes its table and nothing else."""
 
 import json
 import subprocess
@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from experiments.bench_backprop import END_MARKER, SECTION, START_MARKER, WORKLOADS
-from experiments.common import write_section
+from experiments.bench.backprop import END_MARKER, SECTION, START_MARKER, WORKLOADS
+from experiments.bench.record import write_section
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -22,7 +22,7 @@ def test_quick_bench_backprop_writes_its_table(tmp_path):
     )
     results = tmp_path / "results"
     completed = subprocess.run(
-        [sys.executable, "-m", "experiments.bench_backprop", "--quick"]
+        [sys.executable, "-m", "experiments.bench.backprop", "--quick"]
         + ["--out", str(out), "--results", str(results)],
         cwd=ROOT,
         capture_output=True,
