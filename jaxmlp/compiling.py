@@ -2,15 +2,18 @@
 
 ``cached_jit`` is ``jax.jit`` with a cache of its own, keyed by value: the static arguments
 (hashable descriptions, compared by ``==``), the tree structure and the shape and dtype of
-every array argument, and 64-bit mode. A second ``fit`` with the same
-architecture, loss, optimizer description and shapes runs the program the first one
-compiled, whatever object calls it (``fit``, ``fit_many``, an estimator, its ``clone``).
+every array argument, and 64-bit mode. A second ``fit`` with the same architecture, loss,
+optimizer description and shapes runs the program the first one compiled, whatever object
+calls it (``fit``, ``fit_many``, an estimator, its ``clone``). Anything else a program may
+depend on (placement, JAX's other settings) is left to the program's ``jax.jit``, which
+compiles again if it changes.
 
 The cache holds at most ``MAX_PROGRAMS`` programs and drops the least recently used: each
 program has its own ``jax.jit`` wrapper, and a dropped wrapper takes its executable (machine
 code in memory mappings of its own, about 5 MB and 120 mappings for a block of epochs) with
 it. JAX's own caches would keep thousands of them, and a process that compiles one program
 per call reaches the kernel's limit on memory mappings (``vm.max_map_count``) after about 500.
+``jax.clear_caches()`` empties this cache too.
 
 The programs that run once (initial draws, training state, data splits) are compiled with
 ``RUN_ONCE`` options. Such a program runs in milliseconds, and optimising it costs more than
@@ -38,8 +41,12 @@ import numpy as np
 
 try:  # whether no transformation is under way: a test in C++, 150x cheaper than _staging's
     from jax._src.core import trace_state_clean as _top_level
-except ImportError:  # pragma: no cover - another JAX
+except ImportError:  # pragma: no cover - another JAX: always probe
     _top_level = lambda: False  # noqa: E731
+try:  # what jax.clear_caches() empties
+    from jax._src.util import register_cache as _register_cache
+except ImportError:  # pragma: no cover - another JAX: clear_programs() alone empties it
+    _register_cache = lambda cache, name: None  # noqa: E731
 
 # The backend's optimisations off, and on the CPU XLA's elemental emitter, which compiles
 # in half the time of its fusion emitters (and runs a little slower, which a program run
@@ -50,8 +57,36 @@ RUN_ONCE_CPU = {**RUN_ONCE, "xla_cpu_use_fusion_emitters": False}
 # holds about 120 memory mappings, and the kernel allows a process 65530 by default.
 MAX_PROGRAMS = 128
 
-_programs: collections.OrderedDict = collections.OrderedDict()  # key -> jax.jit wrapper
-_lock = threading.Lock()
+
+class _Programs:
+    """The cache: key -> the program's own ``jax.jit`` wrapper, least recently used first."""
+
+    def __init__(self):
+        self.wrappers: collections.OrderedDict = collections.OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key):
+        with self.lock:
+            jitted = self.wrappers.get(key)
+            if jitted is not None:
+                self.wrappers.move_to_end(key)
+            return jitted
+
+    def put(self, key, jitted) -> None:
+        with self.lock:
+            self.wrappers[key] = jitted
+            while len(self.wrappers) > MAX_PROGRAMS:
+                self.wrappers.popitem(last=False)
+
+    def cache_clear(self) -> None:
+        with self.lock:
+            self.wrappers.clear()
+
+
+_programs = _Programs()
+# jax.clear_caches() empties this cache too: a program compiled afterwards is timed as
+# compiled (History.compile_time), not found in a wrapper that JAX emptied.
+_register_cache(_programs, "jaxmlp.compiling")
 
 
 def run_once_options(backend: str | None = None) -> dict:
@@ -85,11 +120,9 @@ class CachedFunction:
         """``(program, seconds)``: the compiled program for ``args`` (call it with the same
         ``args``) and the seconds spent compiling it now, ``0.0`` when it was cached."""
         key = self._key(args)
-        with _lock:
-            jitted = _programs.get(key)
-            if jitted is not None:
-                _programs.move_to_end(key)
-                return jitted, 0.0
+        jitted = _programs.get(key)
+        if jitted is not None:
+            return jitted, 0.0
         options = run_once_options() if self.run_once else None
         fn = self.fn
         # A wrapper of its own: JAX's caches hold a program as long as its function lives.
@@ -102,10 +135,7 @@ class CachedFunction:
         start = time.perf_counter()
         jitted.lower(*args).compile()  # the call below finds it in the wrapper's cache
         seconds = time.perf_counter() - start
-        with _lock:
-            _programs[key] = jitted
-            while len(_programs) > MAX_PROGRAMS:
-                _programs.popitem(last=False)
+        _programs.put(key, jitted)
         return jitted, seconds
 
     def _key(self, args) -> tuple:
@@ -176,14 +206,13 @@ def run_once(fn: Callable | None = None, *, static_argnums: tuple[int, ...] = ()
 
 def cached_programs() -> int:
     """The number of compiled programs the cache holds (at most ``MAX_PROGRAMS``)."""
-    with _lock:
-        return len(_programs)
+    with _programs.lock:
+        return len(_programs.wrappers)
 
 
 def clear_programs() -> None:
-    """Drops every cached program (and with it, its memory)."""
-    with _lock:
-        _programs.clear()
+    """Drops every cached program, and with it its memory; ``jax.clear_caches()`` does too."""
+    _programs.cache_clear()
 
 
 def _staging() -> bool:

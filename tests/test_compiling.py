@@ -7,6 +7,7 @@ compilation. A program compiled on every call once cost 0.8 s, 5 MB and 121 mapp
 ``partial_fit`` loop died near call 530 at the kernel's ``vm.max_map_count``.
 """
 
+import functools
 import json
 import os
 import subprocess
@@ -31,6 +32,7 @@ RSS_TOLERANCE_KB = 4096
 MAPS_TOLERANCE = 8
 
 PRELUDE = """
+import functools
 import json
 import jax
 import numpy as np
@@ -259,3 +261,12 @@ def test_fits_that_differ_in_one_argument_train_differently(field):
         assert not all(np.array_equal(x, y) for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b)))
     else:
         assert not np.allclose(a[0]["W"], b[0]["W"])
+
+
+def test_compile_time_is_zero_from_the_cache_and_counted_after_jax_clear_caches():
+    fit = functools.partial(_fit_neighbour, "lr-0.1")
+    fit()
+    assert fit()[1].compile_time == 0.0
+    jax.clear_caches()  # empties jaxmlp's programs too, not only the jit wrappers inside
+    assert compiling.cached_programs() == 0
+    assert fit()[1].compile_time > 0
