@@ -32,7 +32,6 @@ RSS_TOLERANCE_KB = 4096
 MAPS_TOLERANCE = 8
 
 PRELUDE = """
-import functools
 import json
 import jax
 import numpy as np
@@ -79,7 +78,6 @@ def check_steady(seen: dict, warm: str, middle: str, last: str, what: str) -> No
 
 def test_partial_fit_compiles_once_and_its_memory_stops_growing():
     seen = run_script("""
-        import time
         from jaxmlp.sklearn import MLPClassifier
 
         rng = np.random.default_rng(0)
