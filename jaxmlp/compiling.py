@@ -1,9 +1,25 @@
-"""XLA options for the programs that run once: initial draws, training state, data splits.
+"""Compiled programs: one per distinct program for the life of the process, a bounded number.
 
-Such a program runs in milliseconds, and optimising it costs more than it can save. Drawing
-the initial params of a 20-16-3 MLP took 0.7 s cold as eager operations (a program each),
-0.45 s as one program compiled with XLA's default options and 0.15 s with ``RUN_ONCE_CPU``;
-a sweep's draws for 32 members, 0.7-0.95 s and 0.16-0.18 s.
+``cached_jit`` is ``jax.jit`` with a cache of its own, keyed by value: the static arguments
+(hashable descriptions, compared by ``==``), the tree structure and the shape and dtype of
+every array argument, and 64-bit mode. A second ``fit`` with the same architecture, loss,
+optimizer description and shapes runs the program the first one compiled, whatever object
+calls it (``fit``, ``fit_many``, an estimator, its ``clone``). Anything else a program may
+depend on (placement, JAX's other settings) is left to the program's ``jax.jit``, which
+compiles again if it changes.
+
+The cache holds at most ``MAX_PROGRAMS`` programs and drops the least recently used: each
+program has its own ``jax.jit`` wrapper, and a dropped wrapper takes its executable (machine
+code in memory mappings of its own, about 5 MB and 120 mappings for a block of epochs) with
+it. JAX's own caches would keep thousands of them, and a process that compiles one program
+per call reaches the kernel's limit on memory mappings (``vm.max_map_count``) after about 500.
+``jax.clear_caches()`` empties this cache too.
+
+The programs that run once (initial draws, training state, data splits) are compiled with
+``RUN_ONCE`` options. Such a program runs in milliseconds, and optimising it costs more than
+it can save. Drawing the initial params of a 20-16-3 MLP took 0.7 s cold as eager operations
+(a program each), 0.45 s as one program compiled with XLA's default options and 0.15 s with
+``RUN_ONCE_CPU``; a sweep's draws for 32 members, 0.7-0.95 s and 0.16-0.18 s.
 
 Integer work (keys, random bits, copies) is bit for bit the same under any options. Float
 arithmetic can differ in the last bits from an optimised program, whose backend fuses a
@@ -14,16 +30,63 @@ place. Every program compiled with these options gives the same bits on every ca
 
 from __future__ import annotations
 
+import collections
 import functools
-from collections.abc import Callable
+import threading
+import time
+from collections.abc import Callable, Sequence
 
 import jax
+import numpy as np
+
+try:  # whether no transformation is under way: a test in C++, 150x cheaper than _staging's
+    from jax._src.core import trace_state_clean as _top_level
+except ImportError:  # pragma: no cover - another JAX: always probe
+    _top_level = lambda: False  # noqa: E731
+try:  # what jax.clear_caches() empties
+    from jax._src.util import register_cache as _register_cache
+except ImportError:  # pragma: no cover - another JAX: clear_programs() alone empties it
+    _register_cache = lambda cache, name: None  # noqa: E731
 
 # The backend's optimisations off, and on the CPU XLA's elemental emitter, which compiles
 # in half the time of its fusion emitters (and runs a little slower, which a program run
 # once does not notice).
 RUN_ONCE = {"xla_backend_optimization_level": 0}
 RUN_ONCE_CPU = {**RUN_ONCE, "xla_cpu_use_fusion_emitters": False}
+# The most compiled programs held at once, all cached functions together: a block of epochs
+# holds about 120 memory mappings, and the kernel allows a process 65530 by default.
+MAX_PROGRAMS = 128
+
+
+class _Programs:
+    """The cache: key -> the program's own ``jax.jit`` wrapper, least recently used first."""
+
+    def __init__(self):
+        self.wrappers: collections.OrderedDict = collections.OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key):
+        with self.lock:
+            jitted = self.wrappers.get(key)
+            if jitted is not None:
+                self.wrappers.move_to_end(key)
+            return jitted
+
+    def put(self, key, jitted) -> None:
+        with self.lock:
+            self.wrappers[key] = jitted
+            while len(self.wrappers) > MAX_PROGRAMS:
+                self.wrappers.popitem(last=False)
+
+    def cache_clear(self) -> None:
+        with self.lock:
+            self.wrappers.clear()
+
+
+_programs = _Programs()
+# jax.clear_caches() empties this cache too: a program compiled afterwards is timed as
+# compiled (History.compile_time), not found in a wrapper that JAX emptied.
+_register_cache(_programs, "jaxmlp.compiling")
 
 
 def run_once_options(backend: str | None = None) -> dict:
@@ -32,8 +95,105 @@ def run_once_options(backend: str | None = None) -> dict:
     return dict(RUN_ONCE_CPU if backend == "cpu" else RUN_ONCE)
 
 
+class CachedFunction:
+    """``fn`` compiled once per distinct program, through the bounded cache (``cached_jit``)."""
+
+    def __init__(
+        self,
+        fn: Callable,
+        static_argnums: Sequence[int] = (),
+        donate_argnums: Sequence[int] = (),
+        run_once: bool = False,
+    ):
+        self.fn = fn
+        self.static_argnums = tuple(static_argnums)
+        self.donate_argnums = tuple(donate_argnums)
+        self.run_once = run_once
+        functools.update_wrapper(self, fn)
+
+    def __call__(self, *args):
+        if not _top_level():
+            return self._nested(*args)
+        return self.program(*args)[0](*args)
+
+    def program(self, *args) -> tuple[Callable, float]:
+        """``(program, seconds)``: the compiled program for ``args`` (call it with the same
+        ``args``) and the seconds spent compiling it now, ``0.0`` when it was cached."""
+        key = self._key(args)
+        jitted = _programs.get(key)
+        if jitted is not None:
+            return jitted, 0.0
+        options = run_once_options() if self.run_once else None
+        fn = self.fn
+        # A wrapper of its own: JAX's caches hold a program as long as its function lives.
+        jitted = jax.jit(
+            lambda *a: fn(*a),
+            static_argnums=self.static_argnums,
+            donate_argnums=self.donate_argnums,
+            compiler_options=options,
+        )
+        start = time.perf_counter()
+        jitted.lower(*args).compile()  # the call below finds it in the wrapper's cache
+        seconds = time.perf_counter() - start
+        _programs.put(key, jitted)
+        return jitted, seconds
+
+    def _key(self, args) -> tuple:
+        static = tuple(args[i] for i in self.static_argnums)
+        dynamic = [a for i, a in enumerate(args) if i not in self.static_argnums]
+        leaves, treedef = jax.tree.flatten(dynamic)
+        signature = tuple(map(_signature, leaves))
+        return self, static, treedef, signature, jax.config.jax_enable_x64
+
+    def _nested(self, *args):
+        """Inside a transformation: a top-level program only takes compiler options."""
+        if self.run_once and _staging():
+            return self.fn(*args)  # traced inline, into the program being staged
+        return _plain_jit(self, jax.default_backend())(*args)
+
+
+def _signature(x) -> tuple:
+    """What a program compiled for ``x`` depends on, for the cache's key: its shape and dtype,
+    and for a scalar its Python type (weakly typed: its dtype follows 64-bit mode). A new
+    placement (device, sharding) is left to the program's ``jax.jit``, which compiles again."""
+    if isinstance(x, bool | int | float | complex):
+        return type(x)
+    if not hasattr(x, "dtype"):  # a list, or another array-like
+        x = np.asarray(x)
+    return x.shape, x.dtype, getattr(x, "weak_type", False)
+
+
+@functools.cache
+def _plain_jit(cached: CachedFunction, backend: str) -> Callable:
+    options = run_once_options(backend) if cached.run_once else None
+    return jax.jit(
+        cached.fn,
+        static_argnums=cached.static_argnums,
+        donate_argnums=cached.donate_argnums,
+        compiler_options=options,
+    )
+
+
+def cached_jit(
+    fn: Callable | None = None,
+    *,
+    static_argnums: tuple[int, ...] = (),
+    donate_argnums: tuple[int, ...] = (),
+) -> CachedFunction:
+    """``jax.jit(fn, static_argnums=..., donate_argnums=...)`` through the bounded cache.
+
+    Static arguments must be hashable and compare by value. Called under a transformation
+    (inside ``jit``, ``vmap``, ``grad``), ``fn`` is ``jax.jit``'s as usual.
+    """
+    if fn is None:
+        return functools.partial(
+            cached_jit, static_argnums=static_argnums, donate_argnums=donate_argnums
+        )
+    return CachedFunction(fn, static_argnums, donate_argnums)
+
+
 def run_once(fn: Callable | None = None, *, static_argnums: tuple[int, ...] = ()) -> Callable:
-    """``jax.jit(fn)`` compiled with ``run_once_options`` for the default backend.
+    """``cached_jit(fn)`` compiled with ``run_once_options`` for the default backend.
 
     Called while another program is staged (inside ``jit`` or ``eval_shape``), ``fn`` is
     traced inline, as only a top-level program takes compiler options; under ``vmap`` or
@@ -41,19 +201,18 @@ def run_once(fn: Callable | None = None, *, static_argnums: tuple[int, ...] = ()
     """
     if fn is None:
         return functools.partial(run_once, static_argnums=static_argnums)
+    return CachedFunction(fn, static_argnums, run_once=True)
 
-    @functools.cache
-    def jitted(backend: str) -> Callable:
-        options = run_once_options(backend)
-        return jax.jit(fn, static_argnums=static_argnums, compiler_options=options)
 
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        if _staging():
-            return fn(*args, **kwargs)
-        return jitted(jax.default_backend())(*args, **kwargs)
+def cached_programs() -> int:
+    """The number of compiled programs the cache holds (at most ``MAX_PROGRAMS``)."""
+    with _programs.lock:
+        return len(_programs.wrappers)
 
-    return wrapper
+
+def clear_programs() -> None:
+    """Drops every cached program, and with it its memory; ``jax.clear_caches()`` does too."""
+    _programs.cache_clear()
 
 
 def _staging() -> bool:

@@ -3,10 +3,15 @@
 Every named optimizer is wrapped in ``optax.inject_hyperparams`` so that the current learning
 rate lives in the optimizer state: the training loop reads it into the history and the
 ``"adaptive"`` schedule changes it between epochs without leaving the compiled program.
+
+The training engine describes a named optimizer by value, ``NamedOptimizer``, not by an optax
+object: compiled programs are cached by their static arguments, and two optax objects built
+from the same arguments are different objects.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import numbers
@@ -41,8 +46,43 @@ def make_optimizer(
       total_steps: the number of updates in the whole run; needed by ``"cosine"``.
 
     Returns:
-      An ``optax.GradientTransformation``; the same arguments return the same object, so
-      that a second ``fit`` with them reuses the compiled program.
+      An ``optax.GradientTransformation``.
+    """
+    optimizer, _ = named_optimizer(name, learning_rate, schedule, total_steps)
+    return _make_optimizer(name, float(learning_rate), schedule, optimizer.total_steps)
+
+
+@dataclasses.dataclass(frozen=True)
+class NamedOptimizer:
+    """A named optimizer as a hashable value: the static description of a compiled program.
+
+    ``learning_rate`` is set only where the program computes the learning rate from it
+    (``"invscaling"``, ``"cosine"``); for ``"constant"`` and ``"adaptive"`` it is ``None``:
+    the learning rate is data in the optimizer state (``with_learning_rate``), so that one
+    program serves every learning rate. Until it is set there, the state holds ``nan``.
+    """
+
+    name: str
+    schedule: str = "constant"
+    learning_rate: float | None = None
+    total_steps: int | None = None  # "cosine" only
+
+    def transformation(self) -> optax.GradientTransformation:
+        """The optax transformation."""
+        learning_rate = math.nan if self.learning_rate is None else self.learning_rate
+        return _make_optimizer(self.name, learning_rate, self.schedule, self.total_steps)
+
+
+def named_optimizer(
+    name: str,
+    learning_rate: float,
+    schedule: str = "constant",
+    total_steps: int | None = None,
+) -> tuple[NamedOptimizer, float | None]:
+    """``make_optimizer``'s arguments, checked, as ``(description, learning_rate)``.
+
+    The learning rate is returned where the state must be given it (``with_learning_rate``),
+    else ``None``: it is in the description, or the optimizer has none (``"lbfgs"``).
     """
     if name not in OPTIMIZERS:
         raise ValueError(f"optimizer={name!r} is not a known optimizer; choose one of {OPTIMIZERS}")
@@ -62,7 +102,19 @@ def make_optimizer(
             raise ValueError(f"schedule='cosine' needs total_steps > 0, got {total_steps!r}")
     else:
         total_steps = None  # only cosine depends on it: keep the cache key small
-    return _make_optimizer(name, float(learning_rate), schedule, total_steps)
+    if name == "lbfgs":  # no learning rate, no schedule
+        return NamedOptimizer(name), None
+    if schedule in ("invscaling", "cosine"):
+        return NamedOptimizer(name, schedule, float(learning_rate), total_steps), None
+    return NamedOptimizer(name, schedule), float(learning_rate)
+
+
+def transformation(optimizer) -> optax.GradientTransformation:
+    """The optax transformation of an optimizer description (``NamedOptimizer``, anything
+    with a ``transformation()`` method), or ``optimizer`` itself if it is one."""
+    if isinstance(optimizer, optax.GradientTransformation):
+        return optimizer
+    return optimizer.transformation()
 
 
 @functools.lru_cache(maxsize=64)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import functools
-
 import jax
 import jax.numpy as jnp
 
 from . import checks
+from .compiling import cached_jit
 from .forward import _forward_batch
 from .losses import Loss, get_loss
 from .mlp import MLP
@@ -31,7 +30,7 @@ def predict_proba(mlp: MLP, params: Params, X) -> jax.Array:
     return _predict_proba(mlp, params, jnp.asarray(X, dtype))
 
 
-@functools.partial(jax.jit, static_argnums=0)
+@cached_jit(static_argnums=(0,))
 def _predict_proba(mlp, params, X):
     return _forward_batch(mlp, params, X)
 
@@ -66,7 +65,7 @@ def evaluate(mlp: MLP, params: Params, X, y, loss: str | Loss = "mse", l2: float
     return {"loss": float(value), "accuracy": accuracy}
 
 
-@functools.partial(jax.jit, static_argnums=(0, 4))
+@cached_jit(static_argnums=(0, 4))
 def _evaluate(mlp, params, X, T, loss, l2):
     value, Y_hat = _objective_and_outputs(mlp, params, X, T, loss, l2)
     return value, jnp.mean(predicted_labels(Y_hat) == true_labels(T))

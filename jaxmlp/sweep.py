@@ -37,19 +37,24 @@ import numpy as np
 import optax
 
 from . import checks, train
-from .compiling import run_once_options
+from .compiling import cached_jit, run_once
 from .forward import _forward_batch
 from .losses import Loss, get_loss
 from .mlp import MLP
-from .optimizers import current_learning_rate, make_optimizer, with_learning_rate
+from .optimizers import (
+    current_learning_rate,
+    named_optimizer,
+    transformation,
+    with_learning_rate,
+)
 from .params import Params, init_params
 from .widths import (
     INIT_FANS,
+    MaskedOptimizer,
     UnitMaskState,
     check_widths,
     init_scales,
     mask_params,
-    masked_optimizer,
 )
 
 STOP_REASONS = {0: "epochs", 1: "early_stopping", 2: "learning_rate", 3: "diverged"}
@@ -73,7 +78,7 @@ class SweepHistory:
     best_epoch: np.ndarray  # (M,) int: the epoch of the returned params with restore_best, else 0
     stop_reason: tuple[str, ...]  # (M,): "epochs", "early_stopping", "learning_rate", "diverged"
     has_validation: bool
-    compile_time: float  # seconds compiling the programs that initialise and train
+    compile_time: float  # seconds compiling the programs that initialise and train; 0 if cached
     time: float  # seconds training, compilation excluded
 
 
@@ -232,7 +237,7 @@ def fit_many(
     program = train.Program(
         mlp=mlp,
         loss=loss,
-        optimizer=masked_optimizer(mlp, base) if masked else base,
+        optimizer=MaskedOptimizer(mlp, base) if masked else base,
         grad=grad,
         n=n,
         batch_size=batch_size,
@@ -252,13 +257,9 @@ def fit_many(
     lrs = None if np.isnan(learning_rates).all() else learning_rates
     if lrs is not None and not _has_learning_rate(base):  # lbfgs: no learning rate
         lrs, learning_rates = None, np.full(M, np.nan)
-    start = time.perf_counter()
     # Arrays converted on the host: on the device, each conversion compiles a program.
-    args = (key, seeds.astype(np.uint32), scales, units, lrs)
-    compiled = _start_members.lower(program, dtype, masked, init, *args).compile(
-        compiler_options=run_once_options()
-    )
-    init_compile_time = time.perf_counter() - start
+    args = (program, dtype, masked, init, key, seeds.astype(np.uint32), scales, units, lrs)
+    compiled, init_compile_time = _start_members.program(*args)
     state, initial_params = compiled(*args)
     if lrs is None and (lr := current_learning_rate(state.opt_state)) is not None:
         learning_rates = np.asarray(lr, np.float64)  # a transformation's own learning rate
@@ -353,7 +354,7 @@ def _check_l2(l2, name: str) -> float:
     return float(l2)
 
 
-@functools.partial(jax.jit, static_argnums=(0, 1, 2, 3))
+@functools.partial(run_once, static_argnums=(0, 1, 2, 3))
 def _start_members(program, dtype, masked, init, key, seeds, scales, units, learning_rates):
     """``(state, initial_params)``: the members' stacked ``TrainState`` at epoch 0.
 
@@ -404,7 +405,8 @@ def _optimizer(optimizer, learning_rates, schedule, total_steps, full_batch):
             )
         # The injected learning rate is set per member, so any value builds the same program.
         initial = float(learning_rates[0]) if scheduled else 1.0
-        return make_optimizer(optimizer, initial, schedule, total_steps), schedule == "adaptive"
+        named, _ = named_optimizer(optimizer, initial, schedule, total_steps)
+        return named, schedule == "adaptive"
     if not isinstance(optimizer, optax.GradientTransformation):
         raise TypeError(
             "optimizer must be a name or an optax.GradientTransformation, "
@@ -419,12 +421,12 @@ def _optimizer(optimizer, learning_rates, schedule, total_steps, full_batch):
     return optimizer, False
 
 
-def _has_learning_rate(optimizer: optax.GradientTransformation) -> bool:
+def _has_learning_rate(optimizer) -> bool:
     layer = {
         "W": jax.ShapeDtypeStruct((1, 1), jnp.float32),
         "b": jax.ShapeDtypeStruct((1,), jnp.float32),
     }
-    state = jax.eval_shape(optimizer.init, [layer])
+    state = jax.eval_shape(transformation(optimizer).init, [layer])
     return current_learning_rate(state) is not None
 
 
@@ -432,15 +434,16 @@ def _train(program, members_at_once, state, data, l2, epochs: int, init_compile_
     """Runs blocks of epochs until every member has reached ``epochs`` or stopped."""
     M = state.epoch.shape[0]
     last_epoch = np.full(M, epochs, np.int32)
-    start = time.perf_counter()
-    args = (state, data, l2, jax.device_put(last_epoch))
-    compiled = run_members.lower(program, members_at_once, *args).compile()
-    compile_time = init_compile_time + time.perf_counter() - start
+    args = (program, members_at_once, state, data, l2, jax.device_put(last_epoch))
+    compiled, compile_time = run_members.program(*args)
+    compile_time += init_compile_time
     start = time.perf_counter()
     stop = np.zeros(M, np.int64)
     blocks = []
     for _ in range(math.ceil(epochs / program.epochs_per_block)):
-        state, metrics = compiled(state, data, l2, jax.device_put(last_epoch))
+        state, metrics = compiled(
+            program, members_at_once, state, data, l2, jax.device_put(last_epoch)
+        )
         metrics = jax.device_get(metrics)  # each (M, epochs_per_block)
         blocks.append(metrics)
         block_stop = np.max(metrics.stop, axis=1)  # an epoch's stop ends the member's run
@@ -492,7 +495,7 @@ def _run_members(program, members_at_once, state, data, l2, last_epoch):
     return jax.lax.map(run_block, members, batch_size=members_at_once)
 
 
-run_members = jax.jit(_run_members, static_argnums=(0, 1), donate_argnums=2)
+run_members = cached_jit(_run_members, static_argnums=(0, 1), donate_argnums=(2,))
 
 
 def best_member(result: SweepResult, metric: str | None = None) -> int:
@@ -554,8 +557,14 @@ def unstack(result: SweepResult, i: int, *, initial: bool = False) -> Params:
 def predict_many(result: SweepResult, X) -> jax.Array:
     """Every member's outputs: ``X: (n, d) -> (M, n, c)``; average them for an ensemble."""
     dtype = result.params[0]["W"].dtype
-    X = jnp.asarray(checks.check_inputs(result.mlp, X, dtype=dtype), dtype)
-    return jax.vmap(_forward_batch, in_axes=(None, 0, None))(result.mlp, result.params, X)
+    X = checks.to_device(checks.check_inputs(result.mlp, X, dtype=dtype), dtype)
+    return _predict_many(result.mlp, result.params, X)
+
+
+@cached_jit(static_argnums=(0,))
+def _predict_many(mlp, params, X):
+    # One program: eager, the vmapped forward pass compiles a program per operation.
+    return jax.vmap(_forward_batch, in_axes=(None, 0, None))(mlp, params, X)
 
 
 def _check_member(result: SweepResult, i) -> int:

@@ -28,7 +28,7 @@ from jax.sharding import Mesh
 
 from . import checks, parallel, shuffle
 from .backprop import _value_and_backprop
-from .compiling import run_once
+from .compiling import cached_jit, run_once
 from .data.splits import split
 from .losses import Loss, get_loss
 from .mlp import MLP
@@ -36,9 +36,12 @@ from .objective import _objective, _objective_and_outputs
 from .optimizers import (
     ADAPTIVE_FACTOR,
     ADAPTIVE_MIN_LR,
+    NamedOptimizer,
     current_learning_rate,
-    make_optimizer,
+    named_optimizer,
     scale_learning_rate,
+    transformation,
+    with_learning_rate,
 )
 from .params import Params
 from .targets import check_y, is_classification, predicted_labels, targets, true_labels
@@ -89,8 +92,10 @@ class History:
 
     ``val_*`` and ``*_accuracy`` are ``nan`` when there is no validation set or no classes;
     ``learning_rate`` is ``nan`` for an optimizer without an injected learning rate;
-    ``time`` is wall-clock seconds since the start of ``fit``, compilation excluded
-    (``compile_time`` holds it); ``steps`` counts updates.
+    ``time`` is wall-clock seconds since the start of ``fit``, compilation excluded;
+    ``compile_time`` is the seconds this ``fit`` spent compiling its block of epochs: ``0.0``
+    when the program was compiled before, by any ``fit`` with the same program (architecture,
+    loss, optimizer, shapes ...) in this process; ``steps`` counts updates.
     """
 
     epoch: list[int] = dataclasses.field(default_factory=list)
@@ -120,11 +125,16 @@ class History:
 
 @dataclasses.dataclass(frozen=True)
 class Program:
-    """The static description of one compiled block of epochs (a ``jax.jit`` static argument)."""
+    """The static description of one compiled block of epochs (a ``jax.jit`` static argument).
+
+    Programs are cached by this value: every field is compared by ``==``. ``optimizer`` is a
+    description by value (``NamedOptimizer``) or an optax transformation, which compares by
+    identity: a new object compiles a new program.
+    """
 
     mlp: MLP
     loss: Loss
-    optimizer: optax.GradientTransformation
+    optimizer: NamedOptimizer | optax.GradientTransformation
     grad: str  # "autodiff" or "backprop"
     n: int  # training examples
     batch_size: int  # == n for full-batch gradient descent
@@ -167,14 +177,13 @@ class Program:
         return max(k for k in range(1, min(most, steps) + 1) if steps % k == 0)
 
 
-def init_state(
-    params: Params, optimizer: optax.GradientTransformation, key: jax.Array, *, track_best=False
-) -> TrainState:
-    """The ``TrainState`` at epoch 0."""
+def init_state(params: Params, optimizer, key: jax.Array, *, track_best=False) -> TrainState:
+    """The ``TrainState`` at epoch 0; ``optimizer`` is an optax transformation or a
+    description (``NamedOptimizer``)."""
     dtype = params[0]["W"].dtype
     return TrainState(
         params=params,
-        opt_state=optimizer.init(params),
+        opt_state=transformation(optimizer).init(params),
         key=key,
         epoch=jnp.zeros((), jnp.int32),
         step=jnp.zeros((), jnp.int32),
@@ -186,10 +195,14 @@ def init_state(
 
 @functools.partial(run_once, static_argnums=(2, 3))
 def start_state(
-    params: Params, key: jax.Array, optimizer: optax.GradientTransformation, track_best: bool
+    params: Params, key: jax.Array, optimizer, track_best: bool, learning_rate=None
 ) -> TrainState:
-    """``init_state`` as one program, in new buffers (the compiled block donates them)."""
-    return copy_state(init_state(params, optimizer, key, track_best=track_best))
+    """``init_state`` as one program, in new buffers (the compiled block donates them),
+    with ``learning_rate`` (a scalar, or ``None``: the optimizer's own) in the state."""
+    state = init_state(params, optimizer, key, track_best=track_best)
+    if learning_rate is not None:
+        state = state._replace(opt_state=with_learning_rate(state.opt_state, learning_rate))
+    return copy_state(state)
 
 
 @run_once
@@ -225,15 +238,16 @@ def train_step(program: Program, params, opt_state, X, T, l2, weights=None):
     unchanged, so that training stops on the last finite params.
     """
     (value, Y_hat), grads = value_and_grad_fn(program)(params, X, T, l2, weights)
+    optimizer = transformation(program.optimizer)
     extra = {}
-    if isinstance(program.optimizer, optax.GradientTransformationExtraArgs):
+    if isinstance(optimizer, optax.GradientTransformationExtraArgs):
         # L-BFGS's line search evaluates the objective; other optimizers ignore these.
         extra = dict(
             value=value,
             grad=grads,
             value_fn=lambda p: _objective(program.mlp, p, X, T, program.loss, l2, weights),
         )
-    updates, opt_state = program.optimizer.update(grads, opt_state, params, **extra)
+    updates, opt_state = optimizer.update(grads, opt_state, params, **extra)
     finite = jnp.isfinite(value)
     # The select fuses into apply_updates' elementwise loop: no extra pass over the params.
     updates = jax.tree.map(lambda u: jnp.where(finite, u, jnp.zeros_like(u)), updates)
@@ -436,7 +450,7 @@ def _unpack(floats: jax.Array, ints: jax.Array) -> _EpochMetrics:
     return _EpochMetrics(*floats.T, ints[:, 0].astype(bool), *ints[:, 1:].T)
 
 
-run_block = jax.jit(_run_block, static_argnums=0, donate_argnums=1)
+run_block = cached_jit(_run_block, static_argnums=(0,), donate_argnums=(1,))
 
 
 def fit(
@@ -484,7 +498,10 @@ def fit(
       key: PRNG key for the epochs' permutations and the validation split.
       loss: ``"mse"``, ``"cross_entropy"`` or ``"binary_cross_entropy"``.
       optimizer: a name in ``jaxmlp.optimizers.OPTIMIZERS`` (with ``learning_rate`` and
-        ``schedule``) or any optax ``GradientTransformation``.
+        ``schedule``) or any optax ``GradientTransformation``. The training program is
+        compiled once per process for a name, its schedule and the shapes (a new
+        ``learning_rate`` or ``l2`` needs none with a constant or adaptive schedule); for
+        an optax object, once per object: reuse the object to reuse the program.
       learning_rate: initial learning rate of a named optimizer.
       schedule: ``"constant"``, ``"invscaling"``, ``"cosine"`` or ``"adaptive"``.
       batch_size: ``None`` for full-batch gradient descent, ``1`` for SGD, ``k`` for
@@ -509,7 +526,8 @@ def fit(
         ``True`` pauses training: the params are not restored to the best epoch, so that
         ``fit`` continues ``history.state`` exactly.
       epochs_per_program: epochs per compiled block; ``"auto"`` picks about
-        ``STEPS_PER_PROGRAM`` updates per block. The callback runs at the end of a block.
+        ``STEPS_PER_PROGRAM`` updates per block, at most the epochs left to train. The
+        callback runs at the end of a block.
       mesh: data parallelism: a ``jax.sharding.Mesh`` with a ``"data"`` axis (see
         ``jaxmlp.parallel.data_mesh``) or a number of devices. Every batch is split over
         the devices; the data, params and optimizer state are replicated. ``batch_size``
@@ -540,13 +558,16 @@ def fit(
     )
 
     batch_size, steps_per_epoch = batch_sizes(batch_size, n)
+    initial_learning_rate = None  # the optimizer's own
     if isinstance(optimizer, str):
         if optimizer == "lbfgs" and batch_size != n:
             raise ValueError(
                 f"optimizer='lbfgs' is full-batch: batch_size must be None, got {batch_size}"
             )
         adaptive = schedule == "adaptive"
-        optimizer = make_optimizer(optimizer, learning_rate, schedule, epochs * steps_per_epoch)
+        optimizer, initial_learning_rate = named_optimizer(
+            optimizer, learning_rate, schedule, epochs * steps_per_epoch
+        )
     elif isinstance(optimizer, optax.GradientTransformation):
         adaptive = False
     else:
@@ -554,7 +575,10 @@ def fit(
             "optimizer must be a name or an optax.GradientTransformation, "
             f"got {type(optimizer).__name__}"
         )
-    epochs_per_program = epochs_per_block(epochs_per_program, epochs, steps_per_epoch)
+    # A block of the epochs left, not of all: a continued run (partial_fit) needs no
+    # longer program each call.
+    epochs_left = epochs - (0 if state is None else int(state.epoch))
+    epochs_per_program = epochs_per_block(epochs_per_program, epochs_left, steps_per_epoch)
 
     if mesh is not None:
         mesh = mesh if isinstance(mesh, Mesh) else parallel.data_mesh(mesh)
@@ -579,7 +603,9 @@ def fit(
         monitor=monitor,
     )
     if state is None:
-        state = start_state(params, key_train, optimizer, program.track_best)
+        if initial_learning_rate is not None:  # rounded on the host, as optax would
+            initial_learning_rate = np.asarray(initial_learning_rate, dtype)
+        state = start_state(params, key_train, optimizer, program.track_best, initial_learning_rate)
     else:
         state = copy_state(state)
     if mesh is not None:
@@ -642,7 +668,8 @@ def batch_sizes(batch_size: int | None, n: int) -> tuple[int, int]:
 
 
 def epochs_per_block(epochs_per_program: int | str, epochs: int, steps_per_epoch: int) -> int:
-    """Epochs per compiled block: ``"auto"`` is about ``STEPS_PER_PROGRAM`` updates."""
+    """Epochs per compiled block: ``"auto"`` is about ``STEPS_PER_PROGRAM`` updates, at most
+    ``epochs`` (those to train)."""
     if epochs_per_program == "auto":
         epochs_per_program = max(1, min(epochs, STEPS_PER_PROGRAM // steps_per_epoch))
     _check_positive_int(epochs_per_program, "epochs_per_program")
@@ -653,15 +680,13 @@ def _train(program: Program, state: TrainState, data, l2, epochs: int, callback)
     """Runs blocks of epochs until ``epochs`` or a stop, collecting the history."""
     history = History()
     last_epoch = jax.device_put(np.int32(epochs))
-    start = time.perf_counter()
-    compiled = run_block.lower(program, state, data, l2, last_epoch).compile()
-    history.compile_time = time.perf_counter() - start
+    compiled, history.compile_time = run_block.program(program, state, data, l2, last_epoch)
     start = time.perf_counter()
     block_start_time = 0.0
     while int(state.epoch) < epochs:
         block_start_state = copy_state(state)
         first_epoch = int(state.epoch)
-        state, metrics = compiled(state, data, l2, last_epoch)
+        state, metrics = compiled(program, state, data, l2, last_epoch)
         metrics = jax.device_get(metrics)
         elapsed = time.perf_counter() - start
         ran = np.flatnonzero(metrics.ran)

@@ -11,6 +11,7 @@ each have their own.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import numbers
 from collections.abc import Sequence
@@ -22,6 +23,7 @@ import numpy as np
 import optax
 
 from .mlp import MLP
+from .optimizers import transformation
 from .params import Params
 
 # How each init scheme's scale depends on a layer's fans: "avg" ~ 1/sqrt(n_in + n_out),
@@ -84,8 +86,20 @@ def mask_params(params: Params, units: Sequence[jax.Array]) -> Params:
 
 @functools.lru_cache(maxsize=64)
 def masked_optimizer(mlp: MLP, optimizer: optax.GradientTransformation):
-    """``optimizer`` after ``mask_units``; cached, so that a compiled program is reused."""
+    """``optimizer`` after ``mask_units``; the same arguments return the same object."""
     return optax.chain(mask_units(mlp), optimizer)
+
+
+@dataclasses.dataclass(frozen=True)
+class MaskedOptimizer:
+    """``masked_optimizer(mlp, optimizer)`` as a hashable value (compiled programs are cached
+    by value); ``optimizer`` is a description such as ``NamedOptimizer``, or optax's."""
+
+    mlp: MLP
+    optimizer: object
+
+    def transformation(self) -> optax.GradientTransformation:
+        return masked_optimizer(self.mlp, transformation(self.optimizer))
 
 
 def check_widths(mlp: MLP, width, name: str) -> tuple[int, ...]:
