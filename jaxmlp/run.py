@@ -328,7 +328,8 @@ def _diverged(error: DivergenceError, records, saved_epoch: int, failed) -> Dive
     if saved_epoch == int(error.state.epoch):
         kept += ", the last finite state"
     if not saved_epoch:
-        kept = "no checkpoint was saved (the first epoch diverged)"
+        kept = "no checkpoint was saved"
+        kept += " (the first epoch diverged)" if int(error.state.epoch) == 0 else ""
     message = (
         f"training diverged at epoch {error.epoch}, step {error.step}: {error.what} became "
         f"non-finite (inf or nan); the last finite epoch loss was {last}. Try a smaller "

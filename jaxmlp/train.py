@@ -162,8 +162,8 @@ class Program:
     weight_decay: bool = True  # False when l2 == 0: the step leaves the penalty out
     monitor: str = "train_loss"  # one of MONITORS but "auto"
     # Check the params and optimizer state after every step, not only at the end of each epoch:
-    # a pass over them per step (up to a fifth of a small batch's step), so only to replay an
-    # epoch that diverged and name its first bad step.
+    # a pass over them per step (Adam at batch 32 on a 784-256-10 MLP: 30% more CPU time per
+    # epoch), so only to replay an epoch that diverged and name its first bad step.
     check_every_step: bool = False
 
     @property
