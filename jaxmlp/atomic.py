@@ -7,8 +7,13 @@ fails before the rename (an exception in the writer, a full disk, Ctrl-C), the t
 removed and the target is left exactly as it was.
 
 Only a hard kill (SIGKILL, power loss) between creating the temporary file and the rename can
-leave a stray ``.<name>.<random>.tmp`` beside the target; it is never mistaken for the target
-and may be deleted.
+leave a stray ``.<name>.<8 hex digits>.tmp`` beside the target; it is never mistaken for the
+target, and the next successful write of the same target deletes it. A writer holds an
+exclusive ``flock`` on its temporary file until the rename, and the kernel drops the lock when
+the process dies: a temporary file that can be locked is a stray, one that cannot belongs to a
+write in progress (in this process or another) and is left alone. Only names of exactly this
+form, beside the target just written, are ever deleted. (Windows has no ``flock``: a stray
+stays there, and may be deleted by hand.)
 
 Example:
   >>> import os, tempfile
@@ -24,10 +29,16 @@ from __future__ import annotations
 import codecs
 import contextlib
 import os
+import re
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None
 
 
 @contextlib.contextmanager
@@ -65,8 +76,11 @@ def atomic_writer(
         raise FileNotFoundError(f"cannot write {path}: directory {directory} does not exist")
 
     temporary, fd = _create_temporary(path)
+    # With flock, the descriptor (and so the lock) stays open until after the rename; Windows
+    # cannot rename an open file.
+    locked = fcntl is not None
     try:
-        with os.fdopen(fd, mode, encoding=encoding) as file:
+        with os.fdopen(fd, mode, encoding=encoding, closefd=not locked) as file:
             yield file
             file.flush()
             os.fsync(file.fileno())
@@ -76,7 +90,11 @@ def atomic_writer(
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
         raise
+    finally:
+        if locked:
+            os.close(fd)
     _fsync_directory(directory)
+    _remove_strays(path)
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
@@ -109,9 +127,39 @@ def _create_temporary(path: Path) -> tuple[Path, int]:
             # Mode 0o666 filtered by the umask, like open(); tempfile.mkstemp would give 0o600,
             # and os.replace would carry that onto the target.
             flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-            return temporary, os.open(temporary, flags, 0o666)
+            fd = os.open(temporary, flags, 0o666)
         except FileExistsError:
             continue
+        if fcntl is not None:
+            # Held until the descriptor is closed (or the process dies): marks the file as a
+            # write in progress for _remove_strays. A new file: nobody else holds it.
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return temporary, fd
+
+
+def _remove_strays(path: Path) -> None:
+    """Deletes the temporary files of writes of ``path`` that a hard kill left behind."""
+    if fcntl is None:
+        return
+    stray = re.compile(rf"\.{re.escape(path.name)}\.[0-9a-f]{{8}}\.tmp")
+    with os.scandir(path.parent) as entries:
+        names = [e.name for e in entries if stray.fullmatch(e.name) and e.is_file()]
+    for name in names:
+        candidate = path.parent / name
+        try:
+            fd = os.open(candidate, os.O_RDONLY)
+        except OSError:  # gone already, or not ours to read
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:  # locked: a write in progress
+            os.close(fd)
+            continue
+        try:
+            with contextlib.suppress(OSError):
+                os.unlink(candidate)
+        finally:
+            os.close(fd)
 
 
 def _fsync_directory(directory: Path) -> None:

@@ -5,8 +5,8 @@ A thin layer over ``jaxmlp.run`` and ``jaxmlp.gradcheck``: it parses flags (made
 command, and turns every bad input into one line, ``jaxmlp: error: ...``, and exit status 2.
 
 Exit status: 0 done; 1 training diverged or a gradient check failed; 2 bad input (flags,
-config file, data, run directory, checkpoint); 130 or 143 stopped by SIGINT or SIGTERM
-(128 + the signal number) after saving a checkpoint.
+config file, data, run directory, checkpoint) or a file that cannot be written (a full disk);
+130 or 143 stopped by SIGINT or SIGTERM (128 + the signal number) after saving a checkpoint.
 
 ``--dtype float64`` enables 64-bit JAX (``jax_enable_x64``) for the process, as the library
 asks its users to do; ``gradcheck`` runs in float64 by default.

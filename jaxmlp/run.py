@@ -102,7 +102,11 @@ def train(
       ConfigError, DataError, RunError, RunDirError: a bad value, data or directory; nothing is
         written then.
       Interrupted: a stop was requested; the checkpoint holds the last epoch.
-      DivergenceError: the loss became non-finite; the last checkpoint is kept.
+      DivergenceError: training diverged (a loss, params or optimizer state became
+        non-finite); the checkpoint then holds the last finite epoch, and ``resume`` refuses
+        it (it would diverge again at the same step).
+      rundir.SaveError: a file could not be written (e.g. the disk is full); the previous
+        checkpoint is intact.
     """
     start = time.perf_counter()
     config = check_config(config)
@@ -140,8 +144,8 @@ def resume(
       on_start, on_epoch, stop_requested: as for ``train``.
 
     Raises:
-      RunError: no checkpoint, a finished run, a change that would make another run, or
-        data that differ from those the run was trained on.
+      RunError: no checkpoint, a finished or diverged run, a change that would make
+        another run, or data that differ from those the run was trained on.
       CheckpointError: the checkpoint is damaged; nothing is changed.
     """
     start = time.perf_counter()
@@ -151,6 +155,14 @@ def resume(
     config = _apply_changes(saved, changes or {}, path)
     config = dataclasses.replace(config, run_dir=str(path))
     trained = metadata["history"][-1]["epoch"] if metadata["history"] else 0
+    if metadata["stop_reason"] == "diverged":
+        where = metadata.get("divergence") or {}
+        at = f"epoch {where.get('epoch', trained + 1)}, step {where.get('step', '?')}"
+        raise RunError(
+            f"the run in {str(path)!r} diverged at {at}; its checkpoint holds epoch {trained}, "
+            "the last finite state, for evaluate and predict. A resume repeats the run exactly "
+            "and would diverge again: start a new run, e.g. with a smaller --lr"
+        )
     if metadata["stop_reason"] in ("early_stopping", "learning_rate"):
         raise RunError(
             f"the run in {str(path)!r} stopped at epoch {trained} by "
@@ -216,7 +228,8 @@ def _train(run, data, state, progress, start, on_start, on_epoch, stop_requested
         record = {name: metrics[name] for name in _METRICS} | {"epoch_time": epoch_time}
         record["samples_per_second"] = len(X) / epoch_time if epoch_time > 0 else float("nan")
         records.append(record)
-        log.write(record)
+        with rundir.saving(log.path, epoch, kept()):
+            log.write(record)
         if on_epoch is not None:
             on_epoch(record)
         # A pause after the last epoch too: the checkpoint then holds the state as trained (not
@@ -225,7 +238,12 @@ def _train(run, data, state, progress, start, on_start, on_epoch, stop_requested
         due = epoch >= config.epochs or (every > 0 and epoch % every == 0)
         return due or bool(stop_requested and stop_requested())
 
-    def save(state: TrainState, stop_reason: str) -> None:
+    def kept() -> str:
+        if not saved_epoch:
+            return "no checkpoint was saved before"
+        return f"the checkpoint of epoch {saved_epoch} is intact"
+
+    def save(state: TrainState, stop_reason: str, **extra) -> None:
         wall_time = progress["wall_time"] + time.perf_counter() - start
         metadata = {
             "config": config.to_dict(),
@@ -236,8 +254,11 @@ def _train(run, data, state, progress, start, on_start, on_epoch, stop_requested
             "history": rundir.plain(records),
             "stop_reason": stop_reason,
             "wall_time": wall_time,
+            **extra,
         }
-        save_checkpoint(run.path / rundir.CHECKPOINT, state, metadata)
+        path = run.path / rundir.CHECKPOINT
+        with rundir.saving(path, int(state.epoch), kept()):
+            save_checkpoint(path, state, metadata)
 
     saved_epoch = records[-1]["epoch"] if records else 0
     with rundir.MetricsLog(run.path / rundir.METRICS) as log:
@@ -266,7 +287,17 @@ def _train(run, data, state, progress, start, on_start, on_epoch, stop_requested
                     epochs_per_program=1,  # the callback, and so a checkpoint, after every epoch
                 )
             except DivergenceError as error:
-                raise _diverged(error, records, saved_epoch) from None
+                # The error's state is the last finite epoch's: it replaces the checkpoint,
+                # marked so that a resume is refused rather than diverging again.
+                failed = None
+                if int(error.state.epoch) > 0:
+                    divergence = {"epoch": error.epoch, "step": error.step, "what": error.what}
+                    try:
+                        save(error.state, "diverged", divergence=divergence)
+                        saved_epoch = int(error.state.epoch)
+                    except rundir.SaveError as save_error:
+                        failed = save_error  # the divergence is the news; the old file stays
+                raise _diverged(error, records, saved_epoch, failed) from None
             state = history.state
             stop_reason = history.stop_reason
             if stop_reason == "callback":
@@ -280,23 +311,39 @@ def _train(run, data, state, progress, start, on_start, on_epoch, stop_requested
                 raise Interrupted(run.path, int(state.epoch), config.epochs, signal)
     summary = _summary(run, data, final_params(state), records, stop_reason)
     summary["wall_time"] = progress["wall_time"] + time.perf_counter() - start
-    rundir.write_json(run.path / rundir.SUMMARY, summary)
+    with rundir.saving(run.path / rundir.SUMMARY, saved_epoch, kept()):
+        rundir.write_json(run.path / rundir.SUMMARY, summary)
     title = f"{config.data}: {_sizes_text(run.mlp.sizes)} {config.hidden}/{config.output}"
-    rundir.plot_history(run.path / rundir.FIGURE, records, title)
+    with rundir.saving(run.path / rundir.FIGURE, saved_epoch, kept()):
+        rundir.plot_history(run.path / rundir.FIGURE, records, title)
     return summary
 
 
-def _diverged(error: DivergenceError, records, saved_epoch: int) -> DivergenceError:
-    """``error`` with the run's whole history in its message, not only the last stretch's."""
+def _diverged(error: DivergenceError, records, saved_epoch: int, failed) -> DivergenceError:
+    """``error`` with the run's whole history in its message, not only the last stretch's, and
+    the ``SaveError`` of the last finite state's checkpoint, if it ``failed``."""
     finite = [r for r in records if r["train_loss"] is not None and np.isfinite(r["train_loss"])]
     last = "none" if not finite else f"{finite[-1]['train_loss']:.6g} (epoch {finite[-1]['epoch']})"
-    kept = f"epoch {saved_epoch}" if saved_epoch else "none was saved yet"
+    kept = f"the checkpoint holds epoch {saved_epoch}"
+    if saved_epoch == int(error.state.epoch):
+        kept += ", the last finite state"
+    if not saved_epoch:
+        kept = "no checkpoint was saved"
+        kept += " (the first epoch diverged)" if int(error.state.epoch) == 0 else ""
     message = (
-        f"training diverged at epoch {error.history.epoch[-1]}: the loss became non-finite; the "
-        f"last finite epoch loss was {last}. Try a smaller learning rate. The last checkpoint: "
-        f"{kept}."
+        f"training diverged at epoch {error.epoch}, step {error.step}: {error.what} became "
+        f"non-finite (inf or nan); the last finite epoch loss was {last}. Try a smaller "
+        f"learning rate; {kept}{'' if failed is None else f' ({failed})'}."
     )
-    return DivergenceError(message, error.params, error.state, error.history)
+    return DivergenceError(
+        message,
+        error.params,
+        error.state,
+        error.history,
+        epoch=error.epoch,
+        step=error.step,
+        what=error.what,
+    )
 
 
 _METRICS = (

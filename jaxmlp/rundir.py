@@ -10,12 +10,14 @@
 * ``loss.png``: at the end, the loss and accuracy curves.
 
 Every file but ``metrics.jsonl`` is replaced atomically (``jaxmlp.atomic``): a crash leaves the
-previous version whole. A directory that holds a run is refused for a new one unless it is
+previous version whole, and a write that fails (a full disk) raises ``SaveError``, naming the
+file and the epoch. A directory that holds a run is refused for a new one unless it is
 overwritten, which deletes these files only, never others.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -34,6 +36,35 @@ RUN_FILES = (CONFIG, METRICS, CHECKPOINT, SUMMARY, FIGURE)
 
 class RunDirError(ValueError):
     """A run directory that cannot be used as asked, e.g. one that already holds a run."""
+
+
+class SaveError(OSError):
+    """A file of a run could not be written (a full disk, a file size limit, no permission, a
+    read-only file system); the file's previous version, if any, is intact.
+
+    The message names the file, the epoch and the system's reason; ``errno`` and ``filename``
+    are the failed write's.
+    """
+
+    def __init__(self, path: Path, epoch: int, error: OSError, kept: str):
+        reason = error.strerror or str(error)
+        self.message = f"cannot save {path} after epoch {epoch}: {reason}; {kept}"
+        super().__init__(self.message)
+        self.errno, self.strerror, self.filename = error.errno, reason, str(path)
+
+    def __str__(self) -> str:  # OSError's would be "[Errno N] reason: path"
+        return self.message
+
+
+@contextlib.contextmanager
+def saving(path: Path, epoch: int, kept: str):
+    """Turns an ``OSError`` while writing ``path`` into a ``SaveError`` naming ``epoch``."""
+    try:
+        yield
+    except SaveError:
+        raise
+    except OSError as error:
+        raise SaveError(path, epoch, error, kept) from error
 
 
 def holds_run(run_dir: str | os.PathLike) -> bool:

@@ -8,7 +8,10 @@ included) and the gradient path (``grad="backprop"``: the hand-written one).
 Differences from scikit-learn's ``MLPClassifier``: the classifier's output layer is a softmax
 over all classes, also for two classes; ``alpha`` is scikit-learn's per-batch L2 term
 ``alpha/(2·batch) Σ‖W‖²``, passed to jaxmlp as ``l2 = alpha / batch_size``; training always
-runs whole epochs (``max_iter`` of them at most) compiled into one program.
+runs whole epochs (``max_iter`` of them at most) compiled into one program. A fit that
+diverges (a loss, or the weights after an update, become inf or nan) raises
+``jaxmlp.DivergenceError`` and leaves the estimator as it was (scikit-learn's raises a
+``ValueError``).
 """
 
 from __future__ import annotations

@@ -17,8 +17,12 @@ between members is data, never the program:
 
 Each member has its own early stopping: the engine's per-epoch ``lax.cond`` becomes a
 select under ``vmap``, so a member that has stopped keeps its state while the others train
-on. A member whose loss becomes non-finite stops too (``stop_reason`` ``"diverged"``), on
-its last finite params, instead of ending the sweep.
+on. A member that diverges (a step's loss, or its params or optimizer state after the
+update, becomes non-finite) stops too, instead of ending the sweep: ``stop_reason``
+``"diverged"``, its state and params those of the end of its last finite epoch (all finite;
+its initial ones if the first epoch diverged), ``epochs_trained`` that epoch, and its history
+``nan`` from the epoch that diverged on. ``final_metric`` then reports the params it returns,
+but ``best_member`` never picks it: its training did not hold.
 """
 
 from __future__ import annotations
@@ -505,15 +509,20 @@ def best_member(result: SweepResult, metric: str | None = None) -> int:
       result: a ``fit_many`` result.
       metric: ``"train_loss"``, ``"val_loss"`` (lowest wins), ``"train_accuracy"`` or
         ``"val_accuracy"`` (highest wins); ``None`` is ``"val_loss"`` with a validation set,
-        else ``"train_loss"``. Members whose value is ``nan`` (diverged) never win.
+        else ``"train_loss"``. Members that diverged (``stop_reason`` ``"diverged"``) or
+        whose value is ``nan`` never win.
     """
     if metric is None:
         metric = "val_loss" if result.history.has_validation else "train_loss"
     if metric not in METRICS:
         raise ValueError(f"metric={metric!r} is not known; choose one of {METRICS}")
     values = final_metric(result, metric)
+    values[np.asarray(result.history.stop_reason) == "diverged"] = np.nan
     if np.isnan(values).all():
-        raise ValueError(f"no member has a finite {metric}: {values.tolist()}")
+        raise ValueError(
+            f"no member has a finite {metric} (members that diverged do not count): "
+            f"{values.tolist()}, stop reasons {list(result.history.stop_reason)}"
+        )
     return int(np.nanargmin(values) if metric.endswith("loss") else np.nanargmax(values))
 
 

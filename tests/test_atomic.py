@@ -2,6 +2,9 @@
 
 import errno
 import os
+import signal
+import subprocess
+import sys
 
 import pytest
 
@@ -87,3 +90,41 @@ def test_bad_arguments_are_refused_before_writing(tmp_path, mode, encoding):
         with atomic_writer(tmp_path / "x", mode, encoding=encoding):
             pass
     assert os.listdir(tmp_path) == []
+
+
+KILLED_SAVE = """
+import os, signal, sys
+from jaxmlp.atomic import atomic_writer
+with atomic_writer(sys.argv[1]) as file:
+    file.write(b"half a checkpoint")
+    file.flush()
+    os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+@pytest.mark.skipif(os.name != "posix", reason="strays are recognised by flock (POSIX)")
+def test_the_next_save_removes_the_temporary_file_of_a_killed_save(tmp_path):
+    path = tmp_path / "checkpoint.npz"
+    atomic_write_bytes(path, b"old")
+    killed = subprocess.run([sys.executable, "-c", KILLED_SAVE, str(path)])
+    assert killed.returncode == -signal.SIGKILL
+    strays = [name for name in os.listdir(tmp_path) if name.endswith(".tmp")]
+    assert len(strays) == 1 and strays[0].startswith(".checkpoint.npz.")
+    assert path.read_bytes() == b"old"
+    # Files that only look alike are the user's: another target's, other names.
+    others = [".summary.json.0123abcd.tmp", ".checkpoint.npz.backup.tmp", "checkpoint.npz.tmp"]
+    for name in others:
+        (tmp_path / name).write_text("not a stray of checkpoint.npz")
+    atomic_write_bytes(path, b"new")
+    assert path.read_bytes() == b"new"
+    assert sorted(os.listdir(tmp_path)) == sorted(["checkpoint.npz", *others])
+
+
+def test_a_save_in_progress_keeps_its_temporary_file(tmp_path):
+    path = tmp_path / "summary.json"
+    with atomic_writer(path) as outer:
+        outer.write(b"outer")
+        atomic_write_bytes(path, b"inner")  # another write of the same file ends first
+        assert path.read_bytes() == b"inner"
+    assert path.read_bytes() == b"outer"
+    assert os.listdir(tmp_path) == ["summary.json"]

@@ -7,6 +7,7 @@ Most tests run the command line in-process through ``main(argv)``; a few run
 import argparse
 import csv
 import dataclasses
+import errno
 import json
 import os
 import re
@@ -21,7 +22,7 @@ import jax
 import numpy as np
 import pytest
 
-from jaxmlp import config, run
+from jaxmlp import config, run, rundir
 from jaxmlp.cli import GRADCHECK_DEFAULTS, build_parser, main
 from jaxmlp.config import TrainConfig, check_config, read_config_file
 from jaxmlp.data import FASHION_MNIST_DIR
@@ -181,6 +182,63 @@ def test_a_run_directory_holding_a_run_is_refused_unless_overwritten(cli, tmp_pa
     assert (run_dir / "notes.txt").read_text() == "mine"  # only the run's own files are replaced
 
 
+# Adam moves each weight by about the learning rate per step, and sigmoid outputs keep the
+# MSE finite: the update of epoch 3 overflows the params while every loss is finite.
+OVERFLOWING = [
+    "--data", "moons:n=64", "--sizes", "d,1,c", "--hidden", "sigmoid", "--output", "sigmoid",
+    "--loss", "mse", "--optimizer", "adam", "--lr", "2e38", "--batch-size", "full",
+]  # fmt: skip
+
+
+def test_a_run_whose_update_overflows_keeps_its_last_finite_checkpoint(cli, tmp_path):
+    run_dir = tmp_path / "a"
+    status, _, err = cli("train", *OVERFLOWING, "--epochs", "10", "--quiet", "--run-dir", run_dir)
+    assert status == 1
+    assert err.startswith(
+        "jaxmlp: error: training diverged at epoch 3, step 3: the params after the update "
+        "became non-finite (inf or nan); the last finite epoch loss was "
+    )
+    assert err.endswith("; the checkpoint holds epoch 2, the last finite state.\n")
+    assert err.count("\n") == 1
+    _, state = run.open_run(run_dir)
+    assert int(state.epoch) == 2
+    leaves = jax.tree.leaves((state.params, state.opt_state))
+    assert all(np.isfinite(np.asarray(leaf)).all() for leaf in leaves)
+    assert [r["epoch"] for r in read_metrics(run_dir / METRICS)] == [1, 2]
+    # A resume would repeat the run exactly, into the same overflow: it is refused, and says why.
+    status, _, err = cli("train", "--resume", run_dir, "--quiet")
+    assert status == 2
+    assert err == (
+        f"jaxmlp: error: the run in {str(run_dir)!r} diverged at epoch 3, step 3; its checkpoint "
+        "holds epoch 2, the last finite state, for evaluate and predict. A resume repeats the "
+        "run exactly and would diverge again: start a new run, e.g. with a smaller --lr\n"
+    )
+    assert cli("evaluate", "--run-dir", run_dir)[0] == 0
+
+
+def test_a_divergence_is_reported_even_when_its_checkpoint_cannot_be_saved(
+    cli, tmp_path, monkeypatch
+):
+    save_checkpoint = run.save_checkpoint
+
+    def disk_full_when_diverged(path, state, metadata):
+        if metadata["stop_reason"] == "diverged":
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        save_checkpoint(path, state, metadata)
+
+    monkeypatch.setattr(run, "save_checkpoint", disk_full_when_diverged)
+    run_dir = tmp_path / "a"
+    argv = ["train", *OVERFLOWING, "--epochs", "10", "--checkpoint-every", "2", "--quiet"]
+    status, _, err = cli(*argv, "--run-dir", run_dir)
+    assert status == 1
+    assert err.startswith("jaxmlp: error: training diverged at epoch 3, step 3: ")
+    assert err.endswith(
+        f"; the checkpoint holds epoch 2, the last finite state (cannot save "
+        f"{run_dir / CHECKPOINT} after epoch 2: No space left on device; the checkpoint of "
+        "epoch 2 is intact).\n"
+    )
+
+
 def test_a_config_file_is_overridden_by_the_command_line(cli, tmp_path):
     (tmp_path / "run.toml").write_text(
         'data = "moons:n=64"\nsizes = ["d", 8, "c"]\nbatch_size = 16\nlr = 0.01\nepochs = 3\n'
@@ -267,6 +325,59 @@ def test_sigterm_stops_after_the_epoch_saves_and_says_how_to_resume(cli, tmp_pat
     assert status == 0, err
     epochs = [r["epoch"] for r in read_metrics(run_dir / METRICS)]
     assert epochs == list(range(1, int(state.epoch) + 3))
+
+
+FILE_SIZE_LIMITED = """
+import resource, signal, sys
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG
+resource.setrlimit(resource.RLIMIT_FSIZE, (int(sys.argv[1]),) * 2)
+from jaxmlp.cli import main
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+@pytest.mark.skipif(os.name != "posix", reason="RLIMIT_FSIZE is POSIX")
+def test_a_checkpoint_too_large_to_save_names_file_epoch_and_reason(cli, tmp_path):
+    run_dir = tmp_path / "a"
+    assert cli("train", *MOONS, "--epochs", "2", "--run-dir", run_dir)[0] == 0
+    saved = (run_dir / CHECKPOINT).read_bytes()
+    # Room for config.json and metrics.jsonl, not for a checkpoint.
+    limit = len(saved) // 2
+    argv = ["train", "--resume", run_dir, "--epochs", "4", "--quiet"]
+    result = subprocess.run(
+        [sys.executable, "-c", FILE_SIZE_LIMITED, str(limit), *map(str, argv)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.splitlines()[-1] == (
+        f"jaxmlp: error: cannot save {run_dir / CHECKPOINT} after epoch 3: File too large; "
+        "the checkpoint of epoch 2 is intact"
+    )
+    assert "Traceback" not in result.stderr
+    assert (run_dir / CHECKPOINT).read_bytes() == saved
+    assert not [name for name in os.listdir(run_dir) if name.endswith(".tmp")]
+    status, _, err = cli("train", "--resume", run_dir, "--epochs", "4", "--quiet")
+    assert status == 0, err
+
+
+def test_a_full_disk_while_logging_names_the_file_and_the_epoch(cli, tmp_path, monkeypatch):
+    write = rundir.MetricsLog.write
+
+    def disk_full_at_epoch_2(log, record):
+        if record["epoch"] == 2:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        write(log, record)
+
+    monkeypatch.setattr(rundir.MetricsLog, "write", disk_full_at_epoch_2)
+    run_dir = tmp_path / "a"
+    status, _, err = cli("train", *MOONS, "--epochs", "3", "--quiet", "--run-dir", run_dir)
+    assert status == 2
+    assert err == (
+        f"jaxmlp: error: cannot save {run_dir / METRICS} after epoch 2: No space left on "
+        "device; the checkpoint of epoch 1 is intact\n"
+    )
+    _, state = run.open_run(run_dir)
+    assert int(state.epoch) == 1
 
 
 def test_the_console_script_gives_one_error_line_and_status_2(tmp_path):

@@ -331,9 +331,9 @@ def test_a_diverging_run_stops_with_status_1_and_one_line(tmp_path, capsys):
     assert status == 1
     loss = read_metrics(tmp_path / "run" / METRICS)[0]["train_loss"]
     assert err == (
-        "jaxmlp: error: training diverged at epoch 2: the loss became non-finite; the last finite "
-        f"epoch loss was {loss:.6g} (epoch 1). Try a smaller learning rate. The last "
-        "checkpoint: epoch 1.\n"
+        "jaxmlp: error: training diverged at epoch 2, step 2: the loss became non-finite (inf or "
+        f"nan); the last finite epoch loss was {loss:.6g} (epoch 1). Try a smaller learning "
+        "rate; the checkpoint holds epoch 1, the last finite state.\n"
     )
 
 

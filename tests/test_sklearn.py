@@ -8,6 +8,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+import jaxmlp
 from jaxmlp.sklearn import MLPClassifier, MLPRegressor
 
 # Checks expected to fail, each with its reason: none. scikit-learn itself skips one check,
@@ -134,3 +135,17 @@ def test_a_value_beyond_float32_is_named_without_a_warning():
         MLPClassifier((4,), max_iter=2).fit(X, y)
     with pytest.raises(ValueError, match=r"y holds the value 1e\+39 at index \(3, 0\), beyond"):
         MLPRegressor((4,), max_iter=2).fit(X[:, :1], X[:, 1])
+
+
+def test_a_fit_whose_update_overflows_raises_and_leaves_the_estimator_unfitted():
+    # Features around ±100 and a huge learning rate: the first update overflows while its
+    # loss is finite.
+    X = np.random.default_rng(0).choice([-100.0, 100.0], size=(32, 4))
+    y = np.zeros(32)
+    regressor = MLPRegressor(
+        (4,), solver="sgd", momentum=0, learning_rate_init=1e36, random_state=0
+    )
+    for train in (regressor.partial_fit, regressor.fit):
+        with pytest.raises(jaxmlp.DivergenceError, match="epoch 1, step 1: the params"):
+            train(X, y)
+        assert not hasattr(regressor, "coefs_")

@@ -220,6 +220,46 @@ def test_a_diverging_member_stops_alone_on_finite_params(wave, key):
     assert best_member(result) == 0
 
 
+def test_a_member_whose_update_overflows_keeps_finite_params_and_nan_history(key):
+    # Features around ±100: member 1's first update overflows while its loss is finite.
+    X = np.random.default_rng(0).choice([-100.0, 100.0], size=(32, 4)).astype(np.float32)
+    mlp = jaxmlp.MLP((4, 1), "identity", "identity")
+    result = jaxmlp.fit_many(
+        mlp, X, np.zeros((32, 1)), key=key, learning_rates=[1e-6, 1e36], epochs=3
+    )
+    assert result.history.stop_reason == ("epochs", "diverged")
+    assert result.history.epochs_trained.tolist() == [3, 0]
+    assert np.isnan(result.history.train_loss[1]).all()
+    chex.assert_trees_all_equal(unstack(result, 1), unstack(result, 1, initial=True))
+    state = (result.state.params, result.state.opt_state, result.state.best_params)
+    assert all(np.all(np.isfinite(a)) for a in jax.tree.leaves(state))
+
+
+def test_a_member_that_diverged_never_wins_though_its_best_epoch_was_best(key):
+    # Two orthogonal directions: at learning rate 2.1 the error along the first (started at
+    # 1e-4) grows 1.1-fold per epoch while the second's shrinks 0.81-fold, so member 1 is
+    # far better than member 0 for hundreds of epochs, then overflows.
+    i = np.arange(32)
+    X = np.stack([np.where(i % 2, 1.0, -1.0), np.where(i // 2 % 2, 0.3, -0.3)], 1)
+    mlp = jaxmlp.MLP((2, 1), "identity", "identity")
+    W = jaxmlp.init_params(member_keys(key, 0)[0], mlp, dtype=jnp.float32)[0]["W"]
+    y = X @ np.array([[float(W[0, 0]) + 1e-4], [3.0]])
+    result = jaxmlp.fit_many(
+        mlp, X.astype(np.float32), y.astype(np.float32), key=key, learning_rates=[1e-3, 2.1],
+        epochs=800, early_stopping=True, patience=800,
+    )  # fmt: skip
+    history = result.history
+    assert history.stop_reason == ("epochs", "diverged")
+    last = history.epochs_trained[1]  # its last finite epoch: from the next one on, nan
+    assert 0 < last < 800 and np.isfinite(history.train_loss[1, :last]).all()
+    assert np.isnan(history.train_loss[1, last:]).all()
+    state = (result.state.params, result.state.opt_state, result.state.best_params)
+    assert all(np.all(np.isfinite(a)) for a in jax.tree.leaves(state))
+    losses = sweep.final_metric(result, "train_loss")  # at the best epochs: finite
+    assert losses[1] < losses[0] / 1000
+    assert best_member(result) == 0
+
+
 def test_one_compiled_program_for_every_block_and_every_sweep(wave, key, monkeypatch):
     X, y = wave
     X, y = X[:37], y[:37]  # a size no other test compiles

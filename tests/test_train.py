@@ -311,6 +311,69 @@ def test_divergence_names_epoch_and_step_and_keeps_finite_params():
     assert np.isfinite(error.value.history.train_loss[:-1]).all()
 
 
+# Features around ±100: an update can overflow while its step's loss is still finite.
+WIDE_X = np.random.default_rng(0).choice([-100.0, 100.0], size=(32, 4)).astype(np.float32)
+ZERO_Y = np.zeros((32, 1), np.float32)
+LINEAR = jaxmlp.MLP((4, 1), "identity", "identity")
+
+
+def linear_params(w):
+    return [{"W": jnp.full((4, 1), w, jnp.float32), "b": jnp.zeros((1,), jnp.float32)}]
+
+
+def all_finite(tree):
+    return all(bool(jnp.all(jnp.isfinite(leaf))) for leaf in jax.tree.leaves(tree))
+
+
+def test_an_update_that_overflows_stops_on_the_last_finite_epoch_and_names_the_step():
+    params = linear_params(0.01)
+    # 4 batches an epoch; update 6 (epoch 2) takes a learning rate that overflows the params.
+    optimizer = optax.sgd(lambda t: jnp.where(t >= 5, 1e38, 1e-6))
+    kwargs = dict(key=jax.random.key(0), optimizer=optimizer, batch_size=8)
+    with pytest.raises(jaxmlp.DivergenceError) as raised:
+        jaxmlp.fit(LINEAR, params, WIDE_X, ZERO_Y, epochs=3, **kwargs)
+    error = raised.value
+    assert "at epoch 2, step 6: the params after the update became non-finite" in str(error)
+    assert (error.epoch, error.step) == (2, 6)
+    assert (int(error.state.epoch), int(error.state.step)) == (1, 4)
+    assert all_finite(error.params) and all_finite(error.state.opt_state)
+    one_epoch, _ = jaxmlp.fit(LINEAR, params, WIDE_X, ZERO_Y, epochs=1, **kwargs)
+    chex.assert_trees_all_equal(error.params, error.state.params, one_epoch)
+    assert error.history.epoch == [1, 2] and np.isnan(error.history.train_loss[1])
+
+
+def test_full_batch_sgd_whose_last_update_overflows_does_not_return_inf_params():
+    params = linear_params(1.0)
+    with pytest.raises(jaxmlp.DivergenceError, match="epoch 1, step 1: the params") as raised:
+        jaxmlp.fit(
+            LINEAR, params, WIDE_X, ZERO_Y, key=jax.random.key(0), learning_rate=1e36, epochs=1
+        )
+    chex.assert_trees_all_equal(raised.value.params, params)
+    assert int(raised.value.state.epoch) == 0 and all_finite(raised.value.state.opt_state)
+
+
+def test_an_overflowing_optimizer_state_stops_training_though_params_and_loss_are_finite():
+    # Gradients near 1e20: Adam's second moment overflows; its update is 0 from then on.
+    X = WIDE_X * 1e8
+    params = linear_params(1.0)
+    with pytest.raises(jaxmlp.DivergenceError, match="epoch 1, step 1: the optimizer state"):
+        jaxmlp.fit(LINEAR, params, X, ZERO_Y, key=jax.random.key(0), optimizer="adam", epochs=3)
+
+
+def test_a_diverging_run_keeps_finite_best_params_with_early_stopping():
+    params = linear_params(0.01)
+    optimizer = optax.sgd(lambda t: jnp.where(t >= 9, 1e38, 1e-6))
+    with pytest.raises(jaxmlp.DivergenceError, match="epoch 3, step 10") as raised:
+        jaxmlp.fit(
+            LINEAR, params, WIDE_X, ZERO_Y, key=jax.random.key(0), optimizer=optimizer,
+            batch_size=8, epochs=5, validation=(WIDE_X, ZERO_Y), early_stopping=True,
+        )  # fmt: skip
+    state = raised.value.state
+    assert int(state.epoch) == 2
+    assert all_finite(state.params) and all_finite(state.best_params)
+    assert np.isfinite(float(state.best_loss))
+
+
 def test_adaptive_schedule_divides_the_learning_rate_by_five():
     mlp = jaxmlp.MLP((1, 1), "identity", "identity")
     params = [{"W": jnp.zeros((1, 1)), "b": jnp.zeros((1,))}]
