@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import math
 from pathlib import Path
 
 import jax
@@ -103,7 +104,7 @@ class Config:
     noise: float = 0.2  # two-moons noise
     hidden: int = 16  # hidden units h of the 2-layer sigmoid MLP
     batch_sizes: tuple[int, ...] = (256, 64, 16, 4, 1)  # b; n is full batch; each divides n
-    learning_rates: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0)  # grid per b
+    learning_rates: tuple[float, ...] = tuple(2.0**k for k in range(1, 9))  # grid per b: 2 … 256
     passes: int = 64  # budget: passes × n updates for every b (SGD: `passes` epochs)
     seeds: int = 5  # initial params (and shuffling) per comparison
     shuffles: int = 4  # runs per seed that differ only in their shuffling, for the spread
@@ -429,11 +430,11 @@ def plot_exploration(metrics: dict, config: Config) -> None:
     for ax in axes[0]:
         ax.set_xscale("log")
         ax.set_yscale("log")
-        ax.xaxis.set_minor_formatter(NullFormatter())
         ax.grid(alpha=0.3, which="both")
         ax.legend(fontsize=7)
     checkpoints = mini[0]["checkpoints"][1:]
     for ax in axes[0, ::2]:  # the checkpoints, n · 2^k updates
+        ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_xticks(checkpoints, [str(u) for u in checkpoints], rotation=45)
     figure.suptitle(
         f"Exploration from one init per seed: {config.shuffles} shuffles each, geometric mean "
@@ -448,7 +449,7 @@ def costs(values, digits: int) -> str:
     values = np.asarray(values, np.float64)
     missed = int(np.sum(np.isinf(values)))
     if not missed:
-        return interval(values).format(digits)
+        return interval(values, (0.0, math.inf)).format(digits)
     return f"median {np.median(values):.{digits}f}, {missed} of {len(values)} seeds not reached"
 
 

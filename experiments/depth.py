@@ -229,7 +229,7 @@ def plot(metrics: dict, config: Config) -> None:
         f"Depth p at an equal parameter budget as the training set grows: mean and 95% "
         f"interval over {config.seeds} seeds (each its own data, init and shuffling)"
     )
-    figure.tight_layout()
+    figure.tight_layout(rect=(0, 0, 1, 0.97))
     save_figure(figure, NAME, "accuracy_vs_n.png", config.results)
 
 

@@ -71,6 +71,7 @@ def write_report(
     quick: bool | None = None,
     publish: Path | None = None,
     elapsed: float | None = None,
+    load: tuple[float, float] | None = None,
 ) -> Path:
     """Collects each experiment's claims, targets, rules and figures into ``<root>/REPORT.md``
     (and, without the figures, into ``publish``)."""
@@ -118,6 +119,7 @@ def write_report(
         f"Run of {datetime.date.today().isoformat()}, experiment size: "
         f"{size[quick]}" + (f", {elapsed / 60:.1f} minutes in all" if elapsed else "") + ".",
         f"Machine: {machine()}.",
+        *_load_note(load),
         "",
         seed_note + ". Each number is a mean with its 95% interval (Student t over seeds); "
         "a difference inside its interval is a tie. Each claim's measurement and rule were "
@@ -155,9 +157,25 @@ def write_report(
     return path
 
 
+def _load_note(load: tuple[float, float] | None) -> list[str]:
+    """A line on the machine's load during the run, when it was busier than its cores."""
+    if load is None:
+        return []
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    line = f"Load average (1 minute) at the start and the end: {load[0]:.1f} and {load[1]:.1f}"
+    if max(load) > cores:
+        line += (
+            f", above the {cores} cores: the machine was shared, so every time here is slower "
+            "and noisier than on an idle machine, scikit-learn's and jaxmlp's alike, though not "
+            "always under the same load"
+        )
+    return [line + "."]
+
+
 def run_all(quick: bool = True, root: Path = RESULTS, publish: Path | None = None) -> Path:
     """Runs every experiment (``QUICK`` or full size) into ``root``, then writes the report."""
     start_all = time.perf_counter()
+    load_start = os.getloadavg()[0]
     for name in EXPERIMENTS:
         module = importlib.import_module(f"experiments.{name}")
         config = module.QUICK if quick else module.Config()
@@ -167,7 +185,8 @@ def run_all(quick: bool = True, root: Path = RESULTS, publish: Path | None = Non
         module.main(config)
         print(f"=== {name}: {time.perf_counter() - start:.1f} s", flush=True)
     elapsed = time.perf_counter() - start_all
-    return write_report(root, quick=quick, publish=publish, elapsed=elapsed)
+    load = (load_start, os.getloadavg()[0])
+    return write_report(root, quick=quick, publish=publish, elapsed=elapsed, load=load)
 
 
 if __name__ == "__main__":

@@ -71,10 +71,18 @@ def test_tiny_digits_run_writes_metrics_figures_and_claims(tmp_path):
     assert real_data.targets(written) == []
 
     # The report shows the table in the experiment's section and the rule before it.
-    report = write_report(tmp_path).read_text()
+    published = tmp_path / "RESULTS.md"
+    report = write_report(tmp_path, publish=published).read_text()
     section = report.split("## real_data", 1)[1]
     assert written["table"] in section
     assert real_data.CLAIMS["mlp_beats_linear"].rule in section
+    assert "## The lecture's claims" in report and "## The project's targets" in report
+    assert "| linear_limits | | not run | |" in report  # the others did not run here
+    assert "![accuracy_vs_time](real_data/accuracy_vs_time.png)" in report
+    # Published without figures (results/ is not committed), with the machine it ran on.
+    text = published.read_text()
+    assert "![" not in text and "`results/real_data/accuracy_vs_time.png`" in text
+    assert "Machine: " in text and "jax " in text and "scikit-learn " in text
 
 
 def fashion_metrics(modern, lecture, softmax, times, size="full", sklearn_time=300.0):
