@@ -222,7 +222,7 @@ def shuffled_runs(mlp, data, b: int, learning_rate: float, config: Config, keys)
     flat = np.zeros((S, J, len(checkpoints) + 1, mlp.n_params))
     curve = np.zeros((S, J, 1 + config.passes * config.n // steps))
     predictions = np.zeros((S, J, len(data["test"][0])), np.int64)
-    seconds = 0.0
+    seconds, diverged = 0.0, 0
     for s in range(S):
         params0 = initial_params(mlp, keys["fit"], s)
         initial = float(mse(np.asarray(jaxmlp.forward_batch(mlp, params0, X)), T))
@@ -231,23 +231,31 @@ def shuffled_runs(mlp, data, b: int, learning_rate: float, config: Config, keys)
             flat[s, j, 0] = ravel_pytree(params0)[0]
             key = jax.random.fold_in(jax.random.fold_in(keys["shuffle"], s), j)
             for k, updates in enumerate(checkpoints, start=1):
-                params, history = jaxmlp.fit(
-                    mlp,
-                    state,
-                    X,
-                    T,
-                    key=key,
-                    loss="mse",
-                    optimizer="sgd",
-                    learning_rate=learning_rate,
-                    batch_size=b,
-                    epochs=updates // steps,
-                    validation=(X, T),  # the whole training loss after every epoch
-                    epochs_per_program=b,  # n updates per compiled block, for every b
-                )
-                state, seconds = history.state, seconds + history.time[-1]
-                losses += history.val_loss
+                if state is None:  # diverged: the last finite params stay
+                    flat[s, j, k] = flat[s, j, k - 1]
+                    continue
+                try:
+                    params, history = jaxmlp.fit(
+                        mlp,
+                        state,
+                        X,
+                        T,
+                        key=key,
+                        loss="mse",
+                        optimizer="sgd",
+                        learning_rate=learning_rate,
+                        batch_size=b,
+                        epochs=updates // steps,
+                        validation=(X, T),  # the whole training loss after every epoch
+                        epochs_per_program=b,  # n updates per compiled block, for every b
+                    )
+                    state, seconds = history.state, seconds + history.time[-1]
+                    losses += history.val_loss
+                except jaxmlp.DivergenceError as error:
+                    # A run that diverges never reaches tau: nan from here on.
+                    params, state, diverged = error.params, None, diverged + 1
                 flat[s, j, k] = ravel_pytree(params)[0]
+            losses += [np.nan] * (curve.shape[-1] - len(losses))
             curve[s, j] = losses
             predictions[s, j] = np.asarray(jaxmlp.predict(mlp, params, data["test"][0]))
     distance = np.linalg.norm(flat - flat[:, :, :1], axis=-1).mean(axis=1)  # (S, K + 1)
@@ -262,6 +270,7 @@ def shuffled_runs(mlp, data, b: int, learning_rate: float, config: Config, keys)
         "spread": spread,  # (seeds, checkpoints): mean pairwise ‖θ_i - θ_j‖ over shuffles
         "disagreement": disagreement,  # (seeds,): test predictions that differ, at the end
         "seconds": seconds,  # training and the per-epoch loss, compile excluded, all runs
+        "diverged": diverged,  # runs whose loss became non-finite
     }
 
 
@@ -462,6 +471,7 @@ def table(metrics: dict) -> str:
     ]
     for r in metrics["regimes"]:
         edge = " (edge of the grid)" if r["edge_of_grid"] else ""
+        edge += f" ({r['diverged']} runs diverged)" if r.get("diverged") else ""
         full = r["batch_size"] == metrics["config"]["n"]
         matched = "0 (does not shuffle)" if full else interval(r["spread_at_distance"]).format(3)
         seconds = (

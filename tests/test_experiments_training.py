@@ -251,3 +251,26 @@ def test_universal_approximation_rules_each_way():
     for rows, expected in verdicts:
         (found,) = universal_approximation.claims(metrics(*rows))
         assert found.verdict == expected, (rows, found.measured)
+
+
+def test_batch_size_run_that_diverges_never_reaches_tau(monkeypatch):
+    import jax
+
+    import jaxmlp
+
+    def diverges(mlp, state, *args, **kwargs):
+        params = state if isinstance(state, list) else state.params
+        raise jaxmlp.DivergenceError("loss is nan", params, None, None)
+
+    monkeypatch.setattr(jaxmlp, "fit", diverges)
+    config = batch_size.Config(n=4, n_test=3, hidden=2, passes=2, seeds=2, shuffles=2)
+    mlp = jaxmlp.MLP((2, 2, 2), hidden="sigmoid", output="sigmoid")
+    X = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0], [0.0, 0.0]], np.float32)
+    data = {"train": (X, np.eye(2, dtype=np.float32)[[0, 1, 0, 1]]), "test": (X[:3], None)}
+    keys = {"fit": jax.random.key(0), "shuffle": jax.random.key(1)}
+    runs = batch_size.shuffled_runs(mlp, data, 1, 1.0, config, keys)
+    assert runs["diverged"] == 4  # every run of both seeds
+    assert np.all(np.isfinite(runs["curve"][..., 0])) and np.all(np.isnan(runs["curve"][..., 1:]))
+    assert np.allclose(runs["distance"], 0)  # the last finite params: the init
+    epochs = np.arange(runs["curve"].shape[-1])
+    assert np.isnan(batch_size.cost_to_reach(epochs, runs["curve"][0, 0], 0.01))
