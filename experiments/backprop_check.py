@@ -347,8 +347,9 @@ def _plot_times(metrics: dict, config: Config) -> None:
         ax.set_xticklabels([f"{a.name}\n({a.mlp.n_params} params)" for a in checked], fontsize=8)
         ax.set_ylabel("median time of one gradient (ms, log scale)")
         ax.set_title(f"{dtype}, batch of {config.n}, jitted")
-        ax.legend(fontsize=8)
-    figure.tight_layout()
+    figure.tight_layout(rect=(0, 0.07, 1, 1))
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    figure.legend(handles, labels, loc="lower center", ncol=3, fontsize=8, frameon=False)
     save_figure(figure, NAME, "step_time.png", config.results)
 
 

@@ -4,17 +4,18 @@ The lecture's 2-layer sigmoid MLP with the MSE loss ``J = ½ Σ_k (t_k - y_hat_k
 moons by plain gradient descent on batches of ``b`` examples: ``b = n`` (full batch), mini-batches
 and ``b = 1`` (SGD). A comparison at one learning rate would favour whichever batch size that
 rate suits, so every ``b`` gets its own: each trains at every rate of a grid from the same seeds,
-for the same number of updates, and keeps the rate with the lowest mean validation loss (an
-independent two-moons sample; the test sample is used only for the disagreement of
-predictions). Seeds set the initial params and the shuffling; seed ``s`` starts from the same
-params for every ``b``.
+for the same number of updates, and keeps the rate whose best validation loss within that
+budget is lowest on average over the seeds (the validation set is an independent two-moons
+sample; the test sample is used only for the disagreement of predictions). Seeds set the
+initial params and the shuffling; seed ``s`` starts from the same params for every ``b``.
 
 Convergence is measured both ways the lecture can mean it: per update and per pass over the
-data (epoch). ``tau`` is the lowest training loss that every batch size reaches on its median
-seed within the budget (below the plateau where the sigmoid units first stall); the cost to
-reach it is read off the training loss after every epoch (interpolated linearly between
-epochs, so to within one epoch: ``n`` updates for SGD). A run that does not reach ``tau``
-within the budget counts as the slowest (its cost is infinite, its rank the last).
+data (epoch), on the runs of the chosen rate (``shuffles`` per seed, below). ``tau`` is the
+lowest training loss that every batch size reaches on its median run within the budget (below
+the plateau where the sigmoid units first stall); the cost to reach it is read off the whole
+training loss after every epoch (interpolated linearly between epochs, so to within one
+epoch: ``n`` updates for SGD), the median over a seed's shuffles. A run that does not reach
+``tau`` within the budget counts as the slowest (its cost is infinite, its rank the last).
 
 Exploration is measured as the spread of solutions: from each seed's initial params, ``shuffles``
 runs that differ only in the order of the examples, and the mean pairwise distance ``‖θ_i - θ_j‖``
@@ -47,6 +48,7 @@ from .common import (
     RESULTS,
     Claim,
     ClaimSpec,
+    accuracy_interval,
     figure_grid,
     interval,
     plot_band,
@@ -398,12 +400,15 @@ def plot_convergence(metrics: dict, config: Config) -> None:
         ax.set_yscale("log")
     for ax in axes[0]:
         ax.grid(alpha=0.3, which="both")
-        ax.legend(fontsize=7)
+    axes[0, 0].legend(fontsize=7)
     figure.suptitle(
         f"Two moons, n = {config.n}, {config.hidden}-unit sigmoid MLP, MSE, plain gradient "
         f"descent: geometric mean and 95% interval over {config.seeds} seeds"
     )
-    figure.tight_layout()
+    figure.tight_layout(rect=(0, 0.1, 1, 1))
+    # The curves' legend below the panels, where it hides no curve.
+    handles, labels = axes[0, 1].get_legend_handles_labels()
+    figure.legend(handles, labels, loc="lower center", ncol=3, fontsize=8, frameon=False)
     save_figure(figure, NAME, "convergence.png", config.results)
 
 
@@ -440,7 +445,6 @@ def plot_exploration(metrics: dict, config: Config) -> None:
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.grid(alpha=0.3, which="both")
-        ax.legend(fontsize=7)
     checkpoints = mini[0]["checkpoints"][1:]
     for ax in axes[0, ::2]:  # the checkpoints, n · 2^k updates
         ax.xaxis.set_minor_formatter(NullFormatter())
@@ -449,7 +453,9 @@ def plot_exploration(metrics: dict, config: Config) -> None:
         f"Exploration from one init per seed: {config.shuffles} shuffles each, geometric mean "
         f"and 95% interval over {config.seeds} seeds (full batch: spread 0, it does not shuffle)"
     )
-    figure.tight_layout()
+    figure.tight_layout(rect=(0, 0.08, 1, 1))
+    handles, labels = axes[0, 1].get_legend_handles_labels()
+    figure.legend(handles, labels, loc="lower center", ncol=5, fontsize=8, frameon=False)
     save_figure(figure, NAME, "exploration.png", config.results)
 
 
@@ -482,7 +488,7 @@ def table(metrics: dict) -> str:
             f"{costs(r['updates_to_tau'], 0)} | {costs(r['epochs_to_tau'], 2)} "
             f"| {interval(np.asarray(r['spread'])[:, -1]).format(3)} | "
             f"{matched} | "
-            f"{interval(r['disagreement']).format(3)} | {seconds} |"
+            f"{accuracy_interval(r['disagreement']).format(3)} | {seconds} |"
         )
     return "\n".join(lines) + "\n"
 

@@ -90,7 +90,11 @@ class Interval:
     n: int
 
     def format(self, digits: int = 3) -> str:
-        return f"{self.mean:.{digits}f} [{self.low:.{digits}f}, {self.high:.{digits}f}]"
+        def number(value):
+            text = f"{value:.{digits}f}"
+            return text[1:] if text.startswith("-") and float(text) == 0 else text  # no "-0.000"
+
+        return f"{number(self.mean)} [{number(self.low)}, {number(self.high)}]"
 
     def sign(self) -> int:
         """+1 above 0 beyond the interval, -1 below it, 0 when the interval holds 0 (a tie)."""

@@ -210,7 +210,8 @@ def plot(metrics: dict, config: Config) -> None:
             title=f"{name}: budget ≈ {data['budget']} params, {config.updates} Adam updates",
             ylabel=f"test accuracy ({data['n_test']} test points)",
         )
-        ax.legend(fontsize=7, loc="lower right")
+        # Below the panel: over it, the legend would hide the lines of some n.
+        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2)
         ax = axes[1, col]
         plot_band(ax, sizes, data["gap"], f"p = {data['deep']} minus p = 1", "C3")
         ax.axhline(0, color="black", linewidth=1, label="no difference")
@@ -218,7 +219,7 @@ def plot(metrics: dict, config: Config) -> None:
             title=f"{name}: deep minus one hidden layer, seed by seed",
             ylabel="difference in test accuracy",
         )
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=7, loc="best")
         for ax in axes[:, col]:
             ax.set_xscale("log")
             ax.set_xticks(sizes, [str(n) for n in sizes])

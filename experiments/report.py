@@ -1,7 +1,8 @@
 """Writes ``results/REPORT.md``: the lecture's claims and the project's targets next to the
 numbers measured, each with its verdict, then every experiment's rules, tables and figures.
 
-``python -m experiments.report`` rebuilds it from the ``metrics.json`` files already there;
+``python -m experiments.report`` rebuilds it from the ``metrics.json`` files already there (and
+``run.json``: the size, time and load of the run that wrote them);
 ``--run quick`` (what ``make demo`` does) or ``--run full`` (what ``make report`` does) runs
 every experiment first. ``--publish PATH`` also writes the report without its figures to
 ``PATH`` (``make report`` commits it as ``experiments/RESULTS.md``), with the date, the machine
@@ -14,6 +15,7 @@ import argparse
 import dataclasses
 import datetime
 import importlib
+import json
 import os
 import platform
 import time
@@ -37,6 +39,7 @@ EXPERIMENTS = (
     "real_data",
 )
 PACKAGES = ("jax", "jaxlib", "numpy", "scipy", "scikit-learn", "matplotlib")
+RUN = "run.json"  # what run_all ran (size, minutes, load), for a report rebuilt later
 
 
 def machine() -> str:
@@ -75,6 +78,9 @@ def write_report(
 ) -> Path:
     """Collects each experiment's claims, targets, rules and figures into ``<root>/REPORT.md``
     (and, without the figures, into ``publish``)."""
+    run = json.loads((root / RUN).read_text()) if (root / RUN).exists() else {}
+    if quick is None and elapsed is None and load is None:  # a rebuild: the run's own record
+        quick, elapsed, load = run.get("quick"), run.get("elapsed"), run.get("load")
     size = {True: "quick (`make demo`)", False: "full (`make report`)", None: "as last run"}
     claims_rows, target_rows, sections, seeds, full_seeds = [], [], [], {}, {}
     for name in EXPERIMENTS:
@@ -186,6 +192,8 @@ def run_all(quick: bool = True, root: Path = RESULTS, publish: Path | None = Non
         print(f"=== {name}: {time.perf_counter() - start:.1f} s", flush=True)
     elapsed = time.perf_counter() - start_all
     load = (load_start, os.getloadavg()[0])
+    record = {"quick": quick, "elapsed": elapsed, "load": load}
+    atomic_write_text(root / RUN, json.dumps(record) + "\n")
     return write_report(root, quick=quick, publish=publish, elapsed=elapsed, load=load)
 
 

@@ -260,23 +260,29 @@ def plot_fits(fits: dict, config: Config) -> None:
 
 
 def table(metrics: dict) -> str:
-    """Mean squared error per target and width, mean [95% interval] over seeds."""
+    """Mean squared error per target and width: geometric mean [95% interval] over seeds."""
     widths = metrics["config"]["widths"]
     lines = [
-        f"Widths run: {', '.join(map(str, widths))}; {metrics['config']['seeds']} seeds.",
+        f"Widths run: {', '.join(map(str, widths))}; {metrics['config']['seeds']} seeds. Mean "
+        "squared error on the grid, geometric mean [95% interval] over seeds (an error spans "
+        "orders of magnitude between seeds).",
         "",
-        "| target | " + " | ".join(f"{w} units" for w in widths) + " |",
+        "| target | " + " | ".join(f"{w} unit{'s' * (w > 1)}" for w in widths) + " |",
         "|---" * (1 + len(widths)) + "|",
     ]
     for name, m in metrics["targets"].items():
         mse = np.asarray(m["mse"])
-        cells = " | ".join(_format(interval(mse[:, i])) for i in range(len(widths)))
-        lines.append(f"| {LABELS[name]} | {cells} |")
+        cells = " | ".join(_format(mse[:, i]) for i in range(len(widths)))
+        label = LABELS[name].replace("|", "\\|")  # a "|" would end the markdown cell
+        lines.append(f"| {label} | {cells} |")
     return "\n".join(lines) + "\n"
 
 
-def _format(found) -> str:
-    return f"{found.mean:.1e} [{found.low:.1e}, {found.high:.1e}]"
+def _format(errors) -> str:
+    """Positive errors over seeds: their geometric mean and its 95% interval."""
+    found = interval(np.log(np.maximum(np.asarray(errors, np.float64), 1e-300)))
+    low, high = (np.exp(v) if np.isfinite(v) else v for v in (found.low, found.high))
+    return f"{np.exp(found.mean):.1e} [{low:.1e}, {high:.1e}]"
 
 
 def falls(mse, widths) -> str:
@@ -299,9 +305,9 @@ def claims(metrics: dict) -> list[Claim]:
 
     first = Claim(
         CLAIMS["approximates"],
-        f"MSE from {widths[0]} to {widths[-1]} units: "
+        f"MSE (geometric mean over seeds) from {widths[0]} to {widths[-1]} units: "
         + ", ".join(
-            f"{name} {_format(interval(mse_at(m, 0)))} → {_format(interval(mse_at(m, -1)))} "
+            f"{name} {_format(mse_at(m, 0))} → {_format(mse_at(m, -1))} "
             f"(rank correlation {trend(widths, m['mse']).format(2)})"
             for name, m in targets.items()
         ),

@@ -112,3 +112,17 @@ def test_claims_and_targets_take_only_their_verdicts():
         Claim(spec, "1.0", "maybe")
     with pytest.raises(ValueError, match="verdict='supported'"):
         Target("t", "1.0", "supported")
+
+
+def test_a_rebuilt_report_keeps_the_runs_size_time_and_load(tmp_path):
+    import json
+
+    from experiments.report import RUN, write_report
+
+    (tmp_path / RUN).write_text(json.dumps({"quick": False, "elapsed": 690.0, "load": [3.5, 2.2]}))
+    published = tmp_path / "RESULTS.md"
+    text = write_report(tmp_path, publish=published).read_text()
+    assert "experiment size: full (`make report`), 11.5 minutes in all." in text
+    assert "Load average (1 minute) at the start and the end: 3.5 and 2.2" in text
+    assert "| real_data | | not run | |" in text  # no metrics here: nothing is made up
+    assert published.read_text() == text  # no figures to leave out
