@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # Extra pytest arguments, e.g. `make test PYTEST_ARGS="-m 'not slow'"`.
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint format bench clean
+.PHONY: demo report test lint format bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 
 demo: $(VENV)/.installed-experiments
 	$(BIN)/python -m experiments.demo
+
+# Every experiment at full size into results/REPORT.md, published as experiments/RESULTS.md.
+report: $(VENV)/.installed-experiments
+	$(BIN)/python -m experiments.report --run full --publish experiments/RESULTS.md
 
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)

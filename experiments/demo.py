@@ -16,7 +16,7 @@ import jax.numpy as jnp
 
 import jaxmlp
 from jaxmlp.data import synthetic
-from jaxmlp.gradcheck import format_table, gradient_check
+from jaxmlp.gradcheck import failures, format_table, gradient_check
 
 from .report import run_all
 
@@ -74,7 +74,10 @@ def main(config: DemoConfig) -> dict:
         T = jaxmlp.one_hot(y, 2, jnp.float64)
         rows = gradient_check(mlp, params, jnp.asarray(X, jnp.float64), T, "mse")
         print(format_table(rows))
+        failed = failures(rows, jnp.float64)
+        print("\n".join(failed) or "both comparisons within jaxmlp.gradcheck.TOLERANCES")
     metrics["max_backprop_vs_autodiff"] = max(row.backprop_vs_autodiff for row in rows)
+    metrics["gradient_check_failures"] = failed
     return metrics
 
 

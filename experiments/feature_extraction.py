@@ -9,32 +9,35 @@ learns the transformation and the classifier together.
 Every transform maps to the same ``dims`` (2) dimensions, so that each can be plotted, and is
 followed by the same softmax regression, ``MLP((dims, c), output="softmax")``, trained on the
 standardised embedding of the training split from zero weights, with full-batch Adam on the
-cross-entropy:
+cross-entropy. The table gives each row's dimensions: raw is the original features (2, or 64
+pixels for digits), and the MLP's hidden layer has ``hidden`` units, seen in ``dims``.
 
-- raw: no transform (the original features; 64 pixels for digits), as the baseline;
+- raw: no transform, the baseline;
 - PCA: the top principal directions of the training split, from ``jnp.linalg.svd`` of the
-  centred data; a linear map, so on 2-D data it is a rotation that cannot help;
+  centred data; a linear map (on 2-D data a rotation, which cannot help);
 - Isomap (scikit-learn): geodesic distances on a nearest-neighbour graph of the training
-  split; test points are placed by ``Isomap.transform``;
-- t-SNE (scikit-learn): has no map for new points, so it embeds the training and test points
-  together (transductive: the test inputs, never their labels, shape the embedding) and the
-  classifier is trained on the training rows and tested on the test rows;
+  split; validation and test points are placed by ``Isomap.transform``;
+- t-SNE (scikit-learn): has no map for new points, so it embeds the training, validation and
+  test points together (transductive: their inputs, never their labels, shape the embedding);
 - lasso: feature selection. The 2-D problems are expanded into polynomial features up to
   ``poly_degree`` (``x1, x2, x1², x1 x2, x2², ...``), the digits keep their 64 pixels; the
   features are standardised, and the lasso path of the one-hot targets (scikit-learn's
   ``lasso_path`` with the multi-task penalty ``Σ_features ‖row‖₂``, so a feature is in or out
   for every class at once) keeps the ``dims`` features that enter first as the penalty shrinks.
-  On circles these are ``x1²`` and ``x2²``, in which the classes are linearly separable.
+
+Every choice is made on a validation split, never the test split: the transform of a dataset
+(the one whose softmax regression has the best validation accuracy, per seed) and the best and
+worst transforms of the "limited by" claim (by mean validation accuracy). The test split is
+used for the numbers only. Each seed draws new data (circles, spirals) or a new split (digits),
+and new initial weights and embeddings.
 
 The 2-layer MLP ``(d, h, c)`` (tanh hidden layer, softmax output) is trained on the raw
 features. Its hidden representation ``q`` (the transformation the network learned) is shown,
 and classified by softmax regression, in ``dims`` dimensions: the directions of ``q`` that the
-output layer reads (see ``output_layer_view``); a plain PCA of ``q`` would keep the directions
-of largest variance, which on circles and spirals are not the ones that separate the classes.
+output layer reads (see ``output_layer_view``).
 
-Circles and spirals have an independent test sample of the training set's size; digits are
-split 70/30, stratified. scikit-learn runs on one thread: on a shared machine OpenMP's spinning
-threads made t-SNE more than ten times slower.
+scikit-learn runs on one thread: on a shared machine OpenMP's spinning threads made t-SNE more
+than ten times slower.
 
 Run ``python -m experiments.feature_extraction`` (``--quick`` for the small size).
 """
@@ -53,19 +56,57 @@ import numpy as np
 import jaxmlp
 from jaxmlp.data import load, load_digits, split, standardize
 
-from .common import Claim, figure_grid, run, save_figure, verdict, write_metrics
+from .common import (
+    Claim,
+    ClaimSpec,
+    accuracy_interval,
+    figure_grid,
+    paired,
+    run,
+    save_figure,
+    share_verdict,
+    write_metrics,
+)
 from .linear_limits import DATASETS as SYNTHETIC
 from .linear_limits import train
 
 NAME = "feature_extraction"
 TRANSFORMS = ("raw", "PCA", "Isomap", "t-SNE", "lasso")
+EXTRACTED = TRANSFORMS[1:]  # the transforms the lecture names, all to `dims` dimensions
 MLP_ROWS = ("MLP hidden layer q", "2-layer MLP")
 DATASETS = ("circles", "spirals", "digits")
 NOT_LINEARLY_SEPARABLE = ("circles", "spirals")
-GAIN = 0.2  # a transform "makes softmax regression succeed": at least this much above raw
-SPREAD = 0.2  # "only as good as the transform": best minus worst transform at least this
-LINEAR_SLACK = 0.02  # a linear transform (PCA) cannot help: within this of raw
-MLP_SLACK = 0.02  # the MLP "matches" the best transform: at most this below it
+CLAIMS = {
+    "transform_helps": ClaimSpec(
+        claim="Transform the data to a space where Softmax Regression will have higher chances "
+        "of success",
+        measure="test accuracy of softmax regression after the transform chosen on the "
+        "validation split, minus on the raw features, seed by seed, on circles and spirals "
+        "(not linearly separable)",
+        rule="per dataset, the paired difference above 0 beyond its 95% interval. Supported: "
+        "on both; partly supported: on one; not supported: on neither.",
+    ),
+    "limited": ClaimSpec(
+        claim="Performance of Softmax Regression is limited by the performance of the previous "
+        "feature extraction / selection approach",
+        measure="the same softmax regression after the best and after the worst of the four "
+        "transforms (PCA, Isomap, t-SNE, lasso; best and worst by mean validation accuracy): "
+        "their test accuracies, seed by seed",
+        rule="per dataset, the worst transform's test accuracy below the best's beyond the 95% "
+        "interval of their paired difference (the transform alone sets how well the classifier "
+        "does). Supported: on every dataset; partly supported: on some; not supported: on none.",
+    ),
+    "mlp_learns": ClaimSpec(
+        claim="Idea - A single network learns a data transformation (linear / non-linear) "
+        "followed by a c-class classifier",
+        measure="test accuracy of the 2-layer MLP on the raw features minus that of the "
+        "pipeline (raw or a transform, then softmax regression) chosen on the validation "
+        "split, seed by seed",
+        rule="per dataset, the MLP matches or beats the pipeline: the paired difference's 95% "
+        "interval reaches 0 or above. Supported: on every dataset; partly supported: on some; "
+        "not supported: on none (the MLP is worse beyond the interval everywhere).",
+    ),
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,13 +114,15 @@ class Config:
     seed: int = 0  # PRNG seed of the data, the splits, the initial weights and the embeddings
     results: Path | None = None  # results root; None is ./results
     datasets: tuple[str, ...] = DATASETS  # which of DATASETS to run
-    n: int = 600  # training points of circles and spirals (the test sample has as many)
+    seeds: int = 5  # draws of data (or splits), initial weights and embeddings
+    n: int = 600  # circles and spirals: training points (a quarter held out for validation);
+    # the test sample has as many
     digits_n: int | None = None  # digits used, a stratified subset; None: all 1797
     dims: int = 2  # dimensions of every embedding and of the selected features
     poly_degree: int = 3  # polynomial expansion of the 2-D problems before lasso selection
     isomap_neighbors: int = 10  # neighbours in Isomap's graph
     tsne_perplexity: float = 30.0  # t-SNE's effective number of neighbours
-    tsne_iterations: int = 1000  # t-SNE's optimisation steps (scikit-learn's minimum is 250)
+    tsne_iterations: int = 500  # t-SNE's optimisation steps (scikit-learn's minimum is 250)
     linear_epochs: int = 1000  # full-batch Adam steps for every softmax regression
     linear_learning_rate: float = 0.05  # their Adam step size
     hidden: int = 32  # hidden units h of the MLP (d, h, c)
@@ -87,7 +130,9 @@ class Config:
     mlp_learning_rate: float = 0.01  # its Adam step size
 
 
-QUICK = Config(n=300, digits_n=500, tsne_iterations=300, linear_epochs=500, mlp_epochs=1000)
+QUICK = Config(
+    seeds=3, n=300, digits_n=600, tsne_iterations=250, linear_epochs=500, mlp_epochs=1000
+)
 
 
 def pca(X_train, dims: int):
@@ -164,130 +209,176 @@ def lasso_selection(F_train: np.ndarray, y_train: np.ndarray, c: int, dims: int)
     return np.sort(order[:dims])
 
 
-def embed(transform: str, config: Config, key, X_train, y_train, X_test, c: int, names):
-    """``(E_train, E_test, axes)`` of one transform; ``axes`` names its output dimensions."""
+def embed(transform: str, config: Config, key, X_train, y_train, others: list, c: int, names):
+    """``(E_train, [E_other, ...], axes)`` of one transform fit on the training split, applied
+    to ``others`` (the validation and test inputs); ``axes`` names its output dimensions."""
     from sklearn.manifold import TSNE, Isomap
 
     dims = range(1, config.dims + 1)
     if transform == "raw":
-        return X_train, X_test, names
+        return X_train, others, names
     if transform == "PCA":
         project = pca(X_train, config.dims)
-        return project(X_train), project(X_test), [f"principal component {i}" for i in dims]
+        axes = [f"principal component {i}" for i in dims]
+        return project(X_train), [project(X) for X in others], axes
     if transform == "Isomap":
         isomap = Isomap(n_neighbors=config.isomap_neighbors, n_components=config.dims)
-        E_train, E_test = isomap.fit_transform(X_train), isomap.transform(X_test)
-        return E_train, E_test, [f"Isomap dimension {i}" for i in dims]
+        E_train = isomap.fit_transform(X_train)
+        axes = [f"Isomap dimension {i}" for i in dims]
+        return E_train, [isomap.transform(X) for X in others], axes
     if transform == "t-SNE":
         tsne = TSNE(
-            config.dims, perplexity=config.tsne_perplexity, max_iter=config.tsne_iterations,
-            init="pca", random_state=int(jax.random.randint(key, (), 0, 2**31 - 1)),
-        )  # fmt: skip
-        both = tsne.fit_transform(np.concatenate([X_train, X_test]))
-        axes = [f"t-SNE (train + test) dimension {i}" for i in dims]
-        return both[: len(X_train)], both[len(X_train) :], axes
+            config.dims,
+            perplexity=config.tsne_perplexity,
+            max_iter=config.tsne_iterations,
+            init="pca",
+            random_state=int(jax.random.randint(key, (), 0, 2**31 - 1)),
+        )
+        both = tsne.fit_transform(np.concatenate([X_train, *others]))
+        ends = np.cumsum([len(X_train)] + [len(X) for X in others])
+        parts = np.split(both, ends[:-1])
+        return parts[0], parts[1:], [f"t-SNE (all splits) dimension {i}" for i in dims]
     if transform == "lasso":
         if X_train.shape[1] <= 3:  # a 2-D problem: select among its monomials
             F_train, feature_names = polynomial_features(X_train, config.poly_degree, names)
-            F_test, _ = polynomial_features(X_test, config.poly_degree, names)
+            F_others = [polynomial_features(X, config.poly_degree, names)[0] for X in others]
         else:
-            F_train, F_test, feature_names = X_train, X_test, names
+            F_train, F_others, feature_names = X_train, others, names
         scaler = standardize(F_train)
-        F_train, F_test = scaler(F_train), scaler(F_test)
+        F_train, F_others = scaler(F_train), [scaler(F) for F in F_others]
         chosen = lasso_selection(F_train, y_train, c, config.dims)
         axes = [f"lasso-selected {feature_names[i]}" for i in chosen]
-        return F_train[:, chosen], F_test[:, chosen], axes
+        return F_train[:, chosen], [F[:, chosen] for F in F_others], axes
     raise ValueError(f"transform={transform!r} is not one of {TRANSFORMS}")
 
 
-def softmax_regression(config: Config, key, E_train, y_train, E_test, y_test, c: int) -> float:
-    """Test accuracy of softmax regression trained on the standardised embedding."""
+def softmax_regression(config: Config, key, E_train, y_train, others) -> list[float]:
+    """Accuracies of softmax regression trained on the standardised embedding, on each of
+    ``others``: ``[(E, y), ...]``."""
     scaler = standardize(E_train)
-    E_train, E_test = scaler(E_train), scaler(E_test)
+    c = int(max(y_train.max(), *(y.max() for _, y in others))) + 1
     mlp = jaxmlp.MLP((E_train.shape[1], c), output="softmax")
-    params = train(mlp, key, E_train, y_train, config.linear_epochs, config.linear_learning_rate)
-    return jaxmlp.evaluate(mlp, params, E_test, y_test, "cross_entropy")["accuracy"]
+    epochs, learning_rate = config.linear_epochs, config.linear_learning_rate
+    params = train(mlp, key, scaler(E_train), y_train, epochs, learning_rate)
+    return [jaxmlp.evaluate(mlp, params, scaler(E), y)["accuracy"] for E, y in others]
 
 
 def load_problem(name: str, config: Config, key):
-    """``(X_train, y_train, X_test, y_test, feature names)``, standardised on the training split."""
+    """``(train, val, test, feature names)``: ``(X, y)`` pairs, standardised on the training
+    split."""
     if name == "digits":
         key_subset, key_split = jax.random.split(key)
         X, y = load_digits()
         if config.digits_n is not None and config.digits_n < len(X):
             fraction = config.digits_n / len(X)
             (X, y), _ = split(key_subset, X, y, (fraction, 1 - fraction))
-        (X_train, y_train), (X_test, y_test) = split(key_split, X, y, (0.7, 0.3))
-        scaler = standardize(X_train)
+        parts = split(key_split, X, y, (0.5, 0.2, 0.3))
+        scaler = standardize(parts[0][0])
         names = [f"pixel (row {i // 8}, column {i % 8})" for i in range(64)]
-        return scaler(X_train), y_train, scaler(X_test), y_test, names
-    data = load(SYNTHETIC[name], key, n=config.n, scale="standardize")
-    return data.X_train, data.y_train, data.X_test, data.y_test, ["x1", "x2"]
+        return *[(scaler(X), y) for X, y in parts], names
+    data = load(SYNTHETIC[name], key, n=config.n, validation=0.25, scale="standardize")
+    splits = (data.X_train, data.y_train), (data.X_val, data.y_val), (data.X_test, data.y_test)
+    return *splits, ["x1", "x2"]
+
+
+def run_seed(name: str, config: Config, key) -> tuple[dict, dict, dict, dict]:
+    """One seed of one dataset: validation and test accuracy of every row, the axes' names,
+    and the test embeddings (for the figures)."""
+    from threadpoolctl import threadpool_limits
+
+    key_data, key_embed, key_linear, key_mlp = jax.random.split(key, 4)
+    (X_train, y_train), (X_val, y_val), (X_test, y_test), names = load_problem(
+        name, config, key_data
+    )
+    c = int(max(y_train.max(), y_val.max(), y_test.max())) + 1
+    val, test, axes, embeddings = {}, {}, {}, {}
+    for transform in TRANSFORMS:
+        with threadpool_limits(1), warnings.catch_warnings():
+            # Isomap connects a disconnected neighbour graph (the two circles) and says so.
+            warnings.simplefilter("ignore", UserWarning)
+            E_train, (E_val, E_test), axes[transform] = embed(
+                transform, config, key_embed, X_train, y_train, [X_val, X_test], c, names
+            )
+        val[transform], test[transform] = softmax_regression(
+            config, key_linear, E_train, y_train, [(E_val, y_val), (E_test, y_test)]
+        )
+        embeddings[transform] = (np.asarray(E_test), y_test)
+
+    mlp = jaxmlp.MLP((X_train.shape[1], config.hidden, c), hidden="tanh", output="softmax")
+    params = train(mlp, key_mlp, X_train, y_train, config.mlp_epochs, config.mlp_learning_rate)
+    val[MLP_ROWS[1]] = jaxmlp.evaluate(mlp, params, X_val, y_val)["accuracy"]
+    test[MLP_ROWS[1]] = jaxmlp.evaluate(mlp, params, X_test, y_test)["accuracy"]
+    # The hidden layer alone is an MLP with no hidden layer and a tanh output: q = tanh(p).
+    first_layer = jaxmlp.MLP((X_train.shape[1], config.hidden), output="tanh")
+    Q_train, Q_val, Q_test = (
+        np.asarray(jaxmlp.predict_proba(first_layer, params[:1], X))
+        for X in (X_train, X_val, X_test)
+    )
+    project = output_layer_view(Q_train, params[1]["W"], config.dims)
+    others = [(project(Q_val), y_val), (project(Q_test), y_test)]
+    val[MLP_ROWS[0]], test[MLP_ROWS[0]] = softmax_regression(
+        config, key_linear, project(Q_train), y_train, others
+    )
+    embeddings[MLP_ROWS[0]] = (project(Q_test), y_test)
+    directions = range(1, config.dims + 1)
+    axes[MLP_ROWS[0]] = [f"q along the output layer's direction {i}" for i in directions]
+    return val, test, axes, embeddings
+
+
+def dimensions(name: str, row: str, config: Config, d: int) -> str:
+    """What a row of the table feeds softmax regression, e.g. ``64-D`` or ``2-D of 32 units``."""
+    if row == "raw" or row == MLP_ROWS[1]:
+        return f"{d}-D"
+    if row == MLP_ROWS[0]:
+        return f"{config.dims}-D view of {config.hidden} units"
+    return f"{config.dims}-D"
 
 
 def main(config: Config) -> dict:
-    from threadpoolctl import threadpool_limits
-
     for name in config.datasets:
         if name not in DATASETS:
             raise ValueError(f"datasets holds {name!r}; choose from {DATASETS}")
-    accuracy = {name: {} for name in config.datasets}
-    axes = {name: {} for name in config.datasets}  # the names of each embedding's dimensions
-    embeddings = {}  # (dataset, transform) -> (E_test, y_test), for the figures
+    if config.seeds < 2:
+        raise ValueError(f"seeds={config.seeds} must be at least 2: an interval needs two")
+    rows = (*TRANSFORMS, *MLP_ROWS)
+    val = {name: {row: [] for row in rows} for name in config.datasets}
+    test = {name: {row: [] for row in rows} for name in config.datasets}
+    axes, embeddings, d = {}, {}, {}
     # One key per dataset whichever are run, so that a subset gives the same numbers.
     keys = dict(zip(DATASETS, jax.random.split(jax.random.key(config.seed), len(DATASETS))))
     for name in config.datasets:
-        key = keys[name]
-        key_data, key_embed, key_linear, key_mlp = jax.random.split(key, 4)
-        X_train, y_train, X_test, y_test, names = load_problem(name, config, key_data)
-        c = int(max(y_train.max(), y_test.max())) + 1
-        for transform in TRANSFORMS:
-            with threadpool_limits(1), warnings.catch_warnings():
-                # Isomap connects a disconnected neighbour graph (the two circles) and says so.
-                warnings.simplefilter("ignore", UserWarning)
-                E_train, E_test, axes[name][transform] = embed(
-                    transform, config, key_embed, X_train, y_train, X_test, c, names
-                )
-            accuracy[name][transform] = softmax_regression(
-                config, key_linear, E_train, y_train, E_test, y_test, c
-            )
-            embeddings[name, transform] = (np.asarray(E_test), y_test)
-
-        mlp = jaxmlp.MLP((X_train.shape[1], config.hidden, c), hidden="tanh", output="softmax")
-        params = train(mlp, key_mlp, X_train, y_train, config.mlp_epochs, config.mlp_learning_rate)
-        accuracy[name]["2-layer MLP"] = jaxmlp.evaluate(
-            mlp, params, X_test, y_test, "cross_entropy"
-        )["accuracy"]
-        # The hidden layer alone is an MLP with no hidden layer and a tanh output: q = tanh(p).
-        first_layer = jaxmlp.MLP((X_train.shape[1], config.hidden), output="tanh")
-        Q = jaxmlp.predict_proba(first_layer, params[:1], np.concatenate([X_train, X_test]))
-        Q_train, Q_test = Q[: len(X_train)], Q[len(X_train) :]  # (n, h), (m, h)
-        project = output_layer_view(Q_train, params[1]["W"], config.dims)
-        accuracy[name][MLP_ROWS[0]] = softmax_regression(
-            config, key_linear, project(Q_train), y_train, project(Q_test), y_test, c
-        )
-        embeddings[name, MLP_ROWS[0]] = (project(Q_test), y_test)
-        axes[name][MLP_ROWS[0]] = [
-            f"q along the output layer's direction {i}" for i in range(1, config.dims + 1)
-        ]
-        print(f"{name}: " + ", ".join(f"{k} {v:.3f}" for k, v in accuracy[name].items()))
-
+        for s in range(config.seeds):
+            v, t, a, e = run_seed(name, config, jax.random.fold_in(keys[name], s))
+            for row in rows:
+                val[name][row].append(v[row])
+                test[name][row].append(t[row])
+            if s == 0:
+                axes[name] = a
+                embeddings.update({(name, row): value for row, value in e.items()})
+                d[name] = len(a["raw"])
+        found = ", ".join(f"{row} {accuracy_interval(test[name][row]).format(3)}" for row in rows)
+        print(f"{name}: {found}", flush=True)
     metrics = {
         "config": config,
-        "test_accuracy": accuracy,
-        "axes": {  # the names of each transform's output dimensions
+        "val_accuracy": val,  # per dataset and row: one value per seed
+        "test_accuracy": test,
+        "dimensions": {
+            name: {row: dimensions(name, row, config, d[name]) for row in rows}
+            for name in config.datasets
+        },
+        "axes": {  # the names of each transform's output dimensions (seed 0)
             name: {
                 t: v if len(v) <= config.dims else f"{len(v)} input features"
                 for t, v in row.items()
             }
             for name, row in axes.items()
-        },  # fmt: skip
+        },
         "chance": {name: _chance(embeddings[name, "raw"][1]) for name in config.datasets},
     }
     _plot_embeddings(embeddings, metrics, config)
     _plot_hidden(embeddings, metrics, config)
     write_metrics(NAME, metrics, config.results)
-    print(format_table(metrics))
+    print(table(metrics))
     return metrics
 
 
@@ -295,15 +386,40 @@ def _chance(y: np.ndarray) -> float:
     return float(np.bincount(y).max() / len(y))
 
 
-def format_table(metrics: dict) -> str:
-    """Test accuracy: rows are the transforms and the MLP, columns the datasets."""
+def chosen(metrics: dict, name: str, among=EXTRACTED) -> np.ndarray:
+    """Per seed, the accuracy on the test split of the row among ``among`` with the best
+    validation accuracy in that seed."""
+    val = np.array([metrics["val_accuracy"][name][row] for row in among])  # (rows, seeds)
+    test = np.array([metrics["test_accuracy"][name][row] for row in among])
+    best = np.argmax(val, axis=0)
+    return test[best, np.arange(test.shape[1])]
+
+
+def best_and_worst(metrics: dict, name: str) -> tuple[str, str]:
+    """The transforms with the best and the worst mean validation accuracy."""
+    mean = {row: np.mean(metrics["val_accuracy"][name][row]) for row in EXTRACTED}
+    return max(mean, key=mean.get), min(mean, key=mean.get)
+
+
+def table(metrics: dict) -> str:
+    """Test accuracy, mean [95% interval] over seeds: rows are what softmax regression is fed
+    (with its dimensions), columns the datasets."""
     names = list(metrics["test_accuracy"])
-    rows = [f"{'softmax regression on':<28}" + "".join(f"{name:>9}" for name in names)]
-    for transform in (*TRANSFORMS, *MLP_ROWS):
-        cells = "".join(f"{metrics['test_accuracy'][name][transform]:>9.3f}" for name in names)
-        label = transform if transform != MLP_ROWS[1] else "(2-layer MLP on raw)"
-        rows.append(f"{label:<28}{cells}")
-    return "\n".join(rows)
+    lines = [
+        "| softmax regression on | " + " | ".join(names) + " |",
+        "|---" * (1 + len(names)) + "|",
+    ]
+    for row in (*TRANSFORMS, *MLP_ROWS):
+        label = row if row != MLP_ROWS[1] else "(the 2-layer MLP itself, on raw)"
+        cells = " | ".join(
+            f"{accuracy_interval(metrics['test_accuracy'][name][row]).format(3)} "
+            f"({metrics['dimensions'][name][row]})"
+            for name in names
+        )
+        lines.append(f"| {label} | {cells} |")
+    cells = " | ".join(accuracy_interval(chosen(metrics, name)).format(3) for name in names)
+    lines.append(f"| the transform chosen on validation, per seed | {cells} |")
+    return "\n".join(lines) + "\n"
 
 
 def _scatter(ax, E: np.ndarray, y: np.ndarray) -> None:
@@ -330,18 +446,22 @@ def _plot_embeddings(embeddings: dict, metrics: dict, config: Config) -> None:
         for col, transform in enumerate(shown):
             ax = axes[row, col]
             _scatter(ax, *embeddings[name, transform])
-            accuracy = metrics["test_accuracy"][name][transform]
+            accuracy = metrics["test_accuracy"][name][transform][0]
             ax.set_title(f"{name}: {transform}\nsoftmax regression {accuracy:.3f}", fontsize=9)
             x_label, y_label = metrics["axes"][name][transform][:2]
             ax.set_xlabel(x_label, fontsize=8)
             ax.set_ylabel(y_label, fontsize=8)
         axes[row, -1].legend(
-            title="class", fontsize=6, title_fontsize=7, loc="center left",
-            bbox_to_anchor=(1.02, 0.5), markerscale=2,
-        )  # fmt: skip
+            title="class",
+            fontsize=6,
+            title_fontsize=7,
+            loc="center left",
+            bbox_to_anchor=(1.02, 0.5),
+            markerscale=2,
+        )
     figure.suptitle(
         "2-D embeddings of the test points, coloured by class, and the test accuracy of "
-        "softmax regression on them",
+        "softmax regression on them (seed 0)",
         y=1.0,
     )
     figure.tight_layout()
@@ -355,12 +475,13 @@ def _plot_hidden(embeddings: dict, metrics: dict, config: Config) -> None:
     for col, name in enumerate(names):
         ax = axes[0, col]
         _scatter(ax, *embeddings[name, MLP_ROWS[0]])
-        mlp_accuracy = metrics["test_accuracy"][name]["2-layer MLP"]
-        linear = metrics["test_accuracy"][name][MLP_ROWS[0]]
+        mlp_accuracy = metrics["test_accuracy"][name]["2-layer MLP"][0]
+        linear = metrics["test_accuracy"][name][MLP_ROWS[0]][0]
         ax.set_title(
             f"{name}: MLP test accuracy {mlp_accuracy:.3f}\n"
-            f"softmax regression on this plane {linear:.3f}", fontsize=9
-        )  # fmt: skip
+            f"softmax regression on this plane {linear:.3f}",
+            fontsize=9,
+        )
         legend = dict(title="class", fontsize=6, title_fontsize=7, markerscale=2)
         if len(np.unique(embeddings[name, MLP_ROWS[0]][1])) == 2:
             ax.set_xlabel("q along the output layer's decision direction", fontsize=8)
@@ -381,79 +502,61 @@ def _plot_hidden(embeddings: dict, metrics: dict, config: Config) -> None:
 
 
 def claims(metrics: dict) -> list[Claim]:
-    accuracy = metrics["test_accuracy"]
-    extracted = TRANSFORMS[1:]
-    datasets = [name for name in DATASETS if name in accuracy]
-    hard = [name for name in NOT_LINEARLY_SEPARABLE if name in accuracy]
-
-    def best(name, among=extracted):
-        return max(among, key=lambda t: accuracy[name][t])
-
-    def worst(name):
-        return min(extracted, key=lambda t: accuracy[name][t])
-
-    helped = [
-        name for name in hard
-        if accuracy[name][best(name)] - accuracy[name]["raw"] >= GAIN
-    ]  # fmt: skip
-    transform_claims = []  # only with a problem that is not linearly separable
+    test = metrics["test_accuracy"]
+    datasets = [name for name in DATASETS if name in test]
+    hard = [name for name in NOT_LINEARLY_SEPARABLE if name in test]
+    out = []
     if hard:
-        transform_claims.append(
+        gains = {name: paired(chosen(metrics, name), test[name]["raw"]) for name in hard}
+        out.append(
             Claim(
-                claim="Transforming the data first (feature extraction or selection) gives softmax "
-                "regression a chance where the raw features are not linearly separable",
-                measured="; ".join(
-                    f"{name}: raw {accuracy[name]['raw']:.3f} → {best(name)} "
-                    f"{accuracy[name][best(name)]:.3f}"
+                CLAIMS["transform_helps"],
+                "; ".join(
+                    f"{name}: raw {accuracy_interval(test[name]['raw']).format(3)}, chosen "
+                    f"transform {accuracy_interval(chosen(metrics, name)).format(3)}, difference "
+                    f"{gains[name].format(3)}"
                     for name in hard
                 ),
-                verdict=verdict(len(helped), len(hard)),
+                share_verdict(sum(g.sign() > 0 for g in gains.values()), len(hard)),
             )
         )
-
-    spread = [
-        name for name in datasets
-        if accuracy[name][best(name)] - accuracy[name][worst(name)] >= SPREAD
-    ]  # fmt: skip
-    pca_same = [
-        name for name in hard
-        if abs(accuracy[name]["PCA"] - accuracy[name]["raw"]) <= LINEAR_SLACK
-    ]  # fmt: skip
-    passed = len(spread) + len(pca_same)
-    pca_measured = ", ".join(
-        f"{name} {accuracy[name]['PCA']:.3f} vs {accuracy[name]['raw']:.3f}" for name in hard
-    )
-    limited_claim = Claim(
-        claim="Softmax regression is limited by the transform before it: the same classifier "
-        "ranges from poor to good with the transform, and a linear one (PCA) adds nothing",
-        measured="; ".join(
-            f"{name}: {worst(name)} {accuracy[name][worst(name)]:.3f} to "
-            f"{best(name)} {accuracy[name][best(name)]:.3f}"
-            for name in datasets
+    spreads = {}
+    for name in datasets:
+        best, worst = best_and_worst(metrics, name)
+        spreads[name] = (best, worst, paired(test[name][best], test[name][worst]))
+    out.append(
+        Claim(
+            CLAIMS["limited"],
+            "; ".join(
+                f"{name}: {best} {accuracy_interval(test[name][best]).format(3)} vs {worst} "
+                f"{accuracy_interval(test[name][worst]).format(3)}, difference {gap.format(3)}"
+                for name, (best, worst, gap) in spreads.items()
+            ),
+            share_verdict(sum(gap.sign() > 0 for _, _, gap in spreads.values()), len(datasets)),
         )
-        + (f"; PCA vs raw: {pca_measured}" if hard else ""),
-        verdict=verdict(passed, len(datasets) + len(hard)),
     )
-
-    # The best linear pipeline: any transform, or none.
-    matched = [
-        name for name in datasets
-        if accuracy[name]["2-layer MLP"] >= accuracy[name][best(name, TRANSFORMS)] - MLP_SLACK
-    ]  # fmt: skip
-    transductive = any(best(name, TRANSFORMS) == "t-SNE" for name in datasets)
-    tsne_note = " (t-SNE saw the test inputs)" if transductive else ""
-    mlp_claim = Claim(
-        claim="A single network learns the transformation and the classifier together: the "
-        "MLP on raw features matches the best hand-chosen transform + softmax regression",
-        measured="; ".join(
-            f"{name}: MLP {accuracy[name]['2-layer MLP']:.3f} vs {best(name, TRANSFORMS)} "
-            f"{accuracy[name][best(name, TRANSFORMS)]:.3f}"
-            for name in datasets
+    gaps = {
+        name: paired(test[name][MLP_ROWS[1]], chosen(metrics, name, TRANSFORMS))
+        for name in datasets
+    }
+    transductive = any(
+        np.mean(metrics["val_accuracy"][name]["t-SNE"])
+        >= max(np.mean(metrics["val_accuracy"][name][row]) for row in TRANSFORMS)
+        for name in datasets
+    )
+    out.append(
+        Claim(
+            CLAIMS["mlp_learns"],
+            "; ".join(
+                f"{name}: MLP {accuracy_interval(test[name][MLP_ROWS[1]]).format(3)} minus the "
+                f"chosen pipeline {gaps[name].format(3)}"
+                for name in datasets
+            )
+            + (" (t-SNE, chosen most, saw the test inputs)" if transductive else ""),
+            share_verdict(sum(g.high >= 0 for g in gaps.values()), len(datasets)),
         )
-        + tsne_note,
-        verdict=verdict(len(matched), len(datasets)),
     )
-    return [*transform_claims, limited_claim, mlp_claim]
+    return out
 
 
 if __name__ == "__main__":
