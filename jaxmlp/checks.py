@@ -267,9 +267,44 @@ def _largest(array_dtype, dtype) -> float | None:
 def check_l2(l2) -> float:
     if isinstance(l2, jax.core.Tracer):
         return l2
-    if isinstance(l2, bool) or not isinstance(l2, numbers.Real) or not np.isfinite(l2) or l2 < 0:
-        raise ValueError(f"l2={l2!r} must be a finite number >= 0")
-    return float(l2)
+    return check_scalar(l2, "non_negative", "l2")
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _is_real(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and np.isfinite(value)
+
+
+# The rules for scalar arguments, by name: (what is expected, the test). The compiled loop
+# counts epochs and steps in int32; a seed is drawn as 32 bits (a larger one would alias).
+RULES = {
+    "count": ("a positive integer below 2**31", lambda v: _is_int(v) and 1 <= v < 2**31),
+    "count_or_zero": ("an integer in [0, 2**31)", lambda v: _is_int(v) and 0 <= v < 2**31),
+    "seed": ("an integer in [0, 2**32)", lambda v: _is_int(v) and 0 <= v < 2**32),
+    "positive": ("a finite number > 0", lambda v: _is_real(v) and v > 0),
+    "non_negative": ("a finite number >= 0", lambda v: _is_real(v) and v >= 0),
+    "fraction": ("a number in (0, 1)", lambda v: _is_real(v) and 0 < v < 1),
+    "fraction_or_zero": ("a number in [0, 1)", lambda v: _is_real(v) and 0 <= v < 1),
+    "unit_interval": ("a number in [0, 1]", lambda v: _is_real(v) and 0 <= v <= 1),
+    "bool": ("True or False", lambda v: isinstance(v, bool | np.bool_)),
+}
+
+
+def check_scalar(value, rule: str, name: str, *, error: type[Exception] = ValueError):
+    """``value`` checked against ``RULES[rule]`` and converted (``int``, ``float``, ``bool``).
+
+    The one home of the scalar rules: ``fit``, ``fit_many``, the estimators and the command
+    line's config all call it, naming the argument as their user knows it (``name``).
+    """
+    expected, ok = RULES[rule]
+    if not ok(value):
+        raise error(f"{name} must be {expected}, got {value!r}")
+    if rule == "bool":
+        return bool(value)
+    return int(value) if _is_int(value) else float(value)
 
 
 def check_dense(X, name: str) -> None:

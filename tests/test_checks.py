@@ -385,7 +385,7 @@ def test_mlp_must_be_an_mlp(function, problem):
 @pytest.mark.parametrize("l2", [-0.1, float("nan"), float("inf"), "0.1", True], ids=repr)
 def test_bad_l2(l2, problem):
     params, X, T = problem
-    with pytest.raises(ValueError, match=re.escape(f"l2={l2!r} must be a finite number >= 0")):
+    with pytest.raises(ValueError, match=re.escape(f"l2 must be a finite number >= 0, got {l2!r}")):
         jaxmlp.backprop(MLP, params, X, T, l2=l2)
 
 

@@ -456,7 +456,7 @@ BAD_FIT_ARGUMENTS = {
     "unknown-schedule": (dict(schedule="step"), "schedule='step'"),
     "unknown-grad": (dict(grad="numeric"), "grad='numeric'"),
     "validation-fraction": (dict(validation_fraction=1.5), "validation_fraction=1.5"),
-    "negative-l2": (dict(l2=-1.0), "l2=-1.0"),
+    "negative-l2": (dict(l2=-1.0), "l2 must be a finite number >= 0, got -1.0"),
 }
 
 
