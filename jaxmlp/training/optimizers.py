@@ -14,10 +14,11 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
-import numbers
 
 import jax.numpy as jnp
 import optax
+
+from .. import checks
 
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam", "adamw", "lbfgs")
 SCHEDULES = ("constant", "invscaling", "cosine", "adaptive")
@@ -90,13 +91,7 @@ def named_optimizer(
         raise ValueError(
             f"schedule={schedule!r} is not a known schedule; choose one of {SCHEDULES}"
         )
-    if (
-        isinstance(learning_rate, bool)
-        or not isinstance(learning_rate, numbers.Real)
-        or not learning_rate > 0
-        or not math.isfinite(learning_rate)
-    ):
-        raise ValueError(f"learning_rate={learning_rate!r} must be a finite number > 0")
+    checks.check_scalar(learning_rate, "positive", "learning_rate")
     if schedule == "cosine":
         if not isinstance(total_steps, int) or total_steps <= 0:
             raise ValueError(f"schedule='cosine' needs total_steps > 0, got {total_steps!r}")
@@ -107,6 +102,21 @@ def named_optimizer(
     if schedule in ("invscaling", "cosine"):
         return NamedOptimizer(name, schedule, float(learning_rate), total_steps), None
     return NamedOptimizer(name, schedule), float(learning_rate)
+
+
+def resolve_optimizer(optimizer, learning_rate, schedule, total_steps):
+    """``(optimizer, learning_rate, adaptive)``: a name as its description (``NamedOptimizer``)
+    and the learning rate the state must be given (``None``: the optimizer's own), or an optax
+    transformation as it is."""
+    if isinstance(optimizer, str):
+        named, learning_rate = named_optimizer(optimizer, learning_rate, schedule, total_steps)
+        return named, learning_rate, schedule == "adaptive"
+    if not isinstance(optimizer, optax.GradientTransformation):
+        raise TypeError(
+            "optimizer must be a name or an optax.GradientTransformation, "
+            f"got {type(optimizer).__name__}"
+        )
+    return optimizer, None, False
 
 
 def transformation(optimizer) -> optax.GradientTransformation:

@@ -22,9 +22,9 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from .mlp import MLP
+from ..mlp import MLP
+from ..params import Params
 from .optimizers import transformation
-from .params import Params
 
 # How each init scheme's scale depends on a layer's fans: "avg" ~ 1/sqrt(n_in + n_out),
 # "in" ~ 1/sqrt(n_in). Used to give a narrower member the scale of its own width.
