@@ -1,12 +1,9 @@
 """Optimizers by name, built on optax, with the learning-rate schedules of scikit-learn's MLP.
 
-Every named optimizer is wrapped in ``optax.inject_hyperparams`` so that the current learning
-rate lives in the optimizer state: the training loop reads it into the history and the
-``"adaptive"`` schedule changes it between epochs without leaving the compiled program.
-
-The training engine describes a named optimizer by value, ``NamedOptimizer``, not by an optax
-object: compiled programs are cached by their static arguments, and two optax objects built
-from the same arguments are different objects.
+Every named optimizer is wrapped in ``optax.inject_hyperparams``: the learning rate lives in the
+state, where the history reads it and ``"adaptive"`` changes it inside the compiled program.
+The engine describes one by value (``NamedOptimizer``): programs are cached by their static
+arguments, and two optax objects built alike are different objects.
 """
 
 from __future__ import annotations
@@ -57,10 +54,9 @@ def make_optimizer(
 class NamedOptimizer:
     """A named optimizer as a hashable value: the static description of a compiled program.
 
-    ``learning_rate`` is set only where the program computes the learning rate from it
-    (``"invscaling"``, ``"cosine"``); for ``"constant"`` and ``"adaptive"`` it is ``None``:
-    the learning rate is data in the optimizer state (``with_learning_rate``), so that one
-    program serves every learning rate. Until it is set there, the state holds ``nan``.
+    ``learning_rate`` is set only where the program computes the rate from it (``"invscaling"``,
+    ``"cosine"``); else it is data in the state (``with_learning_rate``, ``nan`` until set), so
+    that one program serves every learning rate.
     """
 
     name: str
@@ -148,11 +144,7 @@ def _make_optimizer(name, learning_rate, schedule, total_steps):
 
 
 def current_learning_rate(opt_state) -> jnp.ndarray | None:
-    """The learning rate held in an ``inject_hyperparams`` state, or ``None``.
-
-    The state may also be an ``optax.chain``'s tuple of states: the first injected learning
-    rate in it counts.
-    """
+    """The learning rate in an ``inject_hyperparams`` state (a chain's first), or ``None``."""
     hyperparams = getattr(opt_state, "hyperparams", None)
     if isinstance(hyperparams, dict) and "learning_rate" in hyperparams:
         return hyperparams["learning_rate"]

@@ -20,8 +20,6 @@ diverged on; ``best_member`` never picks it.
 from __future__ import annotations
 
 import dataclasses
-import functools
-import itertools
 import numbers
 from collections.abc import Sequence
 
@@ -31,7 +29,7 @@ import numpy as np
 import optax
 
 from .. import checks
-from ..compiling import cached_jit, run_once
+from ..compiling import cached_jit
 from ..forward import apply
 from ..losses import Loss, get_loss
 from ..mlp import MLP
@@ -39,62 +37,35 @@ from ..params import Params, init_params
 from . import loop
 from .epoch import run_members
 from .fit import prepare_data
-from .optimizers import current_learning_rate, transformation, with_learning_rate
-from .program import check_training_args, make_program
-from .state import StopReason, SweepHistory, SweepResult, init_state
-from .widths import (
-    INIT_FANS,
-    MaskedOptimizer,
-    UnitMaskState,
-    check_widths,
-    init_scales,
-    mask_params,
+from .members import (
+    check_learning_rates,
+    has_learning_rate,
+    start_members,
+    swept_values,
 )
+from .optimizers import current_learning_rate
+from .program import check_training_args, make_program
+from .state import StopReason, SweepHistory, SweepResult
+from .widths import INIT_FANS, MaskedOptimizer, init_scales
 
 METRICS = ("train_loss", "train_accuracy", "val_loss", "val_accuracy")
 
 
-def member_keys(key: jax.Array, seed: int) -> tuple[jax.Array, jax.Array]:
-    """``(init_key, fit_key)`` of the member with ``seed`` in a ``fit_many(key=key)`` sweep.
-
-    At full width, the member trains as ``jaxmlp.fit(mlp, init_params(init_key, mlp, init,
-    dtype), X, y, key=fit_key, learning_rate=..., l2=..., ...)`` would.
-    """
-    key_members = jax.random.split(key)[0]
-    init_key, fit_key = jax.random.split(jax.random.fold_in(key_members, seed))
-    return init_key, fit_key
-
-
 def fit_many(
-    mlp: MLP,
-    X,
-    y,
-    *,
-    key: jax.Array,
+    mlp: MLP, X, y, *, key: jax.Array,
     seeds: int | Sequence[int] = 0,
     learning_rates: float | Sequence[float] | None = None,
     l2s: float | Sequence[float] = 0.0,
     widths: int | Sequence[int] | Sequence[Sequence[int]] | None = None,
-    grid: bool = False,
-    init: str = "glorot_uniform",
-    rescale_init: bool = True,
-    dtype=jnp.float32,
-    loss: str | Loss = "mse",
-    optimizer: str | optax.GradientTransformation = "sgd",
-    schedule: str = "constant",
-    batch_size: int | None = None,
-    epochs: int = 100,
-    grad: str = "autodiff",
-    validation: tuple | None = None,
-    validation_fraction: float | None = None,
-    early_stopping: bool = False,
-    patience: int = 10,
-    min_delta: float = 1e-4,
-    restore_best: bool = True,
-    monitor: str = "auto",
-    epochs_per_program: int | str = "auto",
-    members_at_once: int | None = None,
-) -> SweepResult:
+    grid: bool = False, init: str = "glorot_uniform", rescale_init: bool = True, dtype=jnp.float32,
+    # as fit's, for every member:
+    loss: str | Loss = "mse", optimizer: str | optax.GradientTransformation = "sgd",
+    schedule: str = "constant", batch_size: int | None = None, epochs: int = 100,
+    grad: str = "autodiff", validation: tuple | None = None,
+    validation_fraction: float | None = None, early_stopping: bool = False, patience: int = 10,
+    min_delta: float = 1e-4, restore_best: bool = True, monitor: str = "auto",
+    epochs_per_program: int | str = "auto", members_at_once: int | None = None,
+) -> SweepResult:  # fmt: skip
     """Trains M members of ``mlp`` at once, one per combination of the swept values.
 
     The swept arguments (``seeds``, ``learning_rates``, ``l2s``, ``widths``) each take one
@@ -143,7 +114,7 @@ def fit_many(
     checks.check_key(key)
     if learning_rates is None and isinstance(optimizer, str):
         learning_rates = 0.1  # fit's default
-    seeds, learning_rates, l2s, widths = _members(mlp, seeds, learning_rates, l2s, widths, grid)
+    seeds, learning_rates, l2s, widths = swept_values(mlp, seeds, learning_rates, l2s, widths, grid)
     M = len(seeds)
     masked = bool(np.any(widths < np.asarray(mlp.sizes[1:-1])))
     rescale_init = checks.check_scalar(rescale_init, "bool", "rescale_init", error=TypeError)
@@ -161,7 +132,7 @@ def fit_many(
     data, classification = prepare_data(
         mlp, X, y, dtype, key_holdout, validation, validation_fraction, loss
     )
-    _check_learning_rates(optimizer, learning_rates, schedule)
+    check_learning_rates(optimizer, learning_rates, schedule)
     # The injected learning rate is set per member: any value builds the same program.
     program, _ = make_program(
         mlp, loss, data, classification, optimizer=optimizer,
@@ -170,7 +141,7 @@ def fit_many(
         monitor=monitor, early_stopping=early_stopping, restore_best=restore_best, grad=grad,
         patience=patience, min_delta=min_delta,
     )  # fmt: skip
-    has_learning_rate = _has_learning_rate(program.optimizer)
+    injected = has_learning_rate(program.optimizer)
     if masked:
         program = dataclasses.replace(program, optimizer=MaskedOptimizer(mlp, program.optimizer))
     if members_at_once is not None:
@@ -178,11 +149,11 @@ def fit_many(
     scales = init_scales(mlp, init, widths) if rescale_init else np.ones((M, mlp.n_layers))
     units = [np.arange(h) < widths[:, [l]] for l, h in enumerate(mlp.sizes[1:-1])]  # (M, h_l)
     lrs = None if np.isnan(learning_rates).all() else learning_rates
-    if lrs is not None and not has_learning_rate:  # lbfgs
+    if lrs is not None and not injected:  # lbfgs
         lrs, learning_rates = None, np.full(M, np.nan)
     # Arrays converted on the host: on the device, each conversion compiles a program.
     args = (program, dtype, masked, init, key, seeds.astype(np.uint32), scales, units, lrs)
-    compiled, init_compile_time = _start_members.program(*args)
+    compiled, init_compile_time = start_members.program(*args)
     state, initial_params = compiled(*args)
     if lrs is None and (lr := current_learning_rate(state.opt_state)) is not None:
         learning_rates = np.asarray(lr, np.float64)  # a transformation's own learning rate
@@ -205,121 +176,6 @@ def fit_many(
     return SweepResult(
         mlp, state.params, initial_params, seeds, learning_rates, l2s, widths, history, state
     )
-
-
-def _members(mlp: MLP, seeds, learning_rates, l2s, widths, grid: bool):
-    """The swept values as arrays ``(M,)`` (widths ``(M, p)``), zipped or combined."""
-    swept = {
-        "seeds": _values(seeds, "seeds", functools.partial(checks.check_scalar, rule="seed")),
-        "learning_rates": _values(learning_rates, "learning_rates", _check_learning_rate),
-        "l2s": _values(l2s, "l2s", functools.partial(checks.check_scalar, rule="non_negative")),
-        "widths": _values(widths, "widths", functools.partial(check_widths, mlp)),
-    }
-    if checks.check_scalar(grid, "bool", "grid", error=TypeError):
-        members = list(itertools.product(*swept.values()))
-    else:
-        lengths = {name: len(values) for name, values in swept.items() if len(values) > 1}
-        if len(set(lengths.values())) > 1:
-            listed = ", ".join(f"{name} has {length}" for name, length in lengths.items())
-            raise ValueError(
-                f"the swept lists disagree in length: {listed} values; give lists of one "
-                "length (a single value goes to every member), or grid=True for every "
-                "combination"
-            )
-        M = max(len(values) for values in swept.values())
-        members = [
-            tuple(values[i if len(values) > 1 else 0] for values in swept.values())
-            for i in range(M)
-        ]
-    seeds, learning_rates, l2s, widths = zip(*members)
-    return (
-        np.asarray(seeds, np.int64),
-        np.asarray(learning_rates, np.float64),
-        np.asarray(l2s, np.float64),
-        np.asarray(widths, np.int64).reshape(len(members), mlp.n_hidden),
-    )
-
-
-def _values(values, name: str, check) -> list:
-    """One swept argument as a list of checked values; a single value is a list of one."""
-    if values is None or isinstance(values, numbers.Number | str | bytes):
-        values = [values]
-    elif isinstance(values, np.ndarray | jax.Array):
-        values = np.asarray(values).tolist()
-        values = values if isinstance(values, list) else [values]
-    elif isinstance(values, Sequence | range):
-        values = list(values)
-    else:
-        raise TypeError(f"{name} must be a number or a list of them, got {values!r}")
-    if not values:
-        raise ValueError(f"{name} is empty; give at least one value")
-    return [check(value, name=f"{name}[{i}]") for i, value in enumerate(values)]
-
-
-def _check_learning_rate(learning_rate, name: str) -> float:
-    if learning_rate is None:
-        return np.nan  # the transformation's own
-    return checks.check_scalar(learning_rate, "positive", name)
-
-
-def _check_learning_rates(optimizer, learning_rates: np.ndarray, schedule: str) -> None:
-    """What a sweep of several learning rates needs of the optimizer and schedule."""
-    several = len(np.unique(learning_rates)) > 1
-    if optimizer == "lbfgs" and several:
-        raise ValueError(
-            "optimizer='lbfgs' has no learning rate to sweep, got "
-            f"learning_rates={list(learning_rates)}"
-        )
-    if isinstance(optimizer, str) and several and schedule in ("invscaling", "cosine"):
-        raise ValueError(
-            f"schedule={schedule!r} computes the learning rate from one initial value; "
-            f"several learning_rates={list(learning_rates)} need schedule='constant' or "
-            "'adaptive'"
-        )
-    if isinstance(optimizer, optax.GradientTransformation) and not (
-        np.isnan(learning_rates).all() or _has_learning_rate(optimizer)
-    ):
-        raise ValueError(
-            f"learning_rates={list(learning_rates)} need an optimizer with an injected "
-            "learning rate (optax.inject_hyperparams); this one has none: pass "
-            "learning_rates=None"
-        )
-
-
-def _has_learning_rate(optimizer) -> bool:
-    layer = {
-        "W": jax.ShapeDtypeStruct((1, 1), jnp.float32),
-        "b": jax.ShapeDtypeStruct((1,), jnp.float32),
-    }
-    state = jax.eval_shape(transformation(optimizer).init, [layer])
-    return current_learning_rate(state) is not None
-
-
-@functools.partial(run_once, static_argnums=(0, 1, 2, 3))
-def _start_members(program, dtype, masked, init, key, seeds, scales, units, learning_rates):
-    """``(state, initial_params)``: the members' stacked ``TrainState`` at epoch 0.
-
-    Member ``i`` draws its params and engine key from ``member_keys(key, seeds[i])``, as
-    ``fit`` would (float draws to the last bit or so: this program rounds them on its own).
-    """
-
-    def init_member(seed, scales, units, learning_rate):
-        init_key, fit_key = member_keys(key, seed)
-        train_key = jax.random.split(fit_key)[1]  # as fit: split(key) = (holdout, train)
-        params = init_params(init_key, program.mlp, init, dtype)
-        params = [{"W": l["W"] * s, "b": l["b"] * s} for l, s in zip(params, scales)]
-        params = mask_params(params, [u.astype(dtype) for u in units])
-        state = init_state(params, program.optimizer, train_key, track_best=program.track_best)
-        opt_state = state.opt_state
-        if masked:
-            opt_state = (UnitMaskState(tuple(u.astype(dtype) for u in units)), *opt_state[1:])
-        if learning_rate is not None:
-            opt_state = with_learning_rate(opt_state, learning_rate)
-        return state._replace(opt_state=opt_state)
-
-    state = jax.vmap(init_member)(seeds, scales.astype(dtype), units, learning_rates)
-    # Copies: the compiled program donates (reuses) the buffers of the state it is given.
-    return jax.tree.map(jnp.copy, state), jax.tree.map(jnp.copy, state.params)
 
 
 def best_member(result: SweepResult, metric: str | None = None) -> int:
