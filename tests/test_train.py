@@ -1,5 +1,7 @@
 """Tests of the training engine: the lecture's three regimes, both gradient paths, stopping."""
 
+import json
+
 import chex
 import jax
 import jax.numpy as jnp
@@ -545,3 +547,16 @@ def test_a_callback_stop_is_a_pause_that_continues_exactly_with_early_stopping(m
     assert history.stop_reason == "early_stopping"
     assert epochs == straight_history.epoch
     chex.assert_trees_all_equal(paused, straight)
+
+
+def test_stop_reasons_compare_and_serialise_as_strings():
+    mlp = jaxmlp.MLP((2, 3, 2))
+    params = jaxmlp.init_params(jax.random.key(0), mlp)
+    _, history = jaxmlp.fit(mlp, params, XOR_X, XOR_Y, key=jax.random.key(0), epochs=2)
+    assert (
+        history.stop_reason == "epochs" and history.stop_reason is jaxmlp.training.StopReason.EPOCHS
+    )
+    assert json.loads(json.dumps(history.as_dict()))["stop_reason"] == "epochs"
+    assert [jaxmlp.training.StopReason.of(r.code) for r in jaxmlp.training.StopReason] == list(
+        jaxmlp.training.StopReason
+    )

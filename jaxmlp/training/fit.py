@@ -33,31 +33,15 @@ RECORDED = ("train_loss", "train_accuracy", "val_loss", "val_accuracy", "learnin
 
 
 def fit(
-    mlp: MLP,
-    params: Params | TrainState,
-    X,
-    y,
-    *,
-    key: jax.Array,
-    loss: str | Loss = "mse",
-    optimizer: str | optax.GradientTransformation = "sgd",
-    learning_rate: float = 0.1,
-    schedule: str = "constant",
-    batch_size: int | None = None,
-    epochs: int = 100,
-    l2: float = 0.0,
-    grad: str = "autodiff",
-    validation: tuple | None = None,
-    validation_fraction: float | None = None,
-    early_stopping: bool = False,
-    patience: int = 10,
-    min_delta: float = 1e-4,
-    restore_best: bool = True,
-    monitor: str = "auto",
+    mlp: MLP, params: Params | TrainState, X, y, *, key: jax.Array, loss: str | Loss = "mse",
+    optimizer: str | optax.GradientTransformation = "sgd", learning_rate: float = 0.1,
+    schedule: str = "constant", batch_size: int | None = None, epochs: int = 100,
+    l2: float = 0.0, grad: str = "autodiff", validation: tuple | None = None,
+    validation_fraction: float | None = None, early_stopping: bool = False, patience: int = 10,
+    min_delta: float = 1e-4, restore_best: bool = True, monitor: str = "auto",
     callback: Callable[[int, dict], bool | None] | None = None,
-    epochs_per_program: int | str = "auto",
-    mesh: Mesh | int | None = None,
-) -> tuple[Params, History]:
+    epochs_per_program: int | str = "auto", mesh: Mesh | int | None = None,
+) -> tuple[Params, History]:  # fmt: skip
     """Trains ``mlp`` from ``params`` on ``(X, y)``.
 
     Args:
