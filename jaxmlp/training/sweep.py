@@ -37,12 +37,8 @@ from ..params import Params, init_params
 from . import loop
 from .epoch import run_members
 from .fit import prepare_data
-from .members import (
-    check_learning_rates,
-    has_learning_rate,
-    start_members,
-    swept_values,
-)
+from .members import check_learning_rates, has_learning_rate, start_members, swept_values
+from .members import member_keys as member_keys  # a sweep's public name
 from .optimizers import current_learning_rate
 from .program import check_training_args, make_program
 from .state import StopReason, SweepHistory, SweepResult
