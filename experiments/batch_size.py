@@ -42,7 +42,7 @@ from matplotlib.ticker import NullFormatter
 
 import jaxmlp
 from jaxmlp.data import synthetic
-from jaxmlp.sweep import member_keys
+from jaxmlp.training.sweep import member_keys
 
 from .common import (
     RESULTS,

@@ -35,7 +35,7 @@ from matplotlib.ticker import NullFormatter
 
 import jaxmlp
 from jaxmlp.data import synthetic
-from jaxmlp.sweep import predict_many
+from jaxmlp.training.sweep import predict_many
 
 from .common import (
     RESULTS,

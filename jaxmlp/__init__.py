@@ -3,7 +3,7 @@
 import importlib.metadata
 
 from . import data as data
-from . import parallel as parallel
+from . import training as training
 from .activations import ACTIVATIONS as ACTIVATIONS
 from .activations import Activation as Activation
 from .backprop import backprop as backprop
@@ -24,12 +24,14 @@ from .params import init_params as init_params
 from .predict import evaluate as evaluate
 from .predict import predict as predict
 from .predict import predict_proba as predict_proba
-from .sweep import SweepResult as SweepResult
-from .sweep import fit_many as fit_many
-from .train import DivergenceError as DivergenceError
-from .train import History as History
-from .train import TrainState as TrainState
-from .train import fit as fit
+from .training import DivergenceError as DivergenceError
+from .training import History as History
+from .training import SweepResult as SweepResult
+from .training import TrainState as TrainState
+from .training import fit as fit
+from .training import fit_many as fit_many
+from .training import parallel as parallel
+from .training import sweep as sweep
 
 try:
     __version__ = importlib.metadata.version("jaxmlp")

@@ -21,8 +21,8 @@ softmax output with MSE it is the full Jacobian ``∂y_hat_k'/∂a_k = y_hat_k' 
 applied to ``∂J/∂y_hat``; for softmax with cross-entropy and sigmoid with binary
 cross-entropy the two factors collapse to ``δ = y_hat - t``.
 
-``backprop`` is the batched matrix form (rows are examples, so ``P = Q Wᵀ``-style products
-become ``Q @ W``) of the mean over the batch plus the L2 term; ``backprop_example`` is the
+``gradients`` is the batched matrix form (rows are examples, so ``Wᵀq`` becomes ``Q @ W``)
+of the mean over the batch; ``backprop`` adds the L2 term's ``l2 · W``; ``backprop_example`` is the
 same recursion for one example in the slides' index notation; ``backprop_trace`` returns
 every layer's ``p``, ``q``, ``a``, ``y_hat`` and ``δ`` for teaching and debugging.
 """
@@ -35,7 +35,7 @@ import jax.numpy as jnp
 from . import checks
 from .losses import Loss, get_loss
 from .mlp import MLP
-from .objective import _penalty, check_objective_args, mean_loss
+from .objective import check_objective_args
 from .params import Params
 
 
@@ -51,15 +51,7 @@ def output_delta(mlp: MLP, loss: Loss, a: jax.Array, y_hat: jax.Array, t: jax.Ar
     return jnp.einsum("...lk,...l->...k", jacobian, dJ_dy_hat)
 
 
-def backprop(
-    mlp: MLP,
-    params: Params,
-    X: jax.Array,
-    T: jax.Array,
-    loss: str | Loss = "mse",
-    l2: float = 0.0,
-    weights: jax.Array | None = None,
-) -> Params:
+def backprop(mlp: MLP, params: Params, X, T, loss: str | Loss = "mse", l2=0.0, weights=None):
     """The gradient of ``objective`` with respect to ``params``, computed by hand.
 
     Args: as ``jaxmlp.objective``: ``X: (n, d)``, ``T: (n, c)``, ``weights: (n,)`` or ``None``.
@@ -68,25 +60,20 @@ def backprop(
       A params-shaped pytree: ``[{"W": (n_in, n_out), "b": (n_out,)}, ...]``.
     """
     mlp, loss, X, T, l2, weights = check_objective_args(mlp, params, X, T, loss, l2, weights)
-    return _backprop(mlp, params, X, T, loss, l2, weights)
+    _, grads = gradients(mlp, params, X, T, loss, weights)
+    return [{"W": g["W"] + l2 * p["W"], "b": g["b"]} for g, p in zip(grads, params)]
 
 
-def _backprop(mlp: MLP, params: Params, X, T, loss: Loss, l2, weights=None) -> Params:
-    """``backprop`` without input checks, for the library's own hot loops."""
-    return _value_and_backprop(mlp, params, X, T, loss, l2, weights)[1]
-
-
-def _value_and_backprop(mlp: MLP, params: Params, X, T, loss: Loss, l2, weights=None):
-    """``((objective, Y_hat: (n, c)), grads)``, the forward pass shared by both."""
+def gradients(mlp: MLP, params: Params, X, T, loss: Loss, weights=None):
+    """``((losses: (n,), Y_hat: (n, c)), grads)``: the (weighted) mean loss's gradient, no L2
+    term and no input checks; the forward pass keeps every layer's ``p`` and ``q``."""
     sigma = mlp.hidden_activation
-    # Forward, keeping every layer's p and q (Q[0] is the input).
-    P, Q = [], [X]
+    P, Q = [], [X]  # Q[0] is the input
     for layer in params[:-1]:
         P.append(Q[-1] @ layer["W"] + layer["b"][None, :])  # (n, h_l)
         Q.append(sigma(P[-1]))
     A = Q[-1] @ params[-1]["W"] + params[-1]["b"][None, :]  # (n, c)
     Y_hat = mlp.output_activation(A)
-    value = mean_loss(loss.value(A, Y_hat, T), weights) + _penalty(params, l2)
 
     # δ of the mean: each example's δ weighted by 1/n (or w_i / Σw).
     if weights is None:
@@ -98,13 +85,10 @@ def _value_and_backprop(mlp: MLP, params: Params, X, T, loss: Loss, l2, weights=
     grads = [None] * mlp.n_layers
     for l in reversed(range(mlp.n_layers)):
         W = params[l]["W"]
-        dW = Q[l].T @ delta  # (n_in, n_out): Σ_i q_i δ_iᵀ
-        if not (isinstance(l2, float) and l2 == 0.0):
-            dW = dW + l2 * W
-        grads[l] = {"W": dW, "b": jnp.sum(delta, axis=0)}
+        grads[l] = {"W": Q[l].T @ delta, "b": jnp.sum(delta, axis=0)}  # Σ_i q_i δ_iᵀ
         if l > 0:
             delta = (delta @ W.T) * sigma.derivative(P[l - 1], Q[l])  # (n, h_(l-1))
-    return (value, Y_hat), grads
+    return (loss.value(A, Y_hat, T), Y_hat), grads
 
 
 def backprop_trace(

@@ -307,6 +307,14 @@ def check_scalar(value, rule: str, name: str, *, error: type[Exception] = ValueE
     return int(value) if _is_int(value) else float(value)
 
 
+def check_full_batch(optimizer, batch_size: int, n: int) -> None:
+    """L-BFGS's line search needs the same objective at every step: the full batch."""
+    if isinstance(optimizer, str) and optimizer == "lbfgs" and batch_size < n:
+        raise ValueError(
+            f"optimizer='lbfgs' is full-batch: batch_size must be None, got {batch_size}"
+        )
+
+
 def check_dense(X, name: str) -> None:
     """Refuses a ``scipy.sparse`` matrix or array, which numpy would wrap as one object."""
     sparse = sys.modules.get("scipy.sparse")  # not imported: X cannot be one

@@ -214,7 +214,7 @@ def _train(args) -> int:
 def _interruptible(train, args):
     """``train()``, or the exit status of a stop by signal or a divergence, with a message."""
     from .run import Interrupted
-    from .train import DivergenceError
+    from .training import DivergenceError
 
     try:
         return train()

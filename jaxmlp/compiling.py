@@ -1,31 +1,22 @@
 """Compiled programs: one per distinct program for the life of the process, a bounded number.
 
 ``cached_jit`` is ``jax.jit`` with a cache of its own, keyed by value: the static arguments
-(hashable descriptions, compared by ``==``), the tree structure and the shape and dtype of
-every array argument, and 64-bit mode. A second ``fit`` with the same architecture, loss,
-optimizer description and shapes runs the program the first one compiled, whatever object
-calls it (``fit``, ``fit_many``, an estimator, its ``clone``). Anything else a program may
-depend on (placement, JAX's other settings) is left to the program's ``jax.jit``, which
-compiles again if it changes.
+(hashable, compared by ``==``), the tree structure, shape and dtype of every array argument, and
+64-bit mode. A second ``fit`` with the same architecture, loss, optimizer description and shapes
+runs the program the first compiled, whoever calls it (``fit``, ``fit_many``, an estimator, its
+``clone``). What else a program depends on (placement, JAX's settings) is left to its ``jax.jit``.
 
-The cache holds at most ``MAX_PROGRAMS`` programs and drops the least recently used: each
-program has its own ``jax.jit`` wrapper, and a dropped wrapper takes its executable (machine
-code in memory mappings of its own, about 5 MB and 120 mappings for a block of epochs) with
-it. JAX's own caches would keep thousands of them, and a process that compiles one program
-per call reaches the kernel's limit on memory mappings (``vm.max_map_count``) after about 500.
-``jax.clear_caches()`` empties this cache too.
+The cache holds at most ``MAX_PROGRAMS`` and drops the least recently used: each program has
+its own ``jax.jit`` wrapper, and a dropped wrapper takes its executable (memory mappings of its
+own) with it, where JAX's caches would keep every one until a process compiling one program per
+call reaches the kernel's limit on mappings (``vm.max_map_count``). ``jax.clear_caches()``
+empties this cache too.
 
-The programs that run once (initial draws, training state, data splits) are compiled with
-``RUN_ONCE`` options. Such a program runs in milliseconds, and optimising it costs more than
-it can save. Drawing the initial params of a 20-16-3 MLP took 0.7 s cold as eager operations
-(a program each), 0.45 s as one program compiled with XLA's default options and 0.15 s with
-``RUN_ONCE_CPU``; a sweep's draws for 32 members, 0.7-0.95 s and 0.16-0.18 s.
-
-Integer work (keys, random bits, copies) is bit for bit the same under any options. Float
-arithmetic can differ in the last bits from an optimised program, whose backend fuses a
-multiply and an add into one rounding (an FMA): a normal or scaled-uniform draw traced
-inside a user's ``jit`` may differ from ``init_params``' own by a unit or two in the last
-place. Every program compiled with these options gives the same bits on every call.
+Programs that run once (initial draws, training state, data splits) are compiled with
+``RUN_ONCE`` options: they run in milliseconds, and optimising them costs more than it saves.
+Integer work (keys, random bits, copies) is bit for bit the same under any options; a float
+draw traced inside a user's ``jit`` may differ from ``init_params``' own by an ulp or two (an
+optimised program fuses a multiply and an add). Each program gives the same bits on every call.
 """
 
 from __future__ import annotations
@@ -39,7 +30,7 @@ from collections.abc import Callable, Sequence
 import jax
 import numpy as np
 
-try:  # whether no transformation is under way: a test in C++, 150x cheaper than _staging's
+try:  # whether no transformation is under way: a test in C++, much cheaper than _staging's
     from jax._src.core import trace_state_clean as _top_level
 except ImportError:  # pragma: no cover - another JAX: always probe
     _top_level = lambda: False  # noqa: E731

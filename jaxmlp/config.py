@@ -25,9 +25,9 @@ from typing import Any
 
 from .activations import ACTIVATIONS
 from .losses import LOSSES, get_loss
-from .optimizers import OPTIMIZERS, SCHEDULES
 from .params import INITS
-from .train import MONITORS
+from .training import MONITORS
+from .training.optimizers import OPTIMIZERS, SCHEDULES
 
 
 class ConfigError(ValueError):

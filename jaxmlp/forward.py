@@ -20,10 +20,7 @@ from .params import Params
 def output_preactivation(mlp: MLP, params: Params, x: jax.Array) -> jax.Array:
     """The output layer's pre-activation ``a``: ``x: (d,) -> a: (c,)``. No input checks.
 
-    ``q @ W`` is the slides' ``Wᵀ q`` for a vector ``q``. Written this way, ``vmap`` over
-    examples (and over a sweep's members) batches it into one ``(n, h)`` product per layer;
-    ``W.T @ q`` batches into ``(h, n)`` products whose transposes cost a sweep of 1-input
-    regressors 40% of its step.
+    ``q @ W`` is the slides' ``Wᵀ q``, written so that ``vmap`` batches it as ``Q @ W``.
     """
     sigma = mlp.hidden_activation
     q = x
@@ -62,10 +59,10 @@ def forward_batch(mlp: MLP, params: Params, X: jax.Array) -> jax.Array:
     checks.check_mlp(mlp)
     dtype = checks.check_params(mlp, params)
     X = checks.check_inputs(mlp, X, dtype=dtype)
-    return _forward_batch(mlp, params, X)
+    return apply(mlp, params, X)
 
 
-def _forward_batch(mlp: MLP, params: Params, X: jax.Array) -> jax.Array:
-    """``forward_batch`` without input checks, for the library's own hot loops."""
+def apply(mlp: MLP, params: Params, X: jax.Array) -> jax.Array:
+    """``forward`` vmapped over ``X: (n, d) -> Y_hat: (n, c)``, without input checks."""
     f = mlp.output_activation
     return jax.vmap(lambda x: f(output_preactivation(mlp, params, x)))(X)

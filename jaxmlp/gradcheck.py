@@ -44,17 +44,9 @@ TOLERANCES = {"float64": (1e-6, 1e-6), "float32": (1e-3, 1e-1)}
 
 
 def gradient_check(
-    mlp: MLP,
-    params: Params,
-    X: jax.Array,
-    T: jax.Array,
-    loss: str | Loss = "mse",
-    l2: float = 0.0,
-    *,
-    eps: float | None = None,
-    max_entries: int = 64,
-    key: jax.Array | None = None,
-) -> list[GradCheckRow]:
+    mlp: MLP, params: Params, X, T, loss: str | Loss = "mse", l2=0.0, *, eps=None,
+    max_entries: int = 64, key: jax.Array | None = None,
+) -> list[GradCheckRow]:  # fmt: skip
     """Compares the three gradients of ``objective`` for every parameter array.
 
     Args:

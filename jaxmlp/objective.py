@@ -29,15 +29,18 @@ def l2_penalty(params: Params) -> jax.Array:
     return 0.5 * sum(jnp.sum(layer["W"] ** 2) for layer in params)
 
 
-def objective(
-    mlp: MLP,
-    params: Params,
-    X: jax.Array,
-    T: jax.Array,
-    loss: str | Loss = "mse",
-    l2: float = 0.0,
-    weights: jax.Array | None = None,
-) -> jax.Array:
+def losses_and_outputs(mlp: MLP, params: Params, X, T, loss: Loss):
+    """``(losses: (n,), Y_hat: (n, c))``: each example's ``J`` and output, without checks."""
+
+    def loss_and_output(x, t):
+        a = output_preactivation(mlp, params, x)
+        y_hat = mlp.output_activation(a)
+        return loss.value(a, y_hat, t), y_hat
+
+    return jax.vmap(loss_and_output)(X, T)
+
+
+def objective(mlp: MLP, params: Params, X, T, loss: str | Loss = "mse", l2=0.0, weights=None):
     """The mean loss over a batch plus ``l2/2 · Σ‖W‖²``.
 
     Args:
@@ -63,44 +66,10 @@ def objective(
       ...                                                jax.numpy.zeros((4, 1)))
     """
     mlp, loss, X, T, l2, weights = check_objective_args(mlp, params, X, T, loss, l2, weights)
-    return _objective(mlp, params, X, T, loss, l2, weights)
-
-
-def _objective(mlp, params, X, T, loss: Loss, l2, weights=None):
-    """``objective`` without input checks, for the library's own hot loops."""
-    return _objective_and_outputs(mlp, params, X, T, loss, l2, weights)[0]
-
-
-def _objective_and_outputs(mlp, params, X, T, loss: Loss, l2, weights=None):
-    """``(objective, Y_hat: (n, c))``: the outputs come for free with the loss."""
-
-    def loss_and_output(x, t):
-        a = output_preactivation(mlp, params, x)
-        y_hat = mlp.output_activation(a)
-        return loss.value(a, y_hat, t), y_hat
-
-    losses, Y_hat = jax.vmap(loss_and_output)(X, T)  # (n,), (n, c)
-    return mean_loss(losses, weights) + _penalty(params, l2), Y_hat
-
-
-def mean_loss(losses, weights=None):
-    """The mean of per-example losses ``(n,)``, or their ``weights``-weighted mean.
-
-    Written as a dot product: XLA's CPU reduction of the losses of many models at once
-    (``fit_many`` vmaps this over members: ``(M, n)``) took a fifth of a sweep's step; the
-    dot is fast everywhere. ``HIGHEST`` precision: on a TPU a default-precision float32 dot
-    rounds its products to bfloat16.
-    """
-    highest = jax.lax.Precision.HIGHEST
+    losses, _ = losses_and_outputs(mlp, params, X, T, loss)
     if weights is None:
-        return jnp.dot(losses, jnp.full_like(losses, 1 / losses.shape[0]), precision=highest)
-    return jnp.dot(weights, losses, precision=highest) / jnp.sum(weights)
-
-
-def _penalty(params, l2):
-    if isinstance(l2, float) and l2 == 0.0:
-        return 0.0  # keep the graph free of a zero term
-    return l2 * l2_penalty(params)
+        return jnp.mean(losses) + l2 * l2_penalty(params)
+    return jnp.sum(weights * losses) / jnp.sum(weights) + l2 * l2_penalty(params)
 
 
 def check_objective_args(mlp, params, X, T, loss, l2, weights):

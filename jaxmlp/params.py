@@ -21,28 +21,9 @@ from .mlp import MLP
 Params = list[dict[str, jax.Array]]
 
 
-def _glorot_uniform(key, n_in, n_out, mlp, dtype):
-    return jax.nn.initializers.glorot_uniform()(key, (n_in, n_out), dtype), None
-
-
-def _glorot_normal(key, n_in, n_out, mlp, dtype):
-    return jax.nn.initializers.glorot_normal()(key, (n_in, n_out), dtype), None
-
-
-def _he_normal(key, n_in, n_out, mlp, dtype):
-    return jax.nn.initializers.he_normal()(key, (n_in, n_out), dtype), None
-
-
-def _he_uniform(key, n_in, n_out, mlp, dtype):
-    return jax.nn.initializers.he_uniform()(key, (n_in, n_out), dtype), None
-
-
-def _lecun_normal(key, n_in, n_out, mlp, dtype):
-    return jax.nn.initializers.lecun_normal()(key, (n_in, n_out), dtype), None
-
-
-def _lecun_uniform(key, n_in, n_out, mlp, dtype):
-    return jax.nn.initializers.lecun_uniform()(key, (n_in, n_out), dtype), None
+def _jax_init(initializer):
+    """A ``jax.nn.initializers`` scheme for ``W``; biases start at zero."""
+    return lambda key, n_in, n_out, mlp, dtype: (initializer(key, (n_in, n_out), dtype), None)
 
 
 def _sklearn(key, n_in, n_out, mlp, dtype):
@@ -56,15 +37,16 @@ def _sklearn(key, n_in, n_out, mlp, dtype):
     return W, b
 
 
+_inits = jax.nn.initializers
 INITS = {
-    "glorot_uniform": _glorot_uniform,
-    "glorot_normal": _glorot_normal,
-    "he": _he_normal,
-    "he_normal": _he_normal,
-    "he_uniform": _he_uniform,
-    "lecun": _lecun_normal,
-    "lecun_normal": _lecun_normal,
-    "lecun_uniform": _lecun_uniform,
+    "glorot_uniform": _jax_init(_inits.glorot_uniform()),
+    "glorot_normal": _jax_init(_inits.glorot_normal()),
+    "he": _jax_init(_inits.he_normal()),
+    "he_normal": _jax_init(_inits.he_normal()),
+    "he_uniform": _jax_init(_inits.he_uniform()),
+    "lecun": _jax_init(_inits.lecun_normal()),
+    "lecun_normal": _jax_init(_inits.lecun_normal()),
+    "lecun_uniform": _jax_init(_inits.lecun_uniform()),
     "sklearn": _sklearn,
 }
 
@@ -103,9 +85,10 @@ def init_params(
     return _draw(checks.check_key(key), mlp, init, dtype)
 
 
+# One program, not an eager call per operation, compiled for a single run.
 @functools.partial(run_once, static_argnums=(1, 2, 3))
 def _draw(key: jax.Array, mlp: MLP, init: str, dtype) -> Params:
-    """``init_params`` after its checks: one program, not an eager call per operation."""
+    """``init_params`` after its checks."""
     keys = jax.random.split(key, mlp.n_layers)
     params = []
     for key_l, n_in, n_out in zip(keys, mlp.sizes[:-1], mlp.sizes[1:]):

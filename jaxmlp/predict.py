@@ -7,10 +7,10 @@ import jax.numpy as jnp
 
 from . import checks
 from .compiling import cached_jit
-from .forward import _forward_batch
+from .forward import apply
 from .losses import Loss, get_loss
 from .mlp import MLP
-from .objective import _objective_and_outputs
+from .objective import l2_penalty, losses_and_outputs
 from .params import Params
 from .targets import is_classification, predicted_labels, targets, true_labels
 
@@ -32,7 +32,7 @@ def predict_proba(mlp: MLP, params: Params, X) -> jax.Array:
 
 @cached_jit(static_argnums=(0,))
 def _predict_proba(mlp, params, X):
-    return _forward_batch(mlp, params, X)
+    return apply(mlp, params, X)
 
 
 def predict(mlp: MLP, params: Params, X) -> jax.Array:
@@ -67,5 +67,6 @@ def evaluate(mlp: MLP, params: Params, X, y, loss: str | Loss = "mse", l2: float
 
 @cached_jit(static_argnums=(0, 4))
 def _evaluate(mlp, params, X, T, loss, l2):
-    value, Y_hat = _objective_and_outputs(mlp, params, X, T, loss, l2)
+    losses, Y_hat = losses_and_outputs(mlp, params, X, T, loss)
+    value = jnp.mean(losses) + l2 * l2_penalty(params)
     return value, jnp.mean(predicted_labels(Y_hat) == true_labels(T))

@@ -36,10 +36,9 @@ from .config import TrainConfig, check_config, check_field, check_key, flag
 from .data import Dataset, load
 from .data.preprocessing import Scaler, fit_scaler
 from .mlp import MLP
-from .optimizers import make_optimizer
 from .params import init_params
 from .predict import evaluate
-from .train import (
+from .training import (
     DivergenceError,
     TrainState,
     fit,
@@ -47,6 +46,7 @@ from .train import (
     monitored_values,
     resolve_monitor,
 )
+from .training.optimizers import make_optimizer
 
 # What a resume may change; anything else would make it another run.
 RESUMABLE = ("epochs", "checkpoint_every", "run_dir")

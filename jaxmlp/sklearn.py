@@ -31,7 +31,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from .mlp import MLP
 from .params import init_params
 from .predict import predict_proba as _predict_outputs
-from .train import TrainState, fit
+from .training import TrainState, fit
 
 # scikit-learn's activation names -> jaxmlp's
 ACTIVATIONS = {"identity": "identity", "logistic": "sigmoid", "tanh": "tanh", "relu": "relu"}

@@ -351,9 +351,9 @@ BAD_FIT_INPUT = {
     "negative-label": (dict(y=np.array([0, -1, 1, 0])), ValueError, r"y holds the label -1"),
     "string-labels": (dict(y=np.array(["a", "b", "b", "a"])), TypeError, r"encode them as integers 0..c-1 first"),
     "lengths-differ": (dict(y=np.array([0, 1, 1])), ValueError, r"y has shape \(3,\) but X has 4 samples"),
-    "lr-zero": (dict(learning_rate=0.0), ValueError, r"learning_rate=0.0 must be a finite number > 0"),
-    "epochs-negative": (dict(epochs=-1), ValueError, r"epochs=-1 must be a positive integer"),
-    "batch-size-zero": (dict(batch_size=0), ValueError, r"batch_size=0 must be a positive integer"),
+    "lr-zero": (dict(learning_rate=0.0), ValueError, r"learning_rate must be a finite number > 0, got 0.0"),
+    "epochs-negative": (dict(epochs=-1), ValueError, r"epochs must be a positive integer below 2\*\*31, got -1"),
+    "batch-size-zero": (dict(batch_size=0), ValueError, r"batch_size must be a positive integer below 2\*\*31, got 0"),
     "unknown-loss": (dict(loss="hinge"), ValueError, r"loss='hinge' is not a known loss; choose one of \["),
     "unknown-optimizer": (dict(optimizer="adagrad"), ValueError, r"choose one of \('sgd', 'momentum'"),
 }  # fmt: skip

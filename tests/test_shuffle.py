@@ -4,7 +4,7 @@ import jax
 import numpy as np
 import pytest
 
-from jaxmlp import shuffle
+from jaxmlp.training import shuffle
 
 permutations = jax.jit(jax.vmap(shuffle.permutation, in_axes=(0, None)), static_argnums=1)
 

@@ -9,8 +9,8 @@ import pytest
 from sklearn.datasets import make_moons
 
 import jaxmlp
-from jaxmlp import sweep, train
-from jaxmlp.sweep import best_member, member_keys, member_mlp, predict_many, unstack
+from jaxmlp.training import epoch, sweep
+from jaxmlp.training.sweep import best_member, member_keys, member_mlp, predict_many, unstack
 
 TOLERANCE = dict(rtol=1e-9, atol=1e-12)  # float64: vmapped and single runs round alike
 
@@ -269,8 +269,8 @@ def test_one_compiled_program_for_every_block_and_every_sweep(wave, key, monkeyp
         traces.append(1)
         return run_block(*args)
 
-    run_block = train._run_block
-    monkeypatch.setattr(train, "_run_block", chex.assert_max_traces(counted, n=1))
+    run_block = epoch.block
+    monkeypatch.setattr(epoch, "block", chex.assert_max_traces(counted, n=1))
     mlp = jaxmlp.MLP((1, 6, 1), "tanh", "identity")
     kwargs = dict(key=key, epochs=6, epochs_per_program=2, widths=[2, 6, 4])
     first = jaxmlp.fit_many(mlp, X, y, seeds=[0, 1, 2], learning_rates=[0.1, 0.2, 0.3], **kwargs)
@@ -361,12 +361,49 @@ BAD = {
     "width-too-large": (dict(widths=[4, 9]), ValueError, r"widths\[1\]=9.*\[1, 8\]"),
     "width-zero": (dict(widths=0), ValueError, r"widths\[0\]=0"),
     "width-tuple-length": (dict(widths=[(2, 3)]), ValueError, "tuple of 1 hidden widths"),
-    "negative-seed": (dict(seeds=[-1]), ValueError, r"seeds\[0\]=-1 must be an integer"),
-    "float-seed": (dict(seeds=[1.5]), ValueError, r"seeds\[0\]=1.5"),
-    "zero-lr": (dict(learning_rates=[0.1, 0.0]), ValueError, r"learning_rates\[1\]=0.0 must be"),
-    "negative-l2": (dict(l2s=-1.0), ValueError, r"l2s\[0\]=-1.0 must be"),
+    "negative-seed": (
+        dict(seeds=[-1]),
+        ValueError,
+        r"seeds\[0\] must be an integer in \[0, 2\*\*32\), got -1",
+    ),
+    "float-seed": (
+        dict(seeds=[1.5]),
+        ValueError,
+        r"seeds\[0\] must be an integer in \[0, 2\*\*32\), got 1.5",
+    ),
+    "zero-lr": (
+        dict(learning_rates=[0.1, 0.0]),
+        ValueError,
+        r"learning_rates\[1\] must be a finite number > 0, got 0.0",
+    ),
+    "negative-l2": (dict(l2s=-1.0), ValueError, r"l2s\[0\] must be a finite number >= 0, got -1.0"),
     "empty": (dict(seeds=[]), ValueError, "seeds is empty"),
-    "grid-not-bool": (dict(grid="yes"), TypeError, "grid must be True or False"),
+    "grid-not-bool": (dict(grid="yes"), TypeError, "grid must be True or False, got 'yes'"),
+    "rescale-not-bool": (
+        dict(rescale_init=1),
+        TypeError,
+        "rescale_init must be True or False, got 1",
+    ),
+    "members-at-once-zero": (
+        dict(members_at_once=0),
+        ValueError,
+        r"members_at_once must be a positive integer below 2\*\*31, got 0",
+    ),
+    "min-delta-negative": (
+        dict(min_delta=-0.1),
+        ValueError,
+        "min_delta must be a finite number >= 0, got -0.1",
+    ),
+    "epochs-per-program-zero": (
+        dict(epochs_per_program=0),
+        ValueError,
+        r"epochs_per_program must be a positive integer below 2\*\*31, got 0",
+    ),
+    "lbfgs-mini-batches": (
+        dict(optimizer="lbfgs", learning_rates=None, batch_size=8),
+        ValueError,
+        "optimizer='lbfgs' is full-batch: batch_size must be None, got 8",
+    ),
     "scheduled-lrs": (
         dict(learning_rates=[0.1, 0.2], schedule="cosine"),
         ValueError,

@@ -1,5 +1,7 @@
 """Tests of the training engine: the lecture's three regimes, both gradient paths, stopping."""
 
+import json
+
 import chex
 import jax
 import jax.numpy as jnp
@@ -9,7 +11,9 @@ import pytest
 from sklearn.datasets import make_moons
 
 import jaxmlp
-from jaxmlp import compiling, train
+from jaxmlp import compiling
+from jaxmlp.training import program as programs
+from jaxmlp.training.step import train_step
 
 XOR_X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], np.float32)
 XOR_Y = np.array([0, 1, 1, 0])
@@ -177,7 +181,7 @@ def test_a_cold_fit_compiles_its_own_programs_not_one_per_operation():
 def test_the_train_step_traces_once_for_a_shape_and_config():
     mlp = jaxmlp.MLP((3, 4, 2), "tanh", "softmax")
     optimizer = optax.sgd(0.1)
-    program = train.Program(
+    program = programs.Program(
         mlp=mlp,
         loss=jaxmlp.LOSSES["cross_entropy"],
         optimizer=optimizer,
@@ -193,7 +197,7 @@ def test_the_train_step_traces_once_for_a_shape_and_config():
         adaptive=False,
         track_best=False,
     )
-    step = jax.jit(chex.assert_max_traces(lambda *a: train.train_step(program, *a), n=1))
+    step = jax.jit(chex.assert_max_traces(lambda *a: train_step(program, *a), n=1))
     params = jaxmlp.init_params(jax.random.key(0), mlp)
     opt_state = optimizer.init(params)
     X = jax.random.normal(jax.random.key(1), (8, 3), jnp.float32)
@@ -449,13 +453,35 @@ def test_regression_targets(key):
 
 
 BAD_FIT_ARGUMENTS = {
-    "epochs-zero": (dict(epochs=0), "epochs=0"),
-    "batch-size-negative": (dict(batch_size=-1), "batch_size=-1"),
-    "learning-rate-zero": (dict(learning_rate=0.0), "learning_rate=0.0"),
+    "epochs-zero": (dict(epochs=0), r"epochs must be a positive integer below 2\*\*31, got 0"),
+    "batch-size-negative": (
+        dict(batch_size=-1),
+        r"batch_size must be a positive integer below 2\*\*31, got -1",
+    ),
+    "learning-rate-zero": (
+        dict(learning_rate=0.0),
+        "learning_rate must be a finite number > 0, got 0.0",
+    ),
+    "patience-zero": (
+        dict(patience=0),
+        r"patience must be a positive integer below 2\*\*31, got 0",
+    ),
+    "min-delta-negative": (dict(min_delta=-1), "min_delta must be a finite number >= 0, got -1"),
+    "epochs-per-program": (
+        dict(epochs_per_program=1.5),
+        r"epochs_per_program must be a positive integer below 2\*\*31, got 1.5",
+    ),
+    "lbfgs-mini-batches": (
+        dict(optimizer="lbfgs", batch_size=2),
+        "optimizer='lbfgs' is full-batch: batch_size must be None, got 2",
+    ),
     "unknown-optimizer": (dict(optimizer="adagrad"), "optimizer='adagrad'.*sgd"),
     "unknown-schedule": (dict(schedule="step"), "schedule='step'"),
     "unknown-grad": (dict(grad="numeric"), "grad='numeric'"),
-    "validation-fraction": (dict(validation_fraction=1.5), "validation_fraction=1.5"),
+    "validation-fraction": (
+        dict(validation_fraction=1.5),
+        r"validation_fraction must be a number in \(0, 1\), got 1.5",
+    ),
     "negative-l2": (dict(l2=-1.0), "l2 must be a finite number >= 0, got -1.0"),
 }
 
@@ -521,3 +547,16 @@ def test_a_callback_stop_is_a_pause_that_continues_exactly_with_early_stopping(m
     assert history.stop_reason == "early_stopping"
     assert epochs == straight_history.epoch
     chex.assert_trees_all_equal(paused, straight)
+
+
+def test_stop_reasons_compare_and_serialise_as_strings():
+    mlp = jaxmlp.MLP((2, 3, 2))
+    params = jaxmlp.init_params(jax.random.key(0), mlp)
+    _, history = jaxmlp.fit(mlp, params, XOR_X, XOR_Y, key=jax.random.key(0), epochs=2)
+    assert (
+        history.stop_reason == "epochs" and history.stop_reason is jaxmlp.training.StopReason.EPOCHS
+    )
+    assert json.loads(json.dumps(history.as_dict()))["stop_reason"] == "epochs"
+    assert [jaxmlp.training.StopReason.of(r.code) for r in jaxmlp.training.StopReason] == list(
+        jaxmlp.training.StopReason
+    )

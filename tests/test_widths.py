@@ -7,7 +7,7 @@ import optax
 import pytest
 
 import jaxmlp
-from jaxmlp.widths import check_widths, init_scales, mask_params, masked_optimizer
+from jaxmlp.training.widths import check_widths, init_scales, mask_params, masked_optimizer
 
 MLP = jaxmlp.MLP((2, 5, 4, 1), "sigmoid", "identity")
 UNITS = [jnp.asarray([1, 1, 0, 0, 0], jnp.float64), jnp.asarray([1, 0, 0, 0], jnp.float64)]

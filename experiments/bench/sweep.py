@@ -41,7 +41,7 @@ import numpy as np
 
 import jaxmlp
 from experiments.bench.record import machine, publish, section_markers, versions
-from jaxmlp.sweep import member_keys, unstack
+from jaxmlp.training.sweep import member_keys, unstack
 
 SECTION = "bench_sweep"  # the markers of this section in BENCHMARKS.md
 START_MARKER, END_MARKER = section_markers(SECTION)

@@ -1,13 +1,11 @@
 """The per-epoch reshuffle: a keyed pseudo-random permutation of ``0 .. n-1`` without a sort.
 
-``jax.random.permutation`` sorts random keys, and XLA's sort on the CPU is slow: about 45 ms
-for n = 60000, about 40% of a 64-32-10 model's epoch at batch 32. ``permutation`` here is a Feistel
-network over the indices (the "index shuffle" of streaming data loaders): a bijection of
-``[0, 4^h)`` built from ``ROUNDS`` keyed mixing rounds, whose values below ``n`` are kept in
-order. It costs a few elementwise passes, a cumulative sum and a scatter: about 2 ms for
-n = 60000. It is not a uniform draw from all ``n!`` permutations, but each index lands in each
-position, and each pair in each batch, as often as a uniform shuffle would put it there
-(``tests/test_shuffle.py`` measures both).
+``jax.random.permutation`` sorts random keys, and XLA's sort on the CPU is slow next to a small
+model's epoch. ``permutation`` is a Feistel network over the indices (the "index shuffle" of
+streaming data loaders): a bijection of ``[0, 4^h)`` from ``ROUNDS`` keyed mixing rounds, whose
+values below ``n`` are kept in order: a few elementwise passes, a cumulative sum and a scatter.
+Not a uniform draw from all ``n!`` permutations, but each index lands in each position, and
+each pair in each batch, as often as a uniform shuffle would (``tests/test_shuffle.py``).
 """
 
 from __future__ import annotations

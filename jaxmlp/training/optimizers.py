@@ -1,12 +1,9 @@
 """Optimizers by name, built on optax, with the learning-rate schedules of scikit-learn's MLP.
 
-Every named optimizer is wrapped in ``optax.inject_hyperparams`` so that the current learning
-rate lives in the optimizer state: the training loop reads it into the history and the
-``"adaptive"`` schedule changes it between epochs without leaving the compiled program.
-
-The training engine describes a named optimizer by value, ``NamedOptimizer``, not by an optax
-object: compiled programs are cached by their static arguments, and two optax objects built
-from the same arguments are different objects.
+Every named optimizer is wrapped in ``optax.inject_hyperparams``: the learning rate lives in the
+state, where the history reads it and ``"adaptive"`` changes it inside the compiled program.
+The engine describes one by value (``NamedOptimizer``): programs are cached by their static
+arguments, and two optax objects built alike are different objects.
 """
 
 from __future__ import annotations
@@ -14,10 +11,11 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
-import numbers
 
 import jax.numpy as jnp
 import optax
+
+from .. import checks
 
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam", "adamw", "lbfgs")
 SCHEDULES = ("constant", "invscaling", "cosine", "adaptive")
@@ -56,10 +54,9 @@ def make_optimizer(
 class NamedOptimizer:
     """A named optimizer as a hashable value: the static description of a compiled program.
 
-    ``learning_rate`` is set only where the program computes the learning rate from it
-    (``"invscaling"``, ``"cosine"``); for ``"constant"`` and ``"adaptive"`` it is ``None``:
-    the learning rate is data in the optimizer state (``with_learning_rate``), so that one
-    program serves every learning rate. Until it is set there, the state holds ``nan``.
+    ``learning_rate`` is set only where the program computes the rate from it (``"invscaling"``,
+    ``"cosine"``); else it is data in the state (``with_learning_rate``, ``nan`` until set), so
+    that one program serves every learning rate.
     """
 
     name: str
@@ -90,13 +87,7 @@ def named_optimizer(
         raise ValueError(
             f"schedule={schedule!r} is not a known schedule; choose one of {SCHEDULES}"
         )
-    if (
-        isinstance(learning_rate, bool)
-        or not isinstance(learning_rate, numbers.Real)
-        or not learning_rate > 0
-        or not math.isfinite(learning_rate)
-    ):
-        raise ValueError(f"learning_rate={learning_rate!r} must be a finite number > 0")
+    checks.check_scalar(learning_rate, "positive", "learning_rate")
     if schedule == "cosine":
         if not isinstance(total_steps, int) or total_steps <= 0:
             raise ValueError(f"schedule='cosine' needs total_steps > 0, got {total_steps!r}")
@@ -107,6 +98,21 @@ def named_optimizer(
     if schedule in ("invscaling", "cosine"):
         return NamedOptimizer(name, schedule, float(learning_rate), total_steps), None
     return NamedOptimizer(name, schedule), float(learning_rate)
+
+
+def resolve_optimizer(optimizer, learning_rate, schedule, total_steps):
+    """``(optimizer, learning_rate, adaptive)``: a name as its description (``NamedOptimizer``)
+    and the learning rate the state must be given (``None``: the optimizer's own), or an optax
+    transformation as it is."""
+    if isinstance(optimizer, str):
+        named, learning_rate = named_optimizer(optimizer, learning_rate, schedule, total_steps)
+        return named, learning_rate, schedule == "adaptive"
+    if not isinstance(optimizer, optax.GradientTransformation):
+        raise TypeError(
+            "optimizer must be a name or an optax.GradientTransformation, "
+            f"got {type(optimizer).__name__}"
+        )
+    return optimizer, None, False
 
 
 def transformation(optimizer) -> optax.GradientTransformation:
@@ -138,11 +144,7 @@ def _make_optimizer(name, learning_rate, schedule, total_steps):
 
 
 def current_learning_rate(opt_state) -> jnp.ndarray | None:
-    """The learning rate held in an ``inject_hyperparams`` state, or ``None``.
-
-    The state may also be an ``optax.chain``'s tuple of states: the first injected learning
-    rate in it counts.
-    """
+    """The learning rate in an ``inject_hyperparams`` state (a chain's first), or ``None``."""
     hyperparams = getattr(opt_state, "hyperparams", None)
     if isinstance(hyperparams, dict) and "learning_rate" in hyperparams:
         return hyperparams["learning_rate"]

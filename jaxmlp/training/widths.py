@@ -1,12 +1,10 @@
 """Narrower networks inside a wider one: hidden units masked out, for sweeps over width.
 
-A network of hidden widths ``w_l <= h_l`` is held in the params of the ``h``-wide MLP with
-every weight and bias of its units beyond ``w_l`` set to zero: such a unit adds nothing to
-the next layer. Zero params alone do not stay zero, though: a unit whose activation is not
-zero at 0 (sigmoid(0) = 1/2) passes a gradient to its outgoing weights. ``mask_units``, first
-in the optimizer's chain, multiplies the gradient of every masked weight and bias by 0, so
-that they never change; the mask lives in the optimizer state, so that vmapped members can
-each have their own.
+A network of hidden widths ``w_l <= h_l`` is held in the ``h``-wide params with every weight and
+bias of its units beyond ``w_l`` zero: such a unit adds nothing to the next layer. Zero params
+alone do not stay zero (sigmoid(0) = 1/2 passes a gradient to the outgoing weights), so
+``mask_units``, first in the optimizer's chain, zeroes their gradients; the mask lives in the
+optimizer state, so that vmapped members each have their own.
 """
 
 from __future__ import annotations
@@ -22,9 +20,9 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from .mlp import MLP
+from ..mlp import MLP
+from ..params import Params
 from .optimizers import transformation
-from .params import Params
 
 # How each init scheme's scale depends on a layer's fans: "avg" ~ 1/sqrt(n_in + n_out),
 # "in" ~ 1/sqrt(n_in). Used to give a narrower member the scale of its own width.
@@ -48,11 +46,8 @@ class UnitMaskState(NamedTuple):
 
 
 def mask_units(mlp: MLP) -> optax.GradientTransformation:
-    """Zeroes the gradient of every weight and bias that touches a masked hidden unit.
-
-    The mask is the state (all ones at ``init``), so that it can differ between the members
-    of a vmapped sweep; put it first in an ``optax.chain``.
-    """
+    """Zeroes the gradient of every weight and bias of a masked hidden unit; the mask is the
+    state (all ones at ``init``). Put it first in an ``optax.chain``."""
 
     def init(params):
         dtype = params[0]["W"].dtype

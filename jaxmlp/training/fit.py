@@ -1,0 +1,224 @@
+"""``fit``: full-batch, mini-batch or stochastic gradient descent, the lecture's three regimes.
+
+``fit`` checks its arguments and data, describes the training as a ``Program``, and hands it to
+the host loop (``loop.train``), which runs blocks of epochs (``epoch.block``), each a scan of
+``step.train_step`` over batches: the gradient (``jax.grad`` or ``backprop.gradients``), then
+the optax update. Every piece of training state is one pytree, ``TrainState``, so a run can be
+saved and resumed exactly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+import jax
+import numpy as np
+import optax
+from jax.sharding import Mesh
+
+from .. import checks
+from ..compiling import run_once
+from ..data.splits import split
+from ..losses import Loss, get_loss
+from ..mlp import MLP
+from ..params import Params
+from ..targets import check_y, is_classification, targets
+from . import loop, parallel
+from .epoch import NONFINITE, EpochMetrics, run_block
+from .program import Program, check_training_args, make_program
+from .state import DivergenceError, History, StopReason, TrainState, copy_state, start_state
+
+RECORDED = ("train_loss", "train_accuracy", "val_loss", "val_accuracy", "learning_rate")
+
+
+def fit(
+    mlp: MLP, params: Params | TrainState, X, y, *, key: jax.Array, loss: str | Loss = "mse",
+    optimizer: str | optax.GradientTransformation = "sgd", learning_rate: float = 0.1,
+    schedule: str = "constant", batch_size: int | None = None, epochs: int = 100,
+    l2: float = 0.0, grad: str = "autodiff", validation: tuple | None = None,
+    validation_fraction: float | None = None, early_stopping: bool = False, patience: int = 10,
+    min_delta: float = 1e-4, restore_best: bool = True, monitor: str = "auto",
+    callback: Callable[[int, dict], bool | None] | None = None,
+    epochs_per_program: int | str = "auto", mesh: Mesh | int | None = None,
+) -> tuple[Params, History]:  # fmt: skip
+    """Trains ``mlp`` from ``params`` on ``(X, y)``.
+
+    Args:
+      mlp: the architecture.
+      params: initial params, or a ``TrainState`` (``history.state``, or a loaded checkpoint)
+        to continue from; ``epochs`` counts from epoch 0 then too. Training runs in their
+        dtype; float64 needs 64-bit JAX (``jax_enable_x64``).
+      X: ``(n, d)`` dense inputs (floats, integers or bools), finite and within the dtype's
+        range; ``uint8`` is refused (pass ``X / 255`` for pixels), as is ``scipy.sparse``.
+      y: ``(n,)`` integer class labels in ``[0, c)`` (0/1 when ``c = 1``), or ``(n, c)`` real
+        targets (rows that are distributions for ``"cross_entropy"``, values in ``[0, 1]``
+        for ``"binary_cross_entropy"``).
+      key: PRNG key for the epochs' permutations and the validation split.
+      loss: ``"mse"``, ``"cross_entropy"`` or ``"binary_cross_entropy"``.
+      optimizer: a name in ``optimizers.OPTIMIZERS`` or an optax ``GradientTransformation``.
+        A name's program is compiled once per process for its schedule and the shapes (any
+        ``learning_rate`` or ``l2``); an optax object's once per object: reuse it.
+      learning_rate: initial learning rate of a named optimizer.
+      schedule: ``"constant"``, ``"invscaling"``, ``"cosine"`` or ``"adaptive"``.
+      batch_size: ``None`` (full batch), ``1`` (SGD) or ``k`` (mini-batches). A last, smaller
+        batch is trained, not dropped: padded to ``k`` rows of weight 0, its update is the
+        mean over its own examples.
+      epochs: the epoch to train up to (a maximum with early stopping).
+      l2: weight decay, ``l2/2 Σ‖W‖²`` added to the objective.
+      grad: ``"autodiff"`` (``jax.grad``) or ``"backprop"`` (the hand-written gradients).
+      validation: ``(X_val, y_val)`` held-out data, evaluated after every epoch.
+      validation_fraction: or hold out this fraction of ``(X, y)``, stratified for classes.
+      early_stopping: stop when the monitored quantity has not improved by ``min_delta`` for
+        ``patience`` epochs.
+      restore_best: with early stopping, return the params of the best monitored epoch.
+      monitor: what early stopping, ``restore_best`` and ``"adaptive"`` watch: ``"val_loss"``,
+        ``"val_accuracy"``, ``"train_loss"`` or ``"train_accuracy"`` (as an error rate
+        ``1 - accuracy``, ``min_delta`` in those units); ``"auto"``: the validation loss if
+        there is a validation set, else the training loss.
+      callback: ``callback(epoch, metrics)`` after every epoch (at the end of a block);
+        returning ``True`` pauses: the params are not restored, ``history.state`` continues.
+      epochs_per_program: epochs per compiled block; ``"auto"`` is about
+        ``program.STEPS_PER_PROGRAM`` updates, at most the epochs left.
+      mesh: data parallelism: a ``jax.sharding.Mesh`` with a ``"data"`` axis
+        (``parallel.data_mesh``) or a number of devices; ``batch_size`` must divide over them.
+
+    Returns:
+      ``(params, history)``; ``history.state`` is the final ``TrainState``.
+
+    Raises:
+      DivergenceError: a step's loss, params or optimizer state became non-finite; it names the
+        epoch and step and carries the (finite) state of the epoch before.
+    """
+    checks.check_mlp(mlp)
+    state = params if isinstance(params, TrainState) else None
+    params = state.params if state is not None else params
+    dtype = checks.check_params(mlp, params)
+    loss = get_loss(loss, mlp.output_activation.name)
+    check_training_args(epochs=epochs, grad=grad, patience=patience, min_delta=min_delta)
+    l2 = checks.check_l2(l2)
+    key_holdout, key_train = _holdout_and_train_keys(checks.check_key(key))
+    data, classification = prepare_data(
+        mlp, X, y, dtype, key_holdout, validation, validation_fraction, loss
+    )
+    if mesh is not None:
+        mesh = mesh if isinstance(mesh, Mesh) else parallel.data_mesh(mesh)
+    # A block of the epochs left: a continued run (partial_fit) needs no longer program.
+    first_epoch = 0 if state is None else int(state.epoch)
+    program, learning_rate = make_program(
+        mlp, loss, data, classification, optimizer=optimizer, learning_rate=learning_rate,
+        schedule=schedule, batch_size=batch_size, epochs=epochs, epochs_left=epochs - first_epoch,
+        epochs_per_program=epochs_per_program, monitor=monitor, early_stopping=early_stopping,
+        restore_best=restore_best, grad=grad, patience=patience, min_delta=min_delta, mesh=mesh,
+        weight_decay=l2 > 0,
+    )  # fmt: skip
+    if mesh is not None:
+        parallel.check_batch_divides(program.batch_size, mesh)
+    if state is None:
+        if learning_rate is not None:  # rounded on the host, as optax would
+            learning_rate = np.asarray(learning_rate, dtype)
+        state = start_state(params, key_train, program.optimizer, program.track_best, learning_rate)
+    else:
+        state = copy_state(state)
+    if mesh is not None:
+        state, data = parallel.replicate((state, data), mesh)
+    history = History()
+    diverged_at = []  # the index of the epoch that diverged in the last block
+
+    def on_block(metrics: EpochMetrics, elapsed: float) -> bool:
+        ran = np.flatnonzero(metrics.ran[0])
+        start = history.time[-1] if history.time else 0.0
+        for i, index in enumerate(ran):
+            history.epoch.append(first_epoch + len(history.epoch) + 1)
+            for field in RECORDED:
+                getattr(history, field).append(float(getattr(metrics, field)[0, index]))
+            history.steps.append(int(metrics.steps[0, index]))
+            # The block's wall time, spread evenly over its epochs.
+            history.time.append(start + (elapsed - start) * (i + 1) / len(ran))
+            stop = int(metrics.stop[0, index])
+            if stop == StopReason.DIVERGED.code:
+                diverged_at.append(index)
+                return False
+            # Early stopping at this epoch is the reason to stop, whatever the callback says.
+            if callback is not None and callback(history.epoch[-1], history.last()) and not stop:
+                return True
+        return False
+
+    state, record = loop.train(run_block, (program,), state, data, l2, epochs, on_block)
+    history.compile_time = record.compile_time
+    history.stop_reason = record.stop_reasons()[0]
+    if history.stop_reason == StopReason.DIVERGED:
+        raise _divergence(program, state, data, l2, record.blocks[-1], diverged_at[-1], history)
+    # A stop by the callback is a pause (e.g. to save a checkpoint): keep the state as it is.
+    if program.track_best and history.stop_reason != StopReason.CALLBACK:
+        best = int(loop.best_epochs(program, record, epochs)[0])
+        if best:
+            history.best_epoch = first_epoch + best
+            state = loop.restore_best(state, np.array([True]))
+    history.state = state
+    return state.params, history
+
+
+@run_once
+def _holdout_and_train_keys(key: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """``fit``'s two keys, the validation split's and the engine's, in one program."""
+    key_holdout, key_train = jax.random.split(key)
+    return key_holdout, key_train
+
+
+def prepare_data(
+    mlp: MLP, X, y, dtype, key_holdout, validation, validation_fraction, loss: Loss | None = None
+):
+    """``((X, T, X_val, T_val), classification)``: checked, split, one-hot, in ``dtype``.
+
+    Without a validation set ``X_val`` and ``T_val`` have 0 rows. Real targets are checked
+    against what ``loss`` needs of them.
+    """
+    X = checks.check_inputs(mlp, X, dtype=dtype)
+    classification = is_classification(y)
+    check_y(mlp, y, X.shape[0], dtype=dtype, loss=loss)  # before splitting it: its row numbers
+    if validation is not None and validation_fraction is not None:
+        raise ValueError("give either validation=(X_val, y_val) or validation_fraction, not both")
+    if validation_fraction is not None:
+        checks.check_scalar(validation_fraction, "fraction", "validation_fraction")
+        fractions = (1 - validation_fraction, validation_fraction)
+        (X, y), validation = split(key_holdout, X, y, fractions, stratify=classification)
+    T = targets(mlp, y, X.shape[0], dtype)
+    X = checks.to_device(X, dtype)
+    # Made on the host, not sliced on the device: an eager slice compiles a program per shape.
+    X_val = checks.to_device(np.zeros((0, X.shape[1])), dtype)
+    T_val = checks.to_device(np.zeros((0, T.shape[1])), dtype)
+    if validation is not None:
+        if not isinstance(validation, tuple | list) or len(validation) != 2:
+            raise ValueError("validation must be a pair (X_val, y_val)")
+        X_val = checks.check_inputs(mlp, validation[0], name="X_val", dtype=dtype)
+        X_val = checks.to_device(X_val, dtype)
+        if is_classification(validation[1]) != classification:
+            raise ValueError("y_val must be of the same kind as y (class labels or targets)")
+        T_val = targets(mlp, validation[1], X_val.shape[0], dtype, name="y_val", loss=loss)
+    return (X, T, X_val, T_val), classification
+
+
+def _divergence(program: Program, state, data, l2, metrics, index, history) -> DivergenceError:
+    """The error for the epoch at ``index`` of ``metrics`` (the last block's), which
+    diverged; ``state`` is what the program kept: the state of the epoch before."""
+    epoch = history.epoch[-1]
+    finite = [v for v in history.train_loss[:-1] if np.isfinite(v)]
+    last = f"{finite[-1]:.6g}" if finite else "none (the very first epoch)"
+    # Replay the epoch with every step checked: the same arithmetic, so the same steps, in a
+    # program compiled only when a run diverges.
+    replay = dataclasses.replace(program, epochs_per_block=1, check_every_step=True)
+    last_epoch = jax.device_put(np.int32(int(state.epoch) + 1))
+    replayed = jax.device_get(run_block(replay, copy_state(state), data, l2, last_epoch)[1])
+    step, code = int(replayed.first_bad_step[0]), int(replayed.nonfinite[0])
+    if step < 0:  # not reproduced: what the epoch's own checks saw
+        step, code = int(metrics.first_bad_step[0, index]), int(metrics.nonfinite[0, index])
+    step += 1
+    what, kept = NONFINITE[code], int(state.epoch)
+    message = (
+        f"training diverged at epoch {epoch}, step {step}: {what} became non-finite (inf or "
+        f"nan); the last finite epoch loss was {last}. The error keeps the state of epoch "
+        f"{kept}{' (the initial state)' if kept == 0 else ''}. Try a smaller learning rate."
+    )
+    history.state = state
+    return DivergenceError(message, state.params, state, history, epoch=epoch, step=step, what=what)

@@ -1,0 +1,89 @@
+"""One update: the objective's gradient (``jax.grad`` or the hand-written backprop), then optax.
+
+The engine builds its objective from the lecture's pieces (``losses_and_outputs``,
+``gradients``, ``l2_penalty``) with two speed devices of its own, each said where it is.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import optax
+
+from ..backprop import gradients
+from ..objective import l2_penalty, losses_and_outputs
+from ..targets import predicted_labels, true_labels
+from . import parallel
+from .optimizers import transformation
+from .program import Program
+
+
+def mean_loss(losses: jax.Array, weights: jax.Array | None = None) -> jax.Array:
+    """The mean of ``losses: (n,)``, or their ``weights``-weighted mean, as a dot product.
+
+    Why a dot: XLA's CPU reduction of a sweep's vmapped ``(M, n)`` losses is slow, a dot is
+    fast everywhere; ``HIGHEST``, as a TPU's default float32 dot rounds to bfloat16.
+    """
+    highest = jax.lax.Precision.HIGHEST
+    if weights is None:
+        return jnp.dot(losses, jnp.full_like(losses, 1 / losses.shape[0]), precision=highest)
+    return jnp.dot(weights, losses, precision=highest) / jnp.sum(weights)
+
+
+def objective_and_outputs(program: Program, params, X, T, l2, weights=None):
+    """``(objective, Y_hat: (b, c))`` of the batch ``X: (b, d)``, ``T: (b, c)``.
+
+    The penalty only when ``program.weight_decay``: static, so ``l2 == 0`` adds no term.
+    """
+    losses, Y_hat = losses_and_outputs(program.mlp, params, X, T, program.loss)
+    value = mean_loss(losses, weights)
+    if program.weight_decay:
+        value = value + l2 * l2_penalty(params)
+    return value, Y_hat
+
+
+def value_and_grad(program: Program, params, X, T, l2, weights=None):
+    """``((objective, Y_hat), grads)`` by ``jax.grad`` or by the hand-written backprop."""
+    if program.grad == "autodiff":
+        value_and_grad = jax.value_and_grad(objective_and_outputs, argnums=1, has_aux=True)
+        return value_and_grad(program, params, X, T, l2, weights)
+    (losses, Y_hat), grads = gradients(program.mlp, params, X, T, program.loss, weights)
+    value = mean_loss(losses, weights)
+    if program.weight_decay:
+        value = value + l2 * l2_penalty(params)
+        grads = [{"W": g["W"] + l2 * p["W"], "b": g["b"]} for g, p in zip(grads, params)]
+    return (value, Y_hat), grads
+
+
+def train_step(program: Program, params, opt_state, X, T, l2, weights=None):
+    """One update on ``X: (b, d)``, ``T: (b, c)``; rows of ``weights: (b,)`` 0 are padding.
+
+    Returns ``(params, opt_state, loss, n_correct)``, finite or not: the epoch checks them.
+    """
+    (value, Y_hat), grads = value_and_grad(program, params, X, T, l2, weights)
+    optimizer = transformation(program.optimizer)
+    extra = {}
+    if isinstance(optimizer, optax.GradientTransformationExtraArgs):
+        # L-BFGS's line search evaluates the objective; other optimizers ignore these.
+        extra = dict(
+            value=value,
+            grad=grads,
+            value_fn=lambda p: objective_and_outputs(program, p, X, T, l2, weights)[0],
+        )
+    updates, opt_state = optimizer.update(grads, opt_state, params, **extra)
+    params = optax.apply_updates(params, updates)
+    n_correct = jnp.zeros((), jnp.int32)
+    if program.classification:
+        correct = predicted_labels(Y_hat) == true_labels(T)
+        if weights is not None:
+            correct = correct & (weights > 0)
+        n_correct = jnp.sum(correct, dtype=jnp.int32)
+    return params, opt_state, value, n_correct
+
+
+def shard_batch(program: Program, batch: jax.Array) -> jax.Array:
+    """With a mesh, the batch's rows split over the devices (a full batch that does not divide
+    is left to XLA); params stay replicated and XLA all-reduces the gradient."""
+    if program.mesh is None or batch.shape[0] % program.mesh.shape[parallel.DATA_AXIS]:
+        return batch
+    return jax.lax.with_sharding_constraint(batch, parallel.batch_sharded(program.mesh))
