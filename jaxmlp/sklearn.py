@@ -16,7 +16,6 @@ diverges (a loss, or the weights after an update, become inf or nan) raises
 
 from __future__ import annotations
 
-import math
 import numbers
 
 import jax
@@ -28,6 +27,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from . import checks
 from .mlp import MLP
 from .params import init_params
 from .predict import predict_proba as _predict_outputs
@@ -111,21 +111,23 @@ class _BaseMLP(BaseEstimator):
             )
         # Each parameter that fit receives under another name (alpha as l2, max_iter as
         # epochs, ...) is checked here, so that the message names the one the user set.
-        _check_real(self.learning_rate_init, "learning_rate_init", "> 0", lambda v: v > 0)
-        _check_real(self.alpha, "alpha", ">= 0", lambda v: v >= 0)
-        _check_real(self.tol, "tol", ">= 0", lambda v: v >= 0)
-        _check_real(self.momentum, "momentum", "in [0, 1]", lambda v: 0 <= v <= 1)
+        rules = {
+            "learning_rate_init": "positive",
+            "alpha": "non_negative",
+            "tol": "non_negative",
+            "momentum": "unit_interval",
+            "max_iter": "count",
+            "n_iter_no_change": "count",
+            "early_stopping": "bool",
+            "nesterovs_momentum": "bool",
+            "warm_start": "bool",
+        }
         if self.early_stopping:
-            _check_real(
-                self.validation_fraction, "validation_fraction", "in (0, 1)", lambda v: 0 < v < 1
-            )
-        _check_positive_int(self.max_iter, "max_iter")
-        _check_positive_int(self.n_iter_no_change, "n_iter_no_change")
+            rules["validation_fraction"] = "fraction"
         if self.batch_size != "auto":
-            _check_positive_int(self.batch_size, "batch_size", "'auto' or a positive integer")
-        for name in ("early_stopping", "nesterovs_momentum", "warm_start"):
-            if not isinstance(getattr(self, name), bool | np.bool_):
-                raise ValueError(f"{name}={getattr(self, name)!r} must be True or False")
+            rules["batch_size"] = "count"
+        for name, rule in rules.items():
+            checks.check_scalar(getattr(self, name), rule, name)
         return tuple(int(h) for h in hidden)
 
     def _optimizer(self) -> str:
@@ -212,21 +214,6 @@ class _BaseMLP(BaseEstimator):
             key = jax.random.wrap_key_data(jnp.asarray(state["_state"].key))
             state["_state"] = TrainState(*state["_state"])._replace(key=key)
         self.__dict__.update(state)
-
-
-def _check_real(value, name: str, expected: str, ok) -> None:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, numbers.Real)
-        or not math.isfinite(value)
-        or not ok(value)
-    ):
-        raise ValueError(f"{name}={value!r} must be a finite number {expected}")
-
-
-def _check_positive_int(value, name: str, expected: str = "a positive integer") -> None:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
-        raise ValueError(f"{name}={value!r} must be {expected}")
 
 
 class MLPClassifier(ClassifierMixin, _BaseMLP):
