@@ -22,11 +22,13 @@ import jax
 import numpy as np
 import pytest
 
-from jaxmlp import config, run, rundir
-from jaxmlp.cli import GRADCHECK_DEFAULTS, build_parser, main
-from jaxmlp.config import TrainConfig, check_config, read_config_file
+from jaxmlp.app import config
+from jaxmlp.app import runs as run
+from jaxmlp.app.cli import GRADCHECK_DEFAULTS, build_parser, main
+from jaxmlp.app.config import TrainConfig, check_config, read_config_file
 from jaxmlp.data import FASHION_MNIST_DIR
-from jaxmlp.rundir import CHECKPOINT, CONFIG, FIGURE, METRICS, SUMMARY, read_metrics
+from jaxmlp.io import rundir
+from jaxmlp.io.rundir import CHECKPOINT, CONFIG, FIGURE, METRICS, SUMMARY, read_metrics
 
 # One small problem for most tests: its compiled training program is shared between them.
 MOONS = ["--data", "moons:n=64", "--sizes", "d,8,c", "--batch-size", "16", "--lr", "0.01"]
@@ -331,7 +333,7 @@ FILE_SIZE_LIMITED = """
 import resource, signal, sys
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG
 resource.setrlimit(resource.RLIMIT_FSIZE, (int(sys.argv[1]),) * 2)
-from jaxmlp.cli import main
+from jaxmlp.app.cli import main
 sys.exit(main(sys.argv[2:]))
 """
 

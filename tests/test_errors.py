@@ -17,13 +17,13 @@ import numpy as np
 import pytest
 
 import jaxmlp
-from jaxmlp import run
-from jaxmlp.checkpoint import CheckpointError
-from jaxmlp.cli import main
-from jaxmlp.config import FIELDS, ConfigError, TrainConfig, flag
+from jaxmlp.app import runs as run
+from jaxmlp.app.cli import main
+from jaxmlp.app.config import FIELDS, ConfigError, TrainConfig, flag
 from jaxmlp.data import DataError, load, write_idx
 from jaxmlp.data.idx import IDX_FILES
-from jaxmlp.rundir import CHECKPOINT, METRICS, read_metrics
+from jaxmlp.io.checkpoint import CheckpointError
+from jaxmlp.io.rundir import CHECKPOINT, METRICS, read_metrics
 
 
 def csv_file(text):

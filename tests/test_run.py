@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 import jaxmlp
-from jaxmlp import run
-from jaxmlp.cli import main
-from jaxmlp.rundir import SUMMARY
+from jaxmlp.app import runs as run
+from jaxmlp.app.cli import main
+from jaxmlp.io.rundir import SUMMARY
 
 SCALES = ("none", "standardize", "minmax")
 SPLITS = ("test", "train", "all")

@@ -70,7 +70,7 @@ def build_parser(prog: str = "jaxmlp") -> Parser:
     parser = Parser(prog=prog, description="Train and use multi-layer perceptrons in JAX.")
     commands = parser.add_subparsers(title="commands", dest="command", required=True)
 
-    from .data import SPECS
+    from ..data import SPECS
 
     specs = "\n".join(f"  {spec:<15} {what}" for spec, what in SPECS.items())
     train = commands.add_parser(
@@ -158,7 +158,7 @@ GRADCHECK_HELP = {
 
 
 def _train(args) -> int:
-    from . import run
+    from . import runs as run
 
     values = read_config_file(args.config) if args.config else {}
     values.update(given_values(args))
@@ -213,8 +213,8 @@ def _train(args) -> int:
 
 def _interruptible(train, args):
     """``train()``, or the exit status of a stop by signal or a divergence, with a message."""
-    from .run import Interrupted
-    from .train import DivergenceError
+    from ..train import DivergenceError
+    from .runs import Interrupted
 
     try:
         return train()
@@ -385,7 +385,7 @@ def _predict(args) -> int:
 
 
 def _use_run_dtype(run_dir: str) -> None:
-    from . import run
+    from . import runs as run
 
     _use_dtype(run.config_from_metadata(run.read_metadata(run_dir), Path(run_dir)).dtype)
 
@@ -408,10 +408,10 @@ def _gradcheck(args) -> int:
     import jax
     import jax.numpy as jnp
 
-    from .gradcheck import TOLERANCES, failures, format_table, gradient_check
-    from .losses import one_hot
-    from .mlp import MLP
-    from .params import init_params
+    from ..gradcheck import TOLERANCES, failures, format_table, gradient_check
+    from ..losses import one_hot
+    from ..mlp import MLP
+    from ..params import init_params
 
     dtype = jnp.float64 if config.dtype == "float64" else jnp.float32
     mlp = MLP(config.sizes, config.hidden, config.output)

@@ -194,7 +194,7 @@ def _normalise_metadata(metadata) -> dict[str, Any]:
 
 def _library_version() -> str:
     # Imported at call time: the package imports this module before it sets __version__.
-    from . import __version__
+    from .. import __version__
 
     return __version__
 

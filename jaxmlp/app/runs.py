@@ -30,16 +30,15 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import rundir
-from .checkpoint import load_checkpoint, load_checkpoint_metadata, save_checkpoint
-from .config import TrainConfig, check_config, check_field, check_key, flag
-from .data import Dataset, load
-from .data.preprocessing import Scaler, fit_scaler
-from .mlp import MLP
-from .optimizers import make_optimizer
-from .params import init_params
-from .predict import evaluate
-from .train import (
+from ..data import Dataset, load
+from ..data.preprocessing import Scaler, fit_scaler
+from ..io import rundir
+from ..io.checkpoint import load_checkpoint, load_checkpoint_metadata, save_checkpoint
+from ..mlp import MLP
+from ..optimizers import make_optimizer
+from ..params import init_params
+from ..predict import evaluate
+from ..train import (
     DivergenceError,
     TrainState,
     fit,
@@ -47,6 +46,7 @@ from .train import (
     monitored_values,
     resolve_monitor,
 )
+from .config import TrainConfig, check_config, check_field, check_key, flag
 
 # What a resume may change; anything else would make it another run.
 RESUMABLE = ("epochs", "checkpoint_every", "run_dir")

@@ -14,13 +14,13 @@ from typing import Any
 
 import numpy as np
 
-from .atomic import atomic_write_text
-from .data import read
-from .data.labels import LabelEncoder
-from .data.specs import CLASSIFIERS, REGRESSION
-from .predict import evaluate, predict_proba
-from .run import Run, RunError, final_params, load_data, model_inputs, open_run
-from .targets import predicted_labels
+from ..data import read
+from ..data.labels import LabelEncoder
+from ..data.specs import CLASSIFIERS, REGRESSION
+from ..io.atomic import atomic_write_text
+from ..predict import evaluate, predict_proba
+from ..targets import predicted_labels
+from .runs import Run, RunError, final_params, load_data, model_inputs, open_run
 
 SPLITS = ("test", "train", "all")
 

@@ -23,11 +23,11 @@ import os
 import tomllib
 from typing import Any
 
-from .activations import ACTIVATIONS
-from .losses import LOSSES, get_loss
-from .optimizers import OPTIMIZERS, SCHEDULES
-from .params import INITS
-from .train import MONITORS
+from ..activations import ACTIVATIONS
+from ..losses import LOSSES, get_loss
+from ..optimizers import OPTIMIZERS, SCHEDULES
+from ..params import INITS
+from ..train import MONITORS
 
 
 class ConfigError(ValueError):
