@@ -1,12 +1,11 @@
-"""The configuration of a training run: one frozen dataclass, from which the flags are made.
+"""The configuration of a training run: one frozen dataclass, with the help of each flag.
 
-A run's configuration is ``TrainConfig()``'s defaults, overridden by a TOML or JSON file
-(``--config run.toml``, the field names as keys), overridden by the command line (the field
-names as flags: ``batch_size`` is ``--batch-size``). An unknown key is an error that suggests
-the closest field; a value of the wrong type names its key.
+``TrainConfig()``'s defaults, overridden by a TOML or JSON file (``--config run.toml``, the
+fields as keys), overridden by the command line (``batch_size`` is ``--batch-size``). Every
+value is checked by ``check_field``, whatever its source, so it gets one message.
 
 Example:
-  >>> from jaxmlp.config import TrainConfig, check_config
+  >>> from jaxmlp.app.config import TrainConfig, check_config
   >>> config = check_config(TrainConfig(data="moons", sizes=("d", 16, "c"), epochs=5))
   >>> config.sizes, config.batch_size
   (('d', 16, 'c'), 32)
@@ -17,13 +16,13 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import json
-import math
 import numbers
 import os
 import tomllib
 from typing import Any
 
 from ..activations import ACTIVATIONS
+from ..checks import RULES, check_scalar
 from ..losses import LOSSES, get_loss
 from ..optimizers import OPTIMIZERS, SCHEDULES
 from ..params import INITS
@@ -39,20 +38,15 @@ INFERRED_SIZES = ("d", "c")
 
 
 def _field(default, help: str, *, shown: str | None = None):
-    """A field of ``TrainConfig`` with the help of its flag and, where the default value would
-    read badly there (``None``), the default as the help shows it."""
+    """A field with the help of its flag, and the default as the help shows it if not its own."""
     metadata = {"help": help} if shown is None else {"help": help, "shown_default": shown}
     return dataclasses.field(default=default, metadata=metadata)
 
 
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
-    """Everything that defines a training run; the command line's flags are its fields.
-
-    The values are checked by ``check_config`` (every entry point calls it); each field's
-    ``metadata["help"]`` is the help of its flag, to which ``jaxmlp.flags`` adds the choices
-    and the default.
-    """
+    """Everything that defines a training run, checked by ``check_config``; each field's
+    ``metadata["help"]`` is its flag's help (``jaxmlp.app.flags`` adds choices and default)."""
 
     data: str = _field(
         "digits", "the data: a dataset, a file or a synthetic problem, as listed below"
@@ -117,23 +111,25 @@ CHOICES = {
     "dtype": ("float32", "float64"),
     "monitor": MONITORS,
 }
-# Counts: (the least value, the bound above, what is expected). The training loop counts
-# epochs and steps in int32; a seed is drawn as 32 bits (a larger one would alias a smaller).
-_INTEGERS = {
-    "epochs": (1, 2**31, "a positive integer below 2**31"),
-    "patience": (1, 2**31, "a positive integer below 2**31"),
-    "batch_size": (1, 2**31, "a positive integer below 2**31 or 'full'"),
-    "checkpoint_every": (0, 2**31, "an integer in [0, 2**31)"),
-    "seed": (0, 2**32, "an integer in [0, 2**32)"),
-}
-# Reals: (whether a finite value is allowed, what is expected).
-_REALS = {
-    "lr": (lambda value: value > 0, "a finite number > 0"),
-    "l2": (lambda value: value >= 0, "a finite number >= 0"),
-    "validation_fraction": (lambda value: 0 <= value < 1, "a finite number in [0, 1)"),
-    "test_fraction": (lambda value: 0 < value < 1, "a finite number in (0, 1)"),
+# The fields that are scalars, by their rule in ``jaxmlp.checks.RULES``.
+SCALARS = {
+    "epochs": "count",
+    "patience": "count",
+    "batch_size": "count",  # or "full"
+    "checkpoint_every": "count_or_zero",
+    "seed": "seed",
+    "lr": "positive",
+    "l2": "non_negative",
+    "validation_fraction": "fraction_or_zero",
+    "test_fraction": "fraction",
 }
 BOOLS = ("early_stopping", "flatten", "header")
+# The fields that are text, and what is expected of them.
+TEXTS = {
+    "data": "a data spec such as 'digits'",
+    "label_column": "a column index or a column name",
+    "run_dir": "a directory path, or None for runs/DATA-TIME",
+}
 
 
 def flag(name: str) -> str:
@@ -142,26 +138,13 @@ def flag(name: str) -> str:
 
 
 def check_field(name: str, value: Any, *, where: str = "") -> Any:
-    """Checks ``value`` for field ``name`` alone: its type and its range.
-
-    The one home of these rules: ``check_config`` calls it for every field of a ``TrainConfig``
-    (built in Python, from flags, from a checkpoint) and ``read_config_file`` for every key of
-    a file, so that a bad value gets the same message whatever the entry point.
-
-    Args:
-      name: a field of ``TrainConfig``.
-      value: any value; a flag's text is first read by ``parse_flag``.
-      where: where the value comes from, for the message, e.g. ``"run.toml: "``.
-
-    Returns:
-      The value in its field's type: ``int``, ``float``, ``bool``, ``str``, a tuple of widths.
-
-    Raises:
-      ConfigError: naming the field and its flag, the value and what was expected.
-    """
+    """``value`` (from Python, a file, a checkpoint, or a flag read by ``parse_flag``) checked
+    for field ``name`` alone and in its type; a ``ConfigError`` names the field and its flag
+    (after ``where``, e.g. ``"run.toml: "``), the value and what was expected."""
+    named = f"{where}{_named(name)}"
 
     def fail(expected: str):
-        raise ConfigError(f"{where}{_named(name)} must be {expected}, got {value!r}")
+        raise ConfigError(f"{named} must be {expected}, got {value!r}")
 
     if name in CHOICES:
         choices = CHOICES[name]
@@ -169,73 +152,50 @@ def check_field(name: str, value: Any, *, where: str = "") -> Any:
             return value
         close = difflib.get_close_matches(str(value), choices, n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
-        raise ConfigError(
-            f"{where}{_named(name)} {value!r} is not known; choose one of {list(choices)}{hint}"
-        )
+        raise ConfigError(f"{named} {value!r} is not known; choose one of {list(choices)}{hint}")
     if name == "sizes":
-        return _check_sizes(value, where)
-    if name in _INTEGERS:
-        low, high, expected = _INTEGERS[name]
-        if name == "batch_size" and isinstance(value, str) and value == "full":
+        return _check_sizes(value, named)
+    if name == "batch_size":
+        if isinstance(value, str) and value == "full":
             return value
-        if not (_is_int(value) and low <= value < high):
-            fail(expected)
-        return int(value)
-    if name in _REALS:
-        allowed, expected = _REALS[name]
-        real = isinstance(value, numbers.Real) and not isinstance(value, bool)
-        if not (real and math.isfinite(value) and allowed(value)):
-            fail(expected)
-        return float(value)
+        expected, ok = RULES["count"]
+        if not ok(value):
+            fail(f"{expected} or 'full'")
+    if name in SCALARS:
+        value = check_scalar(value, SCALARS[name], named, error=ConfigError)
+        return type(FIELDS[name].default)(value)  # lr=1 is 1.0, as its default 0.001 is a float
     if name in BOOLS:
         if isinstance(value, bool) or (name == "header" and value is None):
             return value
         fail("true, false or None (detect)" if name == "header" else "true or false")
-    if name == "label_column":
-        if _is_int(value):
-            return int(value)
+    if name == "label_column" and _is_int(value):
+        return int(value)
+    if name == "run_dir" and value is None:
+        return None
+    if name in TEXTS:
+        value = os.fspath(value) if name == "run_dir" and isinstance(value, os.PathLike) else value
         if not (isinstance(value, str) and value.strip()):
-            fail("a column index or a column name")
-        return value
-    if name == "run_dir":
-        if value is None:
-            return None
-        if isinstance(value, os.PathLike):
-            value = os.fspath(value)
-        if not (isinstance(value, str) and value.strip()):
-            fail("a directory path, or None for runs/DATA-TIME")
-        return value
-    if name == "data":
-        if not (isinstance(value, str) and value.strip()):
-            fail("a data spec such as 'digits'")
+            fail(TEXTS[name])
         return value
     raise ConfigError(f"{where}unknown key {name!r}")  # a field without a rule
 
 
 def parse_flag(name: str, text: str) -> Any:
-    """What the text of field ``name``'s flag reads as, unchecked: an integer, a number, a
-    tuple of widths, or the text itself; ``check_field`` then judges it as the same value
-    given in Python or in a file, with the same message."""
+    """What the text of field ``name``'s flag reads as, unchecked (an integer, a number, a
+    tuple of widths, or the text), for ``check_field`` to judge as it would that value."""
     if name == "sizes":
         return tuple(_number(part.strip()) for part in text.split(","))
     if name == "label_column":
         number = _number(text)
         return number if _is_int(number) else text
-    if name in _INTEGERS or name in _REALS:
+    if name in SCALARS:
         return _number(text)
     return text
 
 
 def check_config(config: TrainConfig, *, where: str = "") -> TrainConfig:
-    """Checks every field of ``config`` (``check_field``), then the fields against each other.
-
-    Args:
-      config: the configuration, from Python, flags, a file or a checkpoint.
-      where: where it comes from, for the message, e.g. ``"the config in run/checkpoint.npz: "``.
-
-    Returns:
-      ``config`` with each value in its field's type (``lr=1`` becomes ``1.0``, a list of
-      sizes a tuple).
+    """``config`` with every field checked (``check_field``) and in its type, then the fields
+    checked against each other; ``where`` names its source for the message.
 
     Raises:
       ConfigError: the first bad value, naming its key and flag and what was expected.
@@ -259,44 +219,39 @@ def read_config_file(path: str | os.PathLike) -> dict[str, Any]:
     """The fields set in a ``.toml`` or ``.json`` file, each checked by ``check_field``.
 
     Raises:
-      ConfigError: the file is missing, unreadable or malformed, holds an unknown key (the
-        closest field is suggested), or a value of the wrong type (its key is named).
+      ConfigError: a missing, unreadable or malformed file, an unknown key (the closest field
+        is suggested), or a bad value (its key is named).
     """
     path = os.fspath(path)
+
+    def fail(why: str):
+        raise ConfigError(f"config file {path!r}{why}") from None
+
     suffix = os.path.splitext(path)[1].lower()
     if suffix not in (".toml", ".json"):
-        raise ConfigError(f"config file {path!r} must end in .toml or .json")
+        fail(" must end in .toml or .json")
     try:
         with open(path, "rb") as file:
-            data = file.read()
+            text = file.read().decode("utf-8")
+        values = tomllib.loads(text) if suffix == ".toml" else json.loads(text)
     except FileNotFoundError:
-        raise ConfigError(f"config file {path!r} does not exist") from None
-    except OSError as error:
-        raise ConfigError(f"config file {path!r} cannot be read: {error.strerror}") from None
-    try:
-        if suffix == ".toml":
-            values = tomllib.loads(data.decode("utf-8"))
-        else:
-            values = json.loads(data.decode("utf-8"))
+        fail(" does not exist")
     except UnicodeDecodeError as error:
-        raise ConfigError(f"config file {path!r} is not UTF-8 text ({error.reason})") from None
+        fail(f" is not UTF-8 text ({error.reason})")
+    except OSError as error:
+        fail(f" cannot be read: {error.strerror}")
     except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"config file {path!r} is not valid TOML: {error}") from None
+        fail(f" is not valid TOML: {error}")
     except json.JSONDecodeError as error:
-        raise ConfigError(
-            f"config file {path!r}, line {error.lineno}, column {error.colno}: not valid JSON: "
-            f"{error.msg}"
-        ) from None
+        fail(f", line {error.lineno}, column {error.colno}: not valid JSON: {error.msg}")
     if not isinstance(values, dict):
-        raise ConfigError(
-            f"config file {path!r} must hold a table of keys, got {type(values).__name__}"
-        )
+        fail(f" must hold a table of keys, got {type(values).__name__}")
     for key in values:
-        check_key(key, where=f"config file {path!r}: ")
+        check_config_key(key, where=f"config file {path!r}: ")
     return {key: check_field(key, value, where=f"{path}: ") for key, value in values.items()}
 
 
-def check_key(key: str, *, where: str = "") -> None:
+def check_config_key(key: str, *, where: str = "") -> None:
     """Checks that ``key`` is a field of ``TrainConfig``, suggesting the closest one if not."""
     if key in FIELDS:
         return
@@ -307,25 +262,21 @@ def check_key(key: str, *, where: str = "") -> None:
 
 # Names other libraries use for a field, to suggest the field.
 ALIASES = {
-    "learning_rate": "lr",
-    "learning_rate_init": "lr",
-    "dataset": "data",
-    "layers": "sizes",
-    "hidden_sizes": "sizes",
-    "hidden_layer_sizes": "sizes",
-    "activation": "hidden",
-    "hidden_activation": "hidden",
-    "output_activation": "output",
-    "solver": "optimizer",
-    "weight_decay": "l2",
-    "alpha": "l2",
-    "max_epochs": "epochs",
-    "max_iter": "epochs",
-    "n_epochs": "epochs",
-    "random_state": "seed",
-    "out_dir": "run_dir",
-    "output_dir": "run_dir",
-    "n_iter_no_change": "patience",
+    alias: field
+    for field, aliases in {
+        "lr": ("learning_rate", "learning_rate_init"),
+        "data": ("dataset",),
+        "sizes": ("layers", "hidden_sizes", "hidden_layer_sizes"),
+        "hidden": ("activation", "hidden_activation"),
+        "output": ("output_activation",),
+        "optimizer": ("solver",),
+        "l2": ("weight_decay", "alpha"),
+        "epochs": ("max_epochs", "max_iter", "n_epochs"),
+        "seed": ("random_state",),
+        "run_dir": ("out_dir", "output_dir"),
+        "patience": ("n_iter_no_change",),
+    }.items()
+    for alias in aliases
 }
 
 
@@ -350,12 +301,11 @@ def _number(text: str) -> Any:
     return text
 
 
-def _check_sizes(value: Any, where: str) -> tuple:
-    """``sizes`` as a tuple of widths: integers >= 1, with ``d`` only first and ``c`` only
-    last; a string (a file's ``"d,32,c"``) is read as the flag is."""
+def _check_sizes(value: Any, named: str) -> tuple:
+    """``sizes`` as a tuple of widths: integers >= 1, ``d`` only first and ``c`` only last; a
+    string (a file's ``"d,32,c"``) is read as the flag is."""
     if isinstance(value, str):
         value = parse_flag("sizes", value)
-    named = f"{where}{_named('sizes')}"
     if not isinstance(value, list | tuple) or not all(
         _is_int(size) or (isinstance(size, str) and size in INFERRED_SIZES) for size in value
     ):
