@@ -24,7 +24,8 @@ import pytest
 
 from jaxmlp.app import config, runs, saved
 from jaxmlp.app.cli import GRADCHECK_DEFAULTS, build_parser, main
-from jaxmlp.app.config import TrainConfig, check_config, read_config_file
+from jaxmlp.app.config import TrainConfig, check_config
+from jaxmlp.app.config_file import read_config_file
 from jaxmlp.data import FASHION_MNIST_DIR
 from jaxmlp.io import rundir
 from jaxmlp.io.rundir import CHECKPOINT, CONFIG, FIGURE, METRICS, SUMMARY, read_metrics

@@ -34,7 +34,8 @@ from ..mlp import MLP
 from ..params import init_params
 from ..train import DivergenceError
 from . import flags, runs, saved, trained
-from .config import TrainConfig, check_config, closest_field, flag, read_config_file
+from .config import TrainConfig, check_config, flag
+from .config_file import closest_field, read_config_file
 from .progress import SIGNAL_NAMES, Progress, stop_on_signals
 
 EXIT_ERROR = 2
@@ -196,10 +197,7 @@ def train_command(args) -> int:
         except DivergenceError as error:
             print(f"jaxmlp: error: {error}", file=sys.stderr)
             return 1
-    accuracy = summary["test_accuracy"]
-    result = f"test loss {summary['test_loss']:.4f}"
-    if accuracy is not None and accuracy == accuracy:  # not NaN: classes
-        result = f"test accuracy {accuracy:.4f}, {result}"
+    result = _scores(summary["test_loss"], summary["test_accuracy"], "test ")
     stop = "" if summary["stop_reason"] == "epochs" else f" ({summary['stop_reason']})"
     print(
         f"{result}; {summary['epochs']} epochs{stop} in {summary['wall_time']:.1f} s; "
@@ -215,12 +213,8 @@ def evaluate_command(args) -> int:
     if args.json:
         print(json.dumps(result))
         return 0
-    accuracy = result["accuracy"]
-    accuracy = f"accuracy {accuracy:.4f}, " if accuracy == accuracy else ""
-    print(
-        f"{result['split']} split of {result['data']}: {accuracy}loss {result['loss']:.4f} "
-        f"({result['n']} examples)"
-    )
+    scores = _scores(result["loss"], result["accuracy"])
+    print(f"{result['split']} split of {result['data']}: {scores} ({result['n']} examples)")
     return 0
 
 
@@ -276,6 +270,14 @@ def random_gradient_check(config: TrainConfig, n: int) -> list:
     labels = jax.random.randint(key_y, (n,), 0, max(c, 2))
     T = labels[:, None].astype(dtype) if c == 1 else one_hot(labels, c, dtype)
     return gradcheck.gradient_check(mlp, params, X, T, config.loss, config.l2, key=key_check)
+
+
+def _scores(loss: float, accuracy: float | None, split: str = "") -> str:
+    """``"test accuracy 0.9000, test loss 0.3000"``, without an accuracy (NaN) for real targets."""
+    text = f"{split}loss {loss:.4f}"
+    if accuracy is not None and accuracy == accuracy:  # not NaN: classes
+        text = f"{split}accuracy {accuracy:.4f}, {text}"
+    return text
 
 
 def _use_dtype(dtype: str) -> None:

@@ -72,12 +72,8 @@ class Hooks:
 
 
 def train(config: TrainConfig, *, overwrite: bool = False, hooks: Hooks = Hooks()) -> dict:
-    """Trains a new run in ``config.run_dir`` (``None``: ``runs/DATA-TIME``); returns its summary.
-
-    Args:
-      config: the run.
-      overwrite: replace a run already in the directory (else it is refused).
-      hooks: progress and stop requests.
+    """Trains a new run in ``config.run_dir`` (``None``: ``runs/DATA-TIME``), replacing a run
+    there only if ``overwrite``; returns its summary (``summary.json``).
 
     Raises:
       ConfigError, DataError, RunError, RunDirError: bad input; nothing is written then.
@@ -94,21 +90,14 @@ def train(config: TrainConfig, *, overwrite: bool = False, hooks: Hooks = Hooks(
     mlp = build_mlp(config, data)
     scaler = fit_training_scaler(config, data)
     params = init_params(keys(config.seed)["init"], mlp, config.init, jnp.dtype(config.dtype))
-    path = rundir.claim(config.run_dir, overwrite=overwrite)
-    rundir.write_json(path / rundir.CONFIG, config.to_dict())
-    rundir.rewrite_metrics(path / rundir.METRICS, [])
-    run = Run(config, path, mlp, data.classes, scaler)
+    run = Run(config, rundir.claim(config.run_dir, overwrite=overwrite), mlp, data.classes, scaler)
     data = model_data(run, data)
     return _train(run, data, params, [], 0.0, fingerprint(data), start, hooks)
 
 
 def resume(run_dir, *, changes: dict[str, Any] | None = None, hooks: Hooks = Hooks()) -> dict:
     """Continues the run in ``run_dir`` from its checkpoint, exactly; returns its summary.
-
-    Args:
-      run_dir: a directory written by ``train``.
-      changes: fields to change: only ``epochs`` (to train longer) and ``checkpoint_every``.
-      hooks: as for ``train``.
+    ``changes`` may set ``epochs`` (to train longer) and ``checkpoint_every``, nothing else.
 
     Raises:
       RunError: no checkpoint, a finished or diverged run, a change that would make another
@@ -131,10 +120,7 @@ def resume(run_dir, *, changes: dict[str, Any] | None = None, hooks: Hooks = Hoo
             "on; resuming would not continue the same run"
         )
     state = saved.load_state(path / rundir.CHECKPOINT, run)
-    records = metadata["history"]
-    rundir.rewrite_metrics(path / rundir.METRICS, records)  # drops epochs after the checkpoint
-    rundir.write_json(path / rundir.CONFIG, config.to_dict())
-    wall_time = metadata["wall_time"]
+    records, wall_time = metadata["history"], metadata["wall_time"]
     return _train(run, data, state, records, wall_time, metadata["data_sha256"], start, hooks)
 
 
@@ -144,6 +130,8 @@ def _train(run: Run, data, state, records, wall_time, data_sha256, start, hooks:
     ``records`` and ``wall_time`` are those of the epochs already trained.
     """
     config = run.config
+    rundir.write_json(run.path / rundir.CONFIG, config.to_dict())
+    rundir.rewrite_metrics(run.path / rundir.METRICS, records)  # drops epochs after a checkpoint
     hooks.on_start(
         {
             "run_dir": str(run.path),

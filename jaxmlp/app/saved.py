@@ -21,7 +21,8 @@ from ..mlp import MLP
 from ..optimizers import make_optimizer
 from ..params import init_params
 from ..train import TrainState, init_state
-from .config import TrainConfig, check_config, check_config_key, check_field, flag
+from .config import TrainConfig, check_config, check_field, flag
+from .config_file import check_config_key
 from .inputs import Run, RunError, json_labels
 
 # What a resume may change; anything else would make it another run.

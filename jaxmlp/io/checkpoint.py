@@ -281,29 +281,21 @@ def _restore(path: Path, values: dict[str, Any], template) -> Any:
     """``values`` (by entry name) put into the structure and leaf types of ``template``."""
     key_paths_and_leaves, treedef = jax.tree_util.tree_flatten_with_path(template)
     expected = {_entry_name(key_path): leaf for key_path, leaf in key_paths_and_leaves}
-    missing = [name for name in expected if name not in values]
-    extra = [name for name in values if name not in expected]
+    wanted = {name: _describe(leaf) for name, leaf in expected.items()}
+    found = {name: _describe(value) for name, value in values.items()}
+    missing = [f"  missing: {n} {d}" for n, d in wanted.items() if n not in found]
+    extra = [f"  extra (not in the template): {n} {d}" for n, d in found.items() if n not in wanted]
     mismatched = [
-        name
-        for name in expected
-        if name in values and _describe(expected[name]) != _describe(values[name])
+        f"  mismatched: {n} expected {d}, found {found[n]}"
+        for n, d in wanted.items()
+        if n in found and found[n] != d
     ]
     if missing or extra or mismatched:
-        lines = [
+        raise CheckpointError(
             f"checkpoint {path} does not fit the template (a different architecture or "
             f"optimizer?): {len(missing)} missing, {len(extra)} extra and {len(mismatched)} "
-            "mismatched leaves"
-        ]
-        lines += [f"  missing: {name} {_describe(expected[name])}" for name in missing]
-        lines += [
-            f"  extra (not in the template): {name} {_describe(values[name])}" for name in extra
-        ]
-        lines += [
-            f"  mismatched: {name} expected {_describe(expected[name])}, "
-            f"found {_describe(values[name])}"
-            for name in mismatched
-        ]
-        raise CheckpointError("\n".join(lines))
+            f"mismatched leaves\n" + "\n".join([*missing, *extra, *mismatched])
+        )
     leaves = [_restore_leaf(leaf, values[name]) for name, leaf in expected.items()]
     return jax.tree_util.tree_unflatten(treedef, leaves)
 
