@@ -45,8 +45,6 @@ GRADCHECK_HELP = {
     "sizes": "layer widths d,h_1,...,c, as integers",
     "seed": "one seed for the random examples and the initial weights",
 }
-
-
 EVALUATE = "the loss and accuracy of a trained run on a split of the data"
 PREDICT = "a trained run's predictions, as CSV with the original labels"
 

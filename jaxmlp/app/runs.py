@@ -132,17 +132,8 @@ def _train(run: Run, data, state, records, wall_time, data_sha256, start, hooks:
     config = run.config
     rundir.write_json(run.path / rundir.CONFIG, config.to_dict())
     rundir.rewrite_metrics(run.path / rundir.METRICS, records)  # drops epochs after a checkpoint
-    hooks.on_start(
-        {
-            "run_dir": str(run.path),
-            "sizes": list(run.mlp.sizes),
-            "n_train": len(data.X_train),
-            "n_validation": 0 if data.X_val is None else len(data.X_val),
-            "n_test": len(data.X_test),
-            "first_epoch": records[-1]["epoch"] + 1 if records else 1,
-            "epochs": config.epochs,
-        }
-    )
+    first_epoch = records[-1]["epoch"] + 1 if records else 1
+    hooks.on_start(_describe(run, data) | {"first_epoch": first_epoch, "epochs": config.epochs})
     X = jnp.asarray(data.X_train)  # on the device once: every stretch of epochs re-enters fit
     validation = None if data.X_val is None else (data.X_val, data.y_val)
     saved_epoch = records[-1]["epoch"] if records else 0
@@ -280,20 +271,26 @@ def _summary(run: Run, data, params, records, stop_reason: str) -> dict[str, Any
         )
         values = [np.nan if r[monitor] is None else r[monitor] for r in records]
         best_epoch = records[int(np.nanargmin(monitored_values(monitor, values)))]["epoch"]
-    return {
-        "run_dir": str(run.path),
+    return _describe(run, data) | {
         "data": config.data,
-        "sizes": list(run.mlp.sizes),
         "epochs": last["epoch"],
         "stop_reason": stop_reason,
         "test_loss": splits["test"]["loss"],
         "test_accuracy": splits["test"]["accuracy"],
         **{key: last[key] for key in ("train_loss", "train_accuracy", "val_loss", "val_accuracy")},
         "best_epoch": best_epoch,
-        "n_train": len(data.X_train),
-        "n_validation": 0 if data.X_val is None else len(data.X_val),
-        "n_test": len(data.X_test),
         "train_time": float(sum(r["epoch_time"] or 0.0 for r in records)),
         "splits": splits,
         "config": config.to_dict(),
+    }
+
+
+def _describe(run: Run, data) -> dict[str, Any]:
+    """The run's directory, its MLP's sizes and the examples in each split."""
+    return {
+        "run_dir": str(run.path),
+        "sizes": list(run.mlp.sizes),
+        "n_train": len(data.X_train),
+        "n_validation": 0 if data.X_val is None else len(data.X_val),
+        "n_test": len(data.X_test),
     }

@@ -107,7 +107,7 @@ def plain(value: Any) -> Any:
     return value
 
 
-class MetricsLog:
+class MetricsLog(contextlib.AbstractContextManager):
     """``metrics.jsonl``, opened for appending; every line is on disk when ``write`` returns."""
 
     def __init__(self, path: str | os.PathLike):
@@ -119,14 +119,8 @@ class MetricsLog:
         self._file.flush()
         os.fsync(self._file.fileno())
 
-    def close(self) -> None:
-        self._file.close()
-
-    def __enter__(self) -> MetricsLog:
-        return self
-
     def __exit__(self, *exc_info) -> None:
-        self.close()
+        self._file.close()
 
 
 def read_metrics(path: str | os.PathLike) -> list[dict[str, Any]]:
