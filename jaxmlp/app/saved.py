@@ -27,6 +27,7 @@ from .inputs import Run, RunError, json_labels
 
 # What a resume may change; anything else would make it another run.
 RESUMABLE = ("epochs", "checkpoint_every", "run_dir")
+# The metadata keys every run's checkpoint holds (``checkpoint_metadata``).
 NEEDED = ("config", "sizes", "classes", "scaler", "history", "stop_reason", "wall_time")
 
 
