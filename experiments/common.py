@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from jaxmlp.atomic import atomic_write_text, atomic_writer
+from jaxmlp.io.atomic import atomic_write_text, atomic_writer
 
 RESULTS = Path("results")
 VERDICTS = ("supported", "partly supported", "not supported")

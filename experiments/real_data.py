@@ -50,8 +50,8 @@ import jax
 import numpy as np
 
 import jaxmlp
-from jaxmlp.atomic import atomic_write_text
 from jaxmlp.data import FASHION_MNIST_DIR, load
+from jaxmlp.io.atomic import atomic_write_text
 
 from .common import (
     TARGET_VERDICTS,

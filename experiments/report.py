@@ -24,7 +24,7 @@ from pathlib import Path
 
 import jax
 
-from jaxmlp.atomic import atomic_write_text
+from jaxmlp.io.atomic import atomic_write_text
 
 from .common import RESULTS, read_metrics
 

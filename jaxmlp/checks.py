@@ -307,12 +307,17 @@ def check_scalar(value, rule: str, name: str, *, error: type[Exception] = ValueE
     return int(value) if _is_int(value) else float(value)
 
 
-def check_full_batch(optimizer, batch_size: int, n: int) -> None:
-    """L-BFGS's line search needs the same objective at every step: the full batch."""
-    if isinstance(optimizer, str) and optimizer == "lbfgs" and batch_size < n:
-        raise ValueError(
-            f"optimizer='lbfgs' is full-batch: batch_size must be None, got {batch_size}"
-        )
+def check_full_batch(
+    optimizer, batch_size, n=None, *, name="batch_size", full="None", error=ValueError
+) -> None:
+    """L-BFGS's line search needs the same objective at every step: the full batch.
+
+    ``batch_size`` ``None`` or ``"full"`` is the full batch; without ``n`` (the data not yet
+    loaded) every other value is refused, with ``n`` one below it.
+    """
+    partial = batch_size not in (None, "full") and (n is None or batch_size < n)
+    if isinstance(optimizer, str) and optimizer == "lbfgs" and partial:
+        raise error(f"optimizer='lbfgs' is full-batch: {name} must be {full}, got {batch_size}")
 
 
 def check_dense(X, name: str) -> None:

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from jaxmlp.atomic import atomic_write_bytes, atomic_write_text, atomic_writer
+from jaxmlp.io.atomic import atomic_write_bytes, atomic_write_text, atomic_writer
 
 
 def disk_full(*args, **kwargs):
@@ -94,7 +94,7 @@ def test_bad_arguments_are_refused_before_writing(tmp_path, mode, encoding):
 
 KILLED_SAVE = """
 import os, signal, sys
-from jaxmlp.atomic import atomic_writer
+from jaxmlp.io.atomic import atomic_writer
 with atomic_writer(sys.argv[1]) as file:
     file.write(b"half a checkpoint")
     file.flush()

@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from jaxmlp.checkpoint import (
+from jaxmlp.io.checkpoint import (
     VERSION,
     CheckpointError,
     load_checkpoint,

@@ -22,11 +22,13 @@ import jax
 import numpy as np
 import pytest
 
-from jaxmlp import config, run, rundir
-from jaxmlp.cli import GRADCHECK_DEFAULTS, build_parser, main
-from jaxmlp.config import TrainConfig, check_config, read_config_file
+from jaxmlp.app import config, runs, saved
+from jaxmlp.app.cli import GRADCHECK_DEFAULTS, build_parser, main
+from jaxmlp.app.config import TrainConfig, check_config
+from jaxmlp.app.config_file import read_config_file
 from jaxmlp.data import FASHION_MNIST_DIR
-from jaxmlp.rundir import CHECKPOINT, CONFIG, FIGURE, METRICS, SUMMARY, read_metrics
+from jaxmlp.io import rundir
+from jaxmlp.io.rundir import CHECKPOINT, CONFIG, FIGURE, METRICS, SUMMARY, read_metrics
 
 # One small problem for most tests: its compiled training program is shared between them.
 MOONS = ["--data", "moons:n=64", "--sizes", "d,8,c", "--batch-size", "16", "--lr", "0.01"]
@@ -45,8 +47,8 @@ def cli(capsys):
 
 
 def final_params(run_dir):
-    _, state = run.open_run(run_dir)
-    return jax.tree.map(np.asarray, run.final_params(state))
+    _, state = saved.open_run(run_dir)
+    return jax.tree.map(np.asarray, saved.final_params(state))
 
 
 def test_train_on_digits_end_to_end_then_evaluate_and_predict(cli, tmp_path):
@@ -108,7 +110,7 @@ def test_stop_after_k_epochs_and_resume_to_n_equals_n_epochs_straight(cli, tmp_p
     )
     # The whole state, e.g. the last epoch's params beside the best epoch's.
     chex.assert_trees_all_equal(
-        run.open_run(tmp_path / "split")[1], run.open_run(tmp_path / "straight")[1]
+        saved.open_run(tmp_path / "split")[1], saved.open_run(tmp_path / "straight")[1]
     )
     straight = read_metrics(tmp_path / "straight" / METRICS)
     resumed = read_metrics(tmp_path / "split" / METRICS)
@@ -126,7 +128,7 @@ RESUMABLE_RUNS = {
 def test_ctrl_c_saves_a_checkpoint_and_resume_continues_bitwise(cli, tmp_path, monkeypatch, flags):
     argv = ["train", *MOONS, *flags.split(), "--epochs", "6"]
     assert cli(*argv, "--run-dir", tmp_path / "straight")[0] == 0
-    fit = run.fit
+    fit = runs.fit
 
     def fit_with_ctrl_c_in_epoch_2(*args, callback, **kwargs):
         def interrupted_callback(epoch, metrics):
@@ -136,16 +138,16 @@ def test_ctrl_c_saves_a_checkpoint_and_resume_continues_bitwise(cli, tmp_path, m
 
         return fit(*args, callback=interrupted_callback, **kwargs)
 
-    monkeypatch.setattr(run, "fit", fit_with_ctrl_c_in_epoch_2)
+    monkeypatch.setattr(runs, "fit", fit_with_ctrl_c_in_epoch_2)
     handlers = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
     status, _, err = cli(*argv, "--run-dir", tmp_path / "stopped")
     assert status == 130
     assert "stopped by SIGINT (Ctrl-C) after epoch 2 of 6" in err
     assert f"resume with: jaxmlp train --resume {tmp_path / 'stopped'}" in err
     assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == handlers
-    _, state = run.open_run(tmp_path / "stopped")
+    _, state = saved.open_run(tmp_path / "stopped")
     assert int(state.epoch) == 2
-    monkeypatch.setattr(run, "fit", fit)
+    monkeypatch.setattr(runs, "fit", fit)
 
     status, _, err = cli("train", "--resume", tmp_path / "stopped")
     assert status == 0, err
@@ -200,7 +202,7 @@ def test_a_run_whose_update_overflows_keeps_its_last_finite_checkpoint(cli, tmp_
     )
     assert err.endswith("; the checkpoint holds epoch 2, the last finite state.\n")
     assert err.count("\n") == 1
-    _, state = run.open_run(run_dir)
+    _, state = saved.open_run(run_dir)
     assert int(state.epoch) == 2
     leaves = jax.tree.leaves((state.params, state.opt_state))
     assert all(np.isfinite(np.asarray(leaf)).all() for leaf in leaves)
@@ -219,14 +221,14 @@ def test_a_run_whose_update_overflows_keeps_its_last_finite_checkpoint(cli, tmp_
 def test_a_divergence_is_reported_even_when_its_checkpoint_cannot_be_saved(
     cli, tmp_path, monkeypatch
 ):
-    save_checkpoint = run.save_checkpoint
+    save_checkpoint = runs.save_checkpoint
 
     def disk_full_when_diverged(path, state, metadata):
         if metadata["stop_reason"] == "diverged":
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         save_checkpoint(path, state, metadata)
 
-    monkeypatch.setattr(run, "save_checkpoint", disk_full_when_diverged)
+    monkeypatch.setattr(runs, "save_checkpoint", disk_full_when_diverged)
     run_dir = tmp_path / "a"
     argv = ["train", *OVERFLOWING, "--epochs", "10", "--checkpoint-every", "2", "--quiet"]
     status, _, err = cli(*argv, "--run-dir", run_dir)
@@ -317,7 +319,7 @@ def test_sigterm_stops_after_the_epoch_saves_and_says_how_to_resume(cli, tmp_pat
     assert process.returncode == 143, err
     assert "Traceback" not in err
     assert f"resume with: python -m jaxmlp train --resume {run_dir}" in err
-    _, state = run.open_run(run_dir)
+    _, state = saved.open_run(run_dir)
     epochs = [r["epoch"] for r in read_metrics(run_dir / METRICS)]
     assert epochs == list(range(1, int(state.epoch) + 1))  # the checkpoint holds the last epoch
 
@@ -331,7 +333,7 @@ FILE_SIZE_LIMITED = """
 import resource, signal, sys
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG
 resource.setrlimit(resource.RLIMIT_FSIZE, (int(sys.argv[1]),) * 2)
-from jaxmlp.cli import main
+from jaxmlp.app.cli import main
 sys.exit(main(sys.argv[2:]))
 """
 
@@ -376,7 +378,7 @@ def test_a_full_disk_while_logging_names_the_file_and_the_epoch(cli, tmp_path, m
         f"jaxmlp: error: cannot save {run_dir / METRICS} after epoch 2: No space left on "
         "device; the checkpoint of epoch 1 is intact\n"
     )
-    _, state = run.open_run(run_dir)
+    _, state = saved.open_run(run_dir)
     assert int(state.epoch) == 1
 
 

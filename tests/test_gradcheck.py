@@ -9,7 +9,7 @@ import pytest
 
 import jaxmlp
 from jaxmlp import gradcheck
-from jaxmlp.cli import main
+from jaxmlp.app.cli import main
 
 
 def rows_with(autodiff: float, numeric: float) -> list[gradcheck.GradCheckRow]:

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 import jaxmlp
-from jaxmlp import run
-from jaxmlp.cli import main
-from jaxmlp.rundir import SUMMARY
+from jaxmlp.app import inputs, saved
+from jaxmlp.app.cli import main
+from jaxmlp.io.rundir import SUMMARY
 
 SCALES = ("none", "standardize", "minmax")
 SPLITS = ("test", "train", "all")
@@ -132,8 +132,8 @@ def scaled_by_hand(X, X_train, scale):
 
 def check_predictions(rows, run_dir, X, labels):
     """The rows of ``predict`` are ``jaxmlp.predict`` and ``predict_proba`` on ``X``."""
-    trained_run, state = run.open_run(run_dir)
-    params = run.final_params(state)
+    trained_run, state = saved.open_run(run_dir)
+    params = saved.final_params(state)
     indices = np.asarray(jaxmlp.predict(trained_run.mlp, params, X))
     scores = np.asarray(jaxmlp.predict_proba(trained_run.mlp, params, X)).max(axis=1)
     assert [row["label"] for row in rows] == list(labels)
@@ -149,9 +149,9 @@ def test_predict_all_on_a_csv_file_is_jaxmlp_predict_on_the_scaled_rows(
     cli(capsys, "predict", "--run-dir", run_dir, "--split", "all", "--out", tmp_path / "p.csv")
     table = np.loadtxt(flowers, delimiter=",", skiprows=1, usecols=range(4), dtype=np.float32)
     labels = np.loadtxt(flowers, delimiter=",", skiprows=1, usecols=4, dtype=str)
-    trained_run, _ = run.open_run(run_dir)
+    trained_run, _ = saved.open_run(run_dir)
     # The rows the scaler was fitted on: the training split less the validation split.
-    X_train = run.load_data(trained_run.config).X_train
+    X_train = inputs.load_data(trained_run.config).X_train
     assert len(X_train) == summary["n_train"] and X_train.dtype == np.float32
     X = scaled_by_hand(table, X_train, scale)
     check_predictions(read_rows(tmp_path / "p.csv"), run_dir, X, labels)
@@ -162,8 +162,8 @@ def test_other_data_given_to_a_run_are_scaled_by_the_runs_scaler(trained, capsys
     # not one fitted on the new file's split, and not both.
     run_dir = trained("csv", "standardize")["run_dir"]
     other = write_flowers(tmp_path / "other.csv", n=60, seed=1)
-    trained_run, _ = run.open_run(run_dir)
-    X_train = run.load_data(trained_run.config).X_train
+    trained_run, _ = saved.open_run(run_dir)
+    X_train = inputs.load_data(trained_run.config).X_train
     for split in ("all", "test"):
         argv = ["--run-dir", run_dir, "--data", f"csv:{other}", "--split", split]
         cli(capsys, "predict", *argv, "--out", tmp_path / f"{split}.csv")
@@ -171,14 +171,14 @@ def test_other_data_given_to_a_run_are_scaled_by_the_runs_scaler(trained, capsys
             X = np.loadtxt(other, delimiter=",", skiprows=1, usecols=range(4), dtype=np.float32)
             labels = np.loadtxt(other, delimiter=",", skiprows=1, usecols=4, dtype=str)
         else:  # the test split of the other file, drawn with the run's seed
-            data = run.load_data(trained_run.config, spec=f"csv:{other}")
+            data = inputs.load_data(trained_run.config, spec=f"csv:{other}")
             X, labels = data.X_test, data.decode(data.y_test)
         X = scaled_by_hand(X, X_train, "standardize")
         check_predictions(read_rows(tmp_path / f"{split}.csv"), run_dir, X, labels)
         result = json.loads(cli(capsys, "evaluate", *argv, "--json"))
         expected = jaxmlp.evaluate(
             trained_run.mlp,
-            run.final_params(run.open_run(run_dir)[1]),
+            saved.final_params(saved.open_run(run_dir)[1]),
             X,
             trained_run.classes.searchsorted(labels),
             loss="cross_entropy",

@@ -12,7 +12,7 @@ from typing import Any
 
 import jax
 
-from jaxmlp.atomic import atomic_write_text
+from jaxmlp.io.atomic import atomic_write_text
 
 VECTOR_FLAGS = (("avx512f", "AVX-512"), ("avx2", "AVX2"), ("avx", "AVX"), ("asimd", "NEON"))
 PACKAGES = ("jax", "jaxlib", "torch", "keras", "scikit-learn", "numpy", "optax")

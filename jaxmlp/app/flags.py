@@ -1,8 +1,7 @@
 """The command line's flags, one per field of ``TrainConfig``: their help, and their values.
 
-A flag's help is its field's ``metadata["help"]``, then its choices and its default; its text
-is read by ``config.parse_flag`` and judged with the rest of the config by ``check_config``, so
-that a bad value gets the message it gets from Python or from a config file.
+A flag's help is its field's ``metadata["help"]``, its choices and its default; its text is
+read by ``config.parse_flag`` and judged by ``check_config``, as a value from Python or a file.
 """
 
 from __future__ import annotations
@@ -14,18 +13,14 @@ from .config import BOOLS, CHOICES, FIELDS, flag, parse_flag
 
 
 def add_arguments(parser: argparse.ArgumentParser, names=None, defaults=None, helps=None) -> None:
-    """Adds a flag per field of ``TrainConfig`` (or of ``names``) to ``parser``.
-
-    A flag not given is absent from the parsed namespace (``argparse.SUPPRESS``), so that
-    only what the command line sets overrides a config file. Its value is read by
-    ``parse_flag`` and checked with the rest of the config by ``check_config``.
+    """Adds a flag per field of ``TrainConfig`` to ``parser``; a flag not given is absent from
+    the namespace (``argparse.SUPPRESS``), so only what is given overrides a config file.
 
     Args:
       parser: where the flags go.
       names: the fields to add (default: all).
-      defaults: defaults to show in the help instead of ``TrainConfig``'s, by field.
-      helps: help texts instead of the fields' own, by field (a command that uses a field
-        otherwise).
+      defaults: defaults to show instead of ``TrainConfig``'s, by field (a command's own).
+      helps: help texts instead of the fields' own, by field.
     """
     for name in names or FIELDS:
         help_text = flag_help(name, defaults, helps)
@@ -38,13 +33,8 @@ def add_arguments(parser: argparse.ArgumentParser, names=None, defaults=None, he
 
 
 def flag_help(name: str, defaults: dict[str, Any] | None = None, helps=None) -> str:
-    """The help of field ``name``'s flag: its ``metadata["help"]``, its choices, its default.
-
-    Args:
-      name: a field of ``TrainConfig``.
-      defaults: defaults to show instead of ``TrainConfig``'s, by field (a command's own).
-      helps: texts instead of the fields' ``metadata["help"]``, by field.
-    """
+    """The help of field ``name``'s flag: its text, its choices, its default (as for
+    ``add_arguments``)."""
     field = FIELDS[name]
     text = (helps or {}).get(name, field.metadata["help"])
     if name in CHOICES:

@@ -21,16 +21,14 @@ File format, version 1: an ordinary uncompressed ``.npz``, readable with
   the stored array. ``sha256`` covers the rest of the header (as canonical JSON: sorted keys, no
   spaces) and, entry by entry, each array's name, dtype, shape and bytes.
 
-Safety policy: a checkpoint is one file, replaced atomically (``jaxmlp.atomic``), so a crash, a full
-disk or Ctrl-C during a save leaves the previous checkpoint whole and loadable. No ``.prev`` copy
-is kept: the atomic replace already covers every failure during a save, and a copy would only
-guard against the disk damaging the file later, which the checksum reports, at twice the disk
-space. To keep a history, save under distinct names (``checkpoint-epoch-0010.npz``).
+A checkpoint is one file, replaced atomically (``jaxmlp.io.atomic``): a crash, a full disk or
+Ctrl-C during a save leaves the previous one whole. No ``.prev`` copy is kept: it would only
+guard against later damage on disk, which the checksum reports, at twice the space.
 
 Example:
   >>> import os, tempfile
   >>> import jax, jax.numpy as jnp
-  >>> from jaxmlp.checkpoint import load_checkpoint, save_checkpoint
+  >>> from jaxmlp.io.checkpoint import load_checkpoint, save_checkpoint
   >>> state = {"W": jnp.ones((2, 3)), "key": jax.random.key(0), "step": jnp.int32(7)}
   >>> path = os.path.join(tempfile.mkdtemp(), "checkpoint.npz")
   >>> save_checkpoint(path, state, metadata={"sizes": [2, 3]})
@@ -61,11 +59,8 @@ _STATE = "state"
 
 
 class CheckpointError(ValueError):
-    """A file that cannot be loaded as a checkpoint, with the reason and its path.
-
-    Raised for a damaged or truncated file, a file that is not a checkpoint, a newer format
-    version, and a checkpoint whose leaves do not fit the template.
-    """
+    """A file that cannot be loaded as a checkpoint (damaged, truncated, not a checkpoint, a
+    newer format version, leaves that do not fit the template); the message names it."""
 
 
 def save_checkpoint(
@@ -75,17 +70,12 @@ def save_checkpoint(
 
     Args:
       path: the checkpoint file, e.g. ``runs/a/checkpoint.npz``; its directory must exist.
-      state: a pytree whose leaves are JAX or NumPy arrays (bool, integer, float, complex),
-        typed PRNG keys (``jax.random.key``), or Python scalars.
-      metadata: JSON-serialisable data stored alongside, e.g. the run's configuration. It comes
-        back as JSON gives it back: tuples as lists, dict keys as strings.
+      state: a pytree of JAX or NumPy numeric arrays, typed PRNG keys, or Python scalars.
+      metadata: JSON-serialisable data, loaded back as JSON gives it (tuples as lists).
 
     Raises:
-      TypeError: a leaf of ``state`` is not a numeric array or key (its path is named), or
-        ``metadata`` is not JSON-serialisable.
-      FileNotFoundError: the directory of ``path`` does not exist.
-      OSError: the file cannot be written (e.g. the disk is full); the previous file at ``path``,
-        if any, is left unchanged.
+      TypeError: a leaf that is not a numeric array or key (named), or metadata not JSON.
+      OSError: the file cannot be written (e.g. a full disk); the previous file is unchanged.
     """
     arrays, leaves = _encode_state(state)
     header = {
@@ -104,24 +94,20 @@ def save_checkpoint(
 def load_checkpoint(path: str | os.PathLike, template: Any) -> tuple[Any, dict[str, Any]]:
     """Loads the state saved at ``path`` into the structure of ``template``, after checking it.
 
-    The whole file is read and its checksum verified before anything is returned, so a damaged
-    file is never half-loaded. Each leaf comes back bit for bit, as the type of the template's
-    leaf: a JAX array (on the template leaf's sharding, weak type kept), a NumPy array, or a
-    Python scalar; JAX arrays go to the default device for ``jax.ShapeDtypeStruct`` leaves.
+    The checksum is verified before anything is returned. Each leaf comes back bit for bit as
+    the type of the template's leaf: a JAX array (on its sharding, weak type kept; the default
+    device for a ``jax.ShapeDtypeStruct``), a NumPy array, or a Python scalar.
 
     Args:
       path: a file written by ``save_checkpoint``.
-      template: a pytree with the saved state's structure, dtypes and shapes, e.g. a freshly
-        initialised state or its ``jax.eval_shape``; its values are not used.
+      template: a pytree of the saved structure, dtypes and shapes (e.g. ``jax.eval_shape``).
 
     Returns:
-      ``(state, metadata)``: the state in ``template``'s structure, and the saved metadata
-      (``{}`` when none was given).
+      ``(state, metadata)``; the metadata is ``{}`` when none was saved.
 
     Raises:
-      CheckpointError: the file is damaged or truncated, is not a checkpoint, has a newer format
-        version, or its leaves do not fit ``template`` (all missing, extra and mismatched leaves
-        are named).
+      CheckpointError: a damaged file, not a checkpoint, a newer version, or leaves that do
+        not fit ``template`` (every missing, extra and mismatched leaf is named).
       FileNotFoundError: there is no file at ``path``.
     """
     path = Path(path)
@@ -131,24 +117,10 @@ def load_checkpoint(path: str | os.PathLike, template: Any) -> tuple[Any, dict[s
 
 
 def load_checkpoint_metadata(path: str | os.PathLike) -> dict[str, Any]:
-    """The metadata saved at ``path``, e.g. to rebuild the template before ``load_checkpoint``.
-
-    Args:
-      path: a file written by ``save_checkpoint``; it is verified as by ``load_checkpoint``.
-
-    Returns:
-      The saved metadata (``{}`` when none was given).
-
-    Raises:
-      CheckpointError: the file is damaged or truncated, is not a checkpoint, or has a newer
-        format version.
-      FileNotFoundError: there is no file at ``path``.
-    """
+    """The metadata saved at ``path`` (verified as by ``load_checkpoint``), e.g. to rebuild
+    the template; ``{}`` when none was saved."""
     header, _ = _read_verified(Path(path))
     return header["metadata"]
-
-
-# Saving
 
 
 def _encode_state(state) -> tuple[dict[str, np.ndarray], list[dict[str, Any]]]:
@@ -193,13 +165,10 @@ def _normalise_metadata(metadata) -> dict[str, Any]:
 
 
 def _library_version() -> str:
-    # Imported at call time: the package imports this module before it sets __version__.
-    from . import __version__
+    # At call time: the package imports this module before it sets __version__.
+    from .. import __version__
 
     return __version__
-
-
-# Loading
 
 
 def _read_verified(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
@@ -312,29 +281,21 @@ def _restore(path: Path, values: dict[str, Any], template) -> Any:
     """``values`` (by entry name) put into the structure and leaf types of ``template``."""
     key_paths_and_leaves, treedef = jax.tree_util.tree_flatten_with_path(template)
     expected = {_entry_name(key_path): leaf for key_path, leaf in key_paths_and_leaves}
-    missing = [name for name in expected if name not in values]
-    extra = [name for name in values if name not in expected]
+    wanted = {name: _describe(leaf) for name, leaf in expected.items()}
+    found = {name: _describe(value) for name, value in values.items()}
+    missing = [f"  missing: {n} {d}" for n, d in wanted.items() if n not in found]
+    extra = [f"  extra (not in the template): {n} {d}" for n, d in found.items() if n not in wanted]
     mismatched = [
-        name
-        for name in expected
-        if name in values and _describe(expected[name]) != _describe(values[name])
+        f"  mismatched: {n} expected {d}, found {found[n]}"
+        for n, d in wanted.items()
+        if n in found and found[n] != d
     ]
     if missing or extra or mismatched:
-        lines = [
+        raise CheckpointError(
             f"checkpoint {path} does not fit the template (a different architecture or "
             f"optimizer?): {len(missing)} missing, {len(extra)} extra and {len(mismatched)} "
-            "mismatched leaves"
-        ]
-        lines += [f"  missing: {name} {_describe(expected[name])}" for name in missing]
-        lines += [
-            f"  extra (not in the template): {name} {_describe(values[name])}" for name in extra
-        ]
-        lines += [
-            f"  mismatched: {name} expected {_describe(expected[name])}, "
-            f"found {_describe(values[name])}"
-            for name in mismatched
-        ]
-        raise CheckpointError("\n".join(lines))
+            f"mismatched leaves\n" + "\n".join([*missing, *extra, *mismatched])
+        )
     leaves = [_restore_leaf(leaf, values[name]) for name, leaf in expected.items()]
     return jax.tree_util.tree_unflatten(treedef, leaves)
 
@@ -350,9 +311,6 @@ def _restore_leaf(template_leaf, value):
         # and a weak step counter or learning rate must promote as it did before saving.
         array = jnp.zeros_like(template_leaf).at[...].set(array)
     return array
-
-
-# Shared
 
 
 def _entry_name(key_path) -> str:

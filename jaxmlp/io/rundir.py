@@ -5,14 +5,13 @@
 * ``config.json``: the run's ``TrainConfig``, written first: the directory now holds a run.
 * ``metrics.jsonl``: one JSON object per epoch, appended; each line is flushed and fsynced,
   and a line cut short by a crash is ignored when the file is read.
-* ``checkpoint.npz``: the whole training state and its metadata (``jaxmlp.checkpoint``).
+* ``checkpoint.npz``: the whole training state and its metadata (``jaxmlp.io.checkpoint``).
 * ``summary.json``: at the end, the test loss and accuracy, the wall time and the config.
 * ``loss.png``: at the end, the loss and accuracy curves.
 
-Every file but ``metrics.jsonl`` is replaced atomically (``jaxmlp.atomic``): a crash leaves the
-previous version whole, and a write that fails (a full disk) raises ``SaveError``, naming the
-file and the epoch. A directory that holds a run is refused for a new one unless it is
-overwritten, which deletes these files only, never others.
+Every other file is replaced atomically (``jaxmlp.io.atomic``); a write that fails (a full disk)
+raises ``SaveError``, naming the file and the epoch. A directory that holds a run is refused for
+a new one unless overwritten, which deletes these files only, never others.
 """
 
 from __future__ import annotations
@@ -39,12 +38,8 @@ class RunDirError(ValueError):
 
 
 class SaveError(OSError):
-    """A file of a run could not be written (a full disk, a file size limit, no permission, a
-    read-only file system); the file's previous version, if any, is intact.
-
-    The message names the file, the epoch and the system's reason; ``errno`` and ``filename``
-    are the failed write's.
-    """
+    """A file of a run could not be written (a full disk, no permission); its previous version
+    is intact. The message names the file, the epoch and the reason; ``errno`` is the write's."""
 
     def __init__(self, path: Path, epoch: int, error: OSError, kept: str):
         reason = error.strerror or str(error)
@@ -73,11 +68,8 @@ def holds_run(run_dir: str | os.PathLike) -> bool:
 
 
 def check_available(run_dir: str | os.PathLike, *, overwrite: bool = False) -> Path:
-    """Checks that a new run may use ``run_dir``, before anything is loaded or written.
-
-    Raises:
-      RunDirError: ``run_dir`` holds a run and ``overwrite`` is false, or is a file.
-    """
+    """``run_dir`` as a path, or a ``RunDirError`` if it is a file or holds a run (unless
+    ``overwrite``), before anything is loaded or written."""
     path = Path(run_dir)
     if path.exists() and not path.is_dir():
         raise RunDirError(f"run directory {str(path)!r} is a file, expected a directory")
@@ -90,15 +82,8 @@ def check_available(run_dir: str | os.PathLike, *, overwrite: bool = False) -> P
 
 
 def claim(run_dir: str | os.PathLike, *, overwrite: bool = False) -> Path:
-    """Makes ``run_dir`` ready for a new run: created if needed, refused if it holds a run.
-
-    Args:
-      run_dir: the directory.
-      overwrite: delete the files of a run already there (and only those).
-
-    Raises:
-      RunDirError: as ``check_available``.
-    """
+    """Makes ``run_dir`` ready for a new run: created if needed, refused as by
+    ``check_available``; ``overwrite`` deletes the files of a run there (and only those)."""
     path = check_available(run_dir, overwrite=overwrite)
     for name in RUN_FILES:
         (path / name).unlink(missing_ok=True)
@@ -122,7 +107,7 @@ def plain(value: Any) -> Any:
     return value
 
 
-class MetricsLog:
+class MetricsLog(contextlib.AbstractContextManager):
     """``metrics.jsonl``, opened for appending; every line is on disk when ``write`` returns."""
 
     def __init__(self, path: str | os.PathLike):
@@ -134,14 +119,8 @@ class MetricsLog:
         self._file.flush()
         os.fsync(self._file.fileno())
 
-    def close(self) -> None:
-        self._file.close()
-
-    def __enter__(self) -> MetricsLog:
-        return self
-
     def __exit__(self, *exc_info) -> None:
-        self.close()
+        self._file.close()
 
 
 def read_metrics(path: str | os.PathLike) -> list[dict[str, Any]]:
@@ -161,12 +140,9 @@ def rewrite_metrics(path: str | os.PathLike, records: list[dict[str, Any]]) -> N
 
 
 def plot_history(path: str | os.PathLike, records: list[dict[str, Any]], title: str) -> bool:
-    """Saves the loss (and accuracy) curves of ``records`` as a PNG, atomically.
-
-    Returns:
-      Whether the figure was written: ``False`` without matplotlib.
-    """
-    try:
+    """Saves the loss (and accuracy) curves of ``records`` as a PNG, atomically; returns whether
+    it did (not without matplotlib)."""
+    try:  # here: an optional dependency, slow to import, needed only at the end of a run
         import matplotlib
     except ImportError:
         return False

@@ -1,23 +1,19 @@
 """Atomic file writes: a reader sees the old file or the new one, never a half-written one.
 
-The protocol: write a temporary file in the target's directory (so the rename below never crosses
-file systems), flush and ``os.fsync`` it, ``os.replace`` it onto the target (atomic on POSIX and
-Windows), then ``fsync`` the directory so the rename itself survives a power loss. If anything
-fails before the rename (an exception in the writer, a full disk, Ctrl-C), the temporary file is
-removed and the target is left exactly as it was.
+A temporary file beside the target (so the rename never crosses file systems) is written,
+fsynced, ``os.replace``d onto the target, and the directory fsynced so the rename survives a
+power loss. If anything fails before the rename (an exception, a full disk, Ctrl-C), the
+temporary is removed and the target is untouched.
 
-Only a hard kill (SIGKILL, power loss) between creating the temporary file and the rename can
-leave a stray ``.<name>.<8 hex digits>.tmp`` beside the target; it is never mistaken for the
-target, and the next successful write of the same target deletes it. A writer holds an
-exclusive ``flock`` on its temporary file until the rename, and the kernel drops the lock when
-the process dies: a temporary file that can be locked is a stray, one that cannot belongs to a
-write in progress (in this process or another) and is left alone. Only names of exactly this
-form, beside the target just written, are ever deleted. (Windows has no ``flock``: a stray
+Only a hard kill (SIGKILL, power loss) before the rename can leave a stray
+``.<name>.<8 hex digits>.tmp``. A writer holds an ``flock`` on its temporary until the rename,
+and the kernel drops it when the process dies, so the next write of the same target deletes
+the strays it can lock and leaves writes in progress alone. (Windows has no ``flock``: a stray
 stays there, and may be deleted by hand.)
 
 Example:
   >>> import os, tempfile
-  >>> from jaxmlp.atomic import atomic_write_text
+  >>> from jaxmlp.io.atomic import atomic_write_text
   >>> path = os.path.join(tempfile.mkdtemp(), "summary.json")
   >>> atomic_write_text(path, '{"accuracy": 0.97}\\n')
   >>> open(path).read()
@@ -45,22 +41,17 @@ except ImportError:  # Windows
 def atomic_writer(
     path: str | os.PathLike, mode: str = "wb", *, encoding: str | None = None
 ) -> Iterator[IO]:
-    """Opens a temporary file that replaces ``path`` atomically when the ``with`` block ends.
-
-    Use it for writers that want a file object, e.g. ``figure.savefig(f, format="png")`` or
-    ``np.savez(f, ...)``. If the block raises, ``path`` is untouched and the temporary file is
-    removed.
+    """A temporary file, in ``mode``, that replaces ``path`` when the ``with`` block ends
+    (e.g. for ``figure.savefig(f)`` or ``np.savez(f, ...)``); if the block raises, ``path`` is
+    untouched.
 
     Args:
       path: the file to create or replace; its directory must exist.
       mode: ``"wb"`` (bytes) or ``"w"`` (text).
-      encoding: the text encoding for ``mode="w"``; ``"utf-8"`` when not given.
-
-    Yields:
-      The open temporary file, in ``mode``.
+      encoding: the text encoding for ``mode="w"`` (default UTF-8).
 
     Raises:
-      ValueError: ``mode`` is neither ``"wb"`` nor ``"w"``.
+      ValueError: another ``mode``, or an ``encoding`` with ``"wb"``.
       FileNotFoundError: the directory of ``path`` does not exist.
     """
     if mode not in ("wb", "w"):
@@ -98,24 +89,13 @@ def atomic_writer(
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Writes ``data`` to ``path`` atomically (see the module docstring).
-
-    Args:
-      path: the file to create or replace; its directory must exist.
-      data: the complete new contents.
-    """
+    """Writes ``data`` to ``path`` atomically; its directory must exist."""
     with atomic_writer(path, "wb") as file:
         file.write(data)
 
 
 def atomic_write_text(path: str | os.PathLike, text: str, encoding: str = "utf-8") -> None:
-    """Writes ``text`` to ``path`` atomically (see the module docstring).
-
-    Args:
-      path: the file to create or replace; its directory must exist.
-      text: the complete new contents; ``"\\n"`` is written as is on every platform.
-      encoding: the text encoding.
-    """
+    """Writes ``text`` to ``path`` atomically, ``"\\n"`` as is on every platform."""
     atomic_write_bytes(path, text.encode(encoding))
 
 
@@ -145,19 +125,15 @@ def _remove_strays(path: Path) -> None:
     with os.scandir(path.parent) as entries:
         names = [e.name for e in entries if stray.fullmatch(e.name) and e.is_file()]
     for name in names:
-        candidate = path.parent / name
         try:
-            fd = os.open(candidate, os.O_RDONLY)
+            fd = os.open(path.parent / name, os.O_RDONLY)
         except OSError:  # gone already, or not ours to read
             continue
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:  # locked: a write in progress
-            os.close(fd)
-            continue
-        try:
+            # The lock fails while a write is in progress: that file is left alone.
             with contextlib.suppress(OSError):
-                os.unlink(candidate)
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                os.unlink(path.parent / name)
         finally:
             os.close(fd)
 

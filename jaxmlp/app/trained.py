@@ -1,8 +1,7 @@
 """A trained run used on data: its loss and accuracy, and its predictions as CSV.
 
 Any data of the run's kind (its own by default, loaded with its seed) reach the run's final
-params as its training data did: encoded with its label classes, then through
-``run.model_inputs`` (its scaler, once).
+params as its training data did: encoded with its classes, then through ``model_inputs``.
 """
 
 from __future__ import annotations
@@ -14,13 +13,14 @@ from typing import Any
 
 import numpy as np
 
-from .atomic import atomic_write_text
-from .data import read
-from .data.labels import LabelEncoder
-from .data.specs import CLASSIFIERS, REGRESSION
-from .predict import evaluate, predict_proba
-from .run import Run, RunError, final_params, load_data, model_inputs, open_run
-from .targets import predicted_labels
+from ..data import read
+from ..data.labels import LabelEncoder
+from ..data.specs import CLASSIFIERS, REGRESSION
+from ..io.atomic import atomic_write_text
+from ..predict import evaluate, predict_proba
+from ..targets import predicted_labels
+from .inputs import Run, RunError, load_data, model_inputs
+from .saved import final_params, open_run
 
 SPLITS = ("test", "train", "all")
 
@@ -28,9 +28,8 @@ SPLITS = ("test", "train", "all")
 def evaluate_run(run_dir, *, data: str | None = None, split: str = "test") -> dict[str, Any]:
     """The loss and accuracy of the run's final params on a split of ``data`` (the run's own
     data by default; ``"test"`` is its test split)."""
-    run, state = open_run(run_dir)
-    X, y, spec = examples(run, data, split)
-    result = evaluate(run.mlp, final_params(state), X, y, loss=run.config.loss)
+    run, params, X, y, spec = _on_data(run_dir, data, split)
+    result = evaluate(run.mlp, params, X, y, loss=run.config.loss)
     return {"data": spec, "split": split, "n": len(X), **result}
 
 
@@ -43,9 +42,8 @@ def predict_run(
     ``prediction`` and ``label`` (original labels, decoded), and ``score`` (the output of the
     predicted class). For real targets: ``index``, ``prediction_j`` and ``target_j``.
     """
-    run, state = open_run(run_dir)
-    X, y, spec = examples(run, data, split)
-    Y_hat = np.asarray(predict_proba(run.mlp, final_params(state), X))  # (n, c)
+    run, params, X, y, spec = _on_data(run_dir, data, split)
+    Y_hat = np.asarray(predict_proba(run.mlp, params, X))  # (n, c)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     if run.classes is not None:
@@ -93,3 +91,9 @@ def examples(run: Run, spec: str | None, split: str) -> tuple[np.ndarray, np.nda
         pairs = [(X, y) for X, y in pairs if X is not None]
         X, y = np.concatenate([X for X, _ in pairs]), np.concatenate([y for _, y in pairs])
     return model_inputs(X, run, spec), y, spec
+
+
+def _on_data(run_dir, spec: str | None, split: str):
+    """``(run, final params, X, y, spec)``: the run in ``run_dir`` and its ``examples``."""
+    run, state = open_run(run_dir)
+    return run, final_params(state), *examples(run, spec, split)

@@ -1,0 +1,1 @@
+"""The application: a run's configuration, the command line, and runs kept in a directory."""
