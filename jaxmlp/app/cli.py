@@ -1,16 +1,15 @@
 """The ``jaxmlp`` command line: ``train``, ``evaluate``, ``predict`` and ``gradcheck``.
 
-A thin layer over ``runs.train``/``runs.resume``, ``trained.evaluate_run``/``predict_run`` and
-``gradcheck``: it parses flags (made from ``TrainConfig``), shows progress, turns Ctrl-C and
-SIGTERM into a checkpoint and a resume command, and every bad input into one line,
-``jaxmlp: error: ...``, and exit status 2.
+A thin layer over ``runs``, ``trained`` and ``gradcheck``: flags made from ``TrainConfig``,
+progress, Ctrl-C and SIGTERM turned into a checkpoint and a resume command, and every bad input
+into one line, ``jaxmlp: error: ...``.
 
 Exit status: 0 done; 1 training diverged or a gradient check failed; 2 bad input (flags,
 config file, data, run directory, checkpoint) or a file that cannot be written (a full disk);
 130 or 143 stopped by SIGINT or SIGTERM (128 + the signal number) after saving a checkpoint.
 
-``--dtype float64`` enables 64-bit JAX (``jax_enable_x64``) for the process, as the library
-asks its users to do; ``gradcheck`` runs in float64 by default.
+``--dtype float64`` enables 64-bit JAX (``jax_enable_x64``) for the process; ``gradcheck`` runs
+in float64 by default.
 """
 
 from __future__ import annotations

@@ -41,8 +41,7 @@ def stop_on_signals():
 
 
 class Progress:
-    """A start line, then a tqdm bar on a terminal, else one line per epoch; nothing when
-    ``quiet``. ``start`` and ``epoch`` are a run's ``on_start`` and ``on_epoch`` hooks."""
+    """A start line, then a tqdm bar on a terminal, else a line per epoch; ``quiet``: nothing."""
 
     def __init__(self, quiet: bool):
         self.quiet = quiet
