@@ -206,9 +206,8 @@ class _BaseMLP(BaseEstimator):
 class MLPClassifier(ClassifierMixin, _BaseMLP):
     """A multi-layer perceptron classifier with scikit-learn's interface.
 
-    Defaults as scikit-learn's ``MLPClassifier``; ``output="softmax"`` and
-    ``loss="cross_entropy"`` by default, or the lecture's ``output="sigmoid"`` with
-    ``loss="mse"``.
+    ``output="softmax"`` and ``loss="cross_entropy"`` by default, or the lecture's
+    ``output="sigmoid"`` with ``loss="mse"``.
 
     Example:
       >>> from sklearn.datasets import load_iris

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import difflib
+import functools
 import json
 import shlex
 import signal
@@ -168,20 +169,16 @@ def train_command(args) -> int:
             raise UsageError(f"--run-dir {values['run_dir']} differs from --resume {args.resume}")
         values.pop("run_dir", None)
         config = saved.saved_config(args.resume)
-
-        def start(hooks):
-            return runs.resume(args.resume, changes=values, hooks=hooks)
+        start = functools.partial(runs.resume, args.resume, changes=values)
     else:
         config = check_config(TrainConfig(**values))
-
-        def start(hooks):
-            return runs.train(config, overwrite=args.overwrite, hooks=hooks)
+        start = functools.partial(runs.train, config, overwrite=args.overwrite)
 
     _use_dtype(config.dtype)
     progress = Progress(args.quiet)
     with contextlib.closing(progress), stop_on_signals() as stop_requested:
         try:
-            summary = start(runs.Hooks(progress.start, progress.epoch, stop_requested))
+            summary = start(hooks=runs.Hooks(progress.start, progress.epoch, stop_requested))
         except runs.Interrupted as stop:
             command = [*shlex.split(args.prog), "train", "--resume", str(stop.run_dir)]
             print(

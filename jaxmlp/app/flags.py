@@ -1,8 +1,4 @@
-"""The command line's flags, one per field of ``TrainConfig``: their help, and their values.
-
-A flag's help is its field's ``metadata["help"]``, its choices and its default; its text is
-read by ``config.parse_flag`` and judged by ``check_config``, as a value from Python or a file.
-"""
+"""The command line's flags, one per field of ``TrainConfig``, read by ``config.parse_flag``."""
 
 from __future__ import annotations
 

@@ -210,7 +210,7 @@ def _train(run: Run, data, state, records, wall_time, data_sha256, start, hooks:
 
 
 def _diverged(error: DivergenceError, records, saved_epoch: int, failed) -> DivergenceError:
-    """``error`` told with the whole run's history, and the checkpoint's ``SaveError`` if any."""
+    """``error``, retold with the whole run's history and the checkpoint's ``SaveError`` if any."""
     finite = [r for r in records if r["train_loss"] is not None and np.isfinite(r["train_loss"])]
     last = "none" if not finite else f"{finite[-1]['train_loss']:.6g} (epoch {finite[-1]['epoch']})"
     kept = f"the checkpoint holds epoch {saved_epoch}"
@@ -224,15 +224,8 @@ def _diverged(error: DivergenceError, records, saved_epoch: int, failed) -> Dive
         f"non-finite (inf or nan); the last finite epoch loss was {last}. Try a smaller "
         f"learning rate; {kept}{'' if failed is None else f' ({failed})'}."
     )
-    return DivergenceError(
-        message,
-        error.params,
-        error.state,
-        error.history,
-        epoch=error.epoch,
-        step=error.step,
-        what=error.what,
-    )
+    error.args = (message,)
+    return error
 
 
 def _summary(run: Run, data, params, records, stop_reason: str) -> dict[str, Any]:

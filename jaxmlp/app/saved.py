@@ -1,8 +1,4 @@
-"""A run as its checkpoint keeps it: the metadata saved beside the state, and the run read back.
-
-The metadata say what the state cannot: the config, sizes, classes, scaler, the data's
-fingerprint, the history, and why and when training stopped.
-"""
+"""A run as its checkpoint keeps it: the metadata saved beside the state, and the run read back."""
 
 from __future__ import annotations
 
