@@ -1,17 +1,12 @@
 """scikit-learn estimators backed by jaxmlp: ``MLPClassifier`` and ``MLPRegressor``.
 
-They take scikit-learn's parameter names where they exist, with the same defaults, and train
-with ``jaxmlp.fit``, so they work in ``Pipeline`` and ``GridSearchCV``. jaxmlp's own
-parameters choose the output activation, the loss (the lecture's MSE on sigmoid outputs
-included) and the gradient path (``grad="backprop"``: the hand-written one).
-
-Differences from scikit-learn's ``MLPClassifier``: the classifier's output layer is a softmax
-over all classes, also for two classes; ``alpha`` is scikit-learn's per-batch L2 term
-``alpha/(2·batch) Σ‖W‖²``, passed to jaxmlp as ``l2 = alpha / batch_size``; training always
-runs whole epochs (``max_iter`` of them at most) compiled into one program. A fit that
-diverges (a loss, or the weights after an update, become inf or nan) raises
-``jaxmlp.DivergenceError`` and leaves the estimator as it was (scikit-learn's raises a
-``ValueError``).
+scikit-learn's parameter names and defaults, trained with ``jaxmlp.fit`` (so they work in
+``Pipeline`` and ``GridSearchCV``), plus jaxmlp's ``output``, ``loss`` (the lecture's MSE on
+sigmoid outputs included) and ``grad`` (``"backprop"``: the hand-written gradients). Unlike
+scikit-learn: the classifier's softmax covers all classes, also for two; ``alpha`` is the
+per-batch L2 term ``alpha/(2·batch) Σ‖W‖²``, passed as ``l2 = alpha / batch_size``; training runs
+whole epochs (at most ``max_iter``) compiled into one program; a fit that diverges raises
+``jaxmlp.DivergenceError`` (not ``ValueError``) and leaves the estimator as it was.
 """
 
 from __future__ import annotations
@@ -37,8 +32,7 @@ from .training import TrainState, fit
 ACTIVATIONS = {"identity": "identity", "logistic": "sigmoid", "tanh": "tanh", "relu": "relu"}
 SOLVERS = ("sgd", "adam", "lbfgs")
 LEARNING_RATES = ("constant", "invscaling", "adaptive")
-# X as validate_data leaves it for jaxmlp.fit: float64 is not rounded to float32 here, so that
-# fit names a value beyond float32's range instead of numpy warning as it becomes inf.
+# float64 X is kept, so that fit names a value beyond float32's range (numpy would make it inf).
 FLOATS = (np.float32, np.float64)
 
 
@@ -97,20 +91,16 @@ class _BaseMLP(BaseEstimator):
             raise ValueError(
                 f"hidden_layer_sizes={self.hidden_layer_sizes!r} must be positive integers"
             )
-        if self.activation not in ACTIVATIONS:
-            raise ValueError(
-                f"activation={self.activation!r} is not supported; choose one of "
-                f"{sorted(ACTIVATIONS)}"
-            )
-        if self.solver not in SOLVERS:
-            raise ValueError(f"solver={self.solver!r} is not supported; choose one of {SOLVERS}")
-        if self.learning_rate not in LEARNING_RATES:
-            raise ValueError(
-                f"learning_rate={self.learning_rate!r} is not supported; choose one of "
-                f"{LEARNING_RATES}"
-            )
-        # Each parameter that fit receives under another name (alpha as l2, max_iter as
-        # epochs, ...) is checked here, so that the message names the one the user set.
+        for name, choices in (
+            ("activation", sorted(ACTIVATIONS)),
+            ("solver", SOLVERS),
+            ("learning_rate", LEARNING_RATES),
+        ):
+            if getattr(self, name) not in choices:
+                raise ValueError(
+                    f"{name}={getattr(self, name)!r} is not supported; choose one of {choices}"
+                )
+        # Checked here, so that the message names the parameter set, not fit's (alpha, not l2).
         rules = {
             "learning_rate_init": "positive",
             "alpha": "non_negative",
@@ -141,7 +131,8 @@ class _BaseMLP(BaseEstimator):
         hidden = self._check_parameters()
         n, d = X.shape
         mlp = MLP((d, *hidden, n_outputs), ACTIVATIONS[self.activation], self._output_name())
-        batch = None if self.solver == "lbfgs" else self._batch_size(n)
+        batch = 200 if self.batch_size == "auto" else int(self.batch_size)
+        batch = None if self.solver == "lbfgs" else min(batch, n)
         seed = check_random_state(self.random_state).randint(2**31 - 1)
         key_init, key_fit = jax.random.split(jax.random.key(seed))
         if continue_training and getattr(self, "_state", None) is not None:
@@ -187,14 +178,10 @@ class _BaseMLP(BaseEstimator):
         self.n_outputs_ = n_outputs
         return self
 
-    def _batch_size(self, n):
-        return min(200, n) if self.batch_size == "auto" else min(int(self.batch_size), n)
-
     def _outputs(self, X):
         check_is_fitted(self, "params_")
         X = validate_data(self, X, reset=False, dtype=np.float64)
-        # In float64 a row's output does not depend on which other rows share its batch
-        # (float32 matmul kernels may round a row differently by its position).
+        # In float64 a row's output does not depend on its position in the batch.
         with jax.enable_x64(True):
             params = jax.tree.map(lambda a: jnp.asarray(a, jnp.float64), self.params_)
             return np.asarray(_predict_outputs(self._mlp, params, X))
@@ -219,9 +206,8 @@ class _BaseMLP(BaseEstimator):
 class MLPClassifier(ClassifierMixin, _BaseMLP):
     """A multi-layer perceptron classifier with scikit-learn's interface.
 
-    Defaults as scikit-learn's ``MLPClassifier``; ``output="softmax"`` and
-    ``loss="cross_entropy"`` by default, or the lecture's ``output="sigmoid"`` with
-    ``loss="mse"``.
+    ``output="softmax"`` and ``loss="cross_entropy"`` by default, or the lecture's
+    ``output="sigmoid"`` with ``loss="mse"``.
 
     Example:
       >>> from sklearn.datasets import load_iris
@@ -292,8 +278,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 class MLPRegressor(RegressorMixin, _BaseMLP):
     """A multi-layer perceptron regressor with scikit-learn's interface (identity output, MSE).
 
-    Note jaxmlp's MSE is ``½ Σ_k (t_k − y_hat_k)²`` averaged over examples, as scikit-learn's
-    squared loss is.
+    jaxmlp's MSE is ``½ Σ_k (t_k − y_hat_k)²`` averaged over examples, as scikit-learn's is.
     """
 
     def __sklearn_tags__(self):

@@ -1,16 +1,15 @@
 """The ``jaxmlp`` command line: ``train``, ``evaluate``, ``predict`` and ``gradcheck``.
 
-A thin layer over ``runs.train``/``runs.resume``, ``trained.evaluate_run``/``predict_run`` and
-``gradcheck``: it parses flags (made from ``TrainConfig``), shows progress, turns Ctrl-C and
-SIGTERM into a checkpoint and a resume command, and every bad input into one line,
-``jaxmlp: error: ...``, and exit status 2.
+A thin layer over ``runs``, ``trained`` and ``gradcheck``: flags made from ``TrainConfig``,
+progress, Ctrl-C and SIGTERM turned into a checkpoint and a resume command, and every bad input
+into one line, ``jaxmlp: error: ...``.
 
 Exit status: 0 done; 1 training diverged or a gradient check failed; 2 bad input (flags,
 config file, data, run directory, checkpoint) or a file that cannot be written (a full disk);
 130 or 143 stopped by SIGINT or SIGTERM (128 + the signal number) after saving a checkpoint.
 
-``--dtype float64`` enables 64-bit JAX (``jax_enable_x64``) for the process, as the library
-asks its users to do; ``gradcheck`` runs in float64 by default.
+``--dtype float64`` enables 64-bit JAX (``jax_enable_x64``) for the process; ``gradcheck`` runs
+in float64 by default.
 """
 
 from __future__ import annotations
@@ -18,6 +17,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import difflib
+import functools
 import json
 import shlex
 import signal
@@ -169,20 +169,16 @@ def train_command(args) -> int:
             raise UsageError(f"--run-dir {values['run_dir']} differs from --resume {args.resume}")
         values.pop("run_dir", None)
         config = saved.saved_config(args.resume)
-
-        def start(hooks):
-            return runs.resume(args.resume, changes=values, hooks=hooks)
+        start = functools.partial(runs.resume, args.resume, changes=values)
     else:
         config = check_config(TrainConfig(**values))
-
-        def start(hooks):
-            return runs.train(config, overwrite=args.overwrite, hooks=hooks)
+        start = functools.partial(runs.train, config, overwrite=args.overwrite)
 
     _use_dtype(config.dtype)
     progress = Progress(args.quiet)
     with contextlib.closing(progress), stop_on_signals() as stop_requested:
         try:
-            summary = start(runs.Hooks(progress.start, progress.epoch, stop_requested))
+            summary = start(hooks=runs.Hooks(progress.start, progress.epoch, stop_requested))
         except runs.Interrupted as stop:
             command = [*shlex.split(args.prog), "train", "--resume", str(stop.run_dir)]
             print(

@@ -36,15 +36,14 @@ INFERRED_SIZES = ("d", "c")
 
 
 def _field(default, help: str, *, shown: str | None = None):
-    """A field with the help of its flag, and the default as the help shows it if not its own."""
+    """A field with its flag's help, and the default as the help shows it if not its own."""
     metadata = {"help": help} if shown is None else {"help": help, "shown_default": shown}
     return dataclasses.field(default=default, metadata=metadata)
 
 
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
-    """Everything that defines a training run, checked by ``check_config``; each field's
-    ``metadata["help"]`` is its flag's help (``jaxmlp.app.flags`` adds choices and default)."""
+    """Everything that defines a training run; ``metadata["help"]`` is each flag's help."""
 
     data: str = _field(
         "digits", "the data: a dataset, a file or a synthetic problem, as listed below"
@@ -136,9 +135,8 @@ def flag(name: str) -> str:
 
 
 def check_field(name: str, value: Any, *, where: str = "") -> Any:
-    """``value`` (from Python, a file, a checkpoint, or a flag read by ``parse_flag``) checked
-    for field ``name`` alone and in its type; a ``ConfigError`` names the field and its flag
-    (after ``where``, e.g. ``"run.toml: "``), the value and what was expected."""
+    """``value`` (from Python, a file, a checkpoint or ``parse_flag``) checked for field ``name``
+    and in its type; a ``ConfigError`` names ``where`` (``"run.toml: "``), field, flag and value."""
     named = f"{where}{_named(name)}"
 
     def fail(expected: str):
@@ -179,8 +177,7 @@ def check_field(name: str, value: Any, *, where: str = "") -> Any:
 
 
 def parse_flag(name: str, text: str) -> Any:
-    """What the text of field ``name``'s flag reads as, unchecked (an integer, a number, a
-    tuple of widths, or the text), for ``check_field`` to judge as it would that value."""
+    """Field ``name``'s flag text as a number, a tuple of widths or text, for ``check_field``."""
     if name == "sizes":
         return tuple(_number(part.strip()) for part in text.split(","))
     if name == "label_column":
@@ -192,12 +189,8 @@ def parse_flag(name: str, text: str) -> Any:
 
 
 def check_config(config: TrainConfig, *, where: str = "") -> TrainConfig:
-    """``config`` with every field checked (``check_field``) and in its type, then the fields
-    checked against each other; ``where`` names its source for the message.
-
-    Raises:
-      ConfigError: the first bad value, naming its key and flag and what was expected.
-    """
+    """``config`` with each field checked (``check_field``), then the fields against each
+    other; a ``ConfigError`` names the first bad value, after ``where`` (its source)."""
     if not isinstance(config, TrainConfig):
         raise ConfigError(f"{where}config must be a TrainConfig, got {type(config).__name__}")
     values = {name: check_field(name, getattr(config, name), where=where) for name in FIELDS}
@@ -226,8 +219,7 @@ def _number(text: str) -> Any:
 
 
 def _check_sizes(value: Any, named: str) -> tuple:
-    """``sizes`` as a tuple of widths: integers >= 1, ``d`` only first and ``c`` only last; a
-    string (a file's ``"d,32,c"``) is read as the flag is."""
+    """``sizes`` as widths >= 1, ``d`` only first, ``c`` only last; a string read as the flag."""
     if isinstance(value, str):
         value = parse_flag("sizes", value)
     if not isinstance(value, list | tuple) or not all(

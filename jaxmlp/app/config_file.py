@@ -1,8 +1,5 @@
-"""A run's config file (``--config run.toml``): the fields as keys, and the names of keys.
-
-An unknown key is an error that suggests the closest field, also for names other libraries
-use (``learning_rate`` -> ``lr``); a bad value is judged by ``check_field``, naming its key.
-"""
+"""A run's config file (``--config run.toml``): the fields as keys; an unknown key suggests the
+closest field, also for other libraries' names (``learning_rate`` -> ``lr``)."""
 
 from __future__ import annotations
 
@@ -16,12 +13,8 @@ from .config import FIELDS, ConfigError, check_field
 
 
 def read_config_file(path: str | os.PathLike) -> dict[str, Any]:
-    """The fields set in a ``.toml`` or ``.json`` file, each checked by ``check_field``.
-
-    Raises:
-      ConfigError: a missing, unreadable or malformed file, an unknown key (the closest field
-        is suggested), or a bad value (its key is named).
-    """
+    """The fields set in a ``.toml`` or ``.json`` file, each checked by ``check_field``; a
+    ``ConfigError`` for a missing, unreadable or malformed file, an unknown key or a bad value."""
     path = os.fspath(path)
 
     def fail(why: str):

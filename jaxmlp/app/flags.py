@@ -1,8 +1,4 @@
-"""The command line's flags, one per field of ``TrainConfig``: their help, and their values.
-
-A flag's help is its field's ``metadata["help"]``, its choices and its default; its text is
-read by ``config.parse_flag`` and judged by ``check_config``, as a value from Python or a file.
-"""
+"""The command line's flags, one per field of ``TrainConfig``, read by ``config.parse_flag``."""
 
 from __future__ import annotations
 
@@ -13,8 +9,8 @@ from .config import BOOLS, CHOICES, FIELDS, flag, parse_flag
 
 
 def add_arguments(parser: argparse.ArgumentParser, names=None, defaults=None, helps=None) -> None:
-    """Adds a flag per field of ``TrainConfig`` to ``parser``; a flag not given is absent from
-    the namespace (``argparse.SUPPRESS``), so only what is given overrides a config file.
+    """Adds a flag per field to ``parser``; a flag not given stays out of the namespace
+    (``argparse.SUPPRESS``), so that only flags given override a config file.
 
     Args:
       parser: where the flags go.
@@ -33,8 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser, names=None, defaults=None, he
 
 
 def flag_help(name: str, defaults: dict[str, Any] | None = None, helps=None) -> str:
-    """The help of field ``name``'s flag: its text, its choices, its default (as for
-    ``add_arguments``)."""
+    """The help of field ``name``'s flag: its text, its choices and its default."""
     field = FIELDS[name]
     text = (helps or {}).get(name, field.metadata["help"])
     if name in CHOICES:

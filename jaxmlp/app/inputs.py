@@ -1,9 +1,8 @@
 """What a run's model takes: its data, loaded, checked and scaled once, and its MLP.
 
-Data reach the model one way: ``load_data`` loads and encodes them (never scaling), then
-``model_inputs`` checks their width and applies the run's scaler, once; training, resuming,
-evaluating and predicting all go through both. One seed drives everything: ``keys(seed)``
-splits it into the keys of the data (splits, synthetic samples), the initial params and ``fit``.
+Training, resuming, evaluating and predicting all load data with ``load_data`` (encoded, never
+scaled), then pass them through ``model_inputs`` (width checked, the run's scaler applied once).
+One seed drives everything: ``keys(seed)`` gives the keys of the data, the params and ``fit``.
 """
 
 from __future__ import annotations
@@ -45,11 +44,8 @@ def keys(seed: int) -> dict[str, jax.Array]:
 
 
 def load_data(config: TrainConfig, *, spec: str | None = None, classes=None) -> Dataset:
-    """The run's dataset (or ``spec``'s, loaded the same way), split as in training, unscaled.
-
-    Labels are encoded with ``classes`` (a trained run's) or, by default, with the classes of
-    the training split.
-    """
+    """The run's dataset (or ``spec``'s), split as in training, unscaled; labels encoded with
+    ``classes`` (a trained run's), by default with those of the training split."""
     return load(
         spec or config.data,
         keys(config.seed)["data"],
@@ -68,11 +64,8 @@ def fit_training_scaler(config: TrainConfig, data: Dataset) -> Scaler | None:
 
 
 def model_inputs(X: np.ndarray, run: Run, spec: str) -> np.ndarray:
-    """Features ``X: (n, d)`` of ``spec``, as loaded, checked and through the run's scaler.
-
-    Raises:
-      RunError: ``X`` holds images, or rows of another width than the MLP's.
-    """
+    """Features ``X: (n, d)`` of ``spec`` through the run's scaler; a ``RunError`` for images
+    or rows of another width than the MLP's."""
     _check_rows(X, spec)
     if X.shape[1] != run.mlp.n_inputs:
         raise RunError(

@@ -12,11 +12,9 @@ SIGNAL_NAMES = {signal.SIGINT: "SIGINT (Ctrl-C)", signal.SIGTERM: "SIGTERM"}
 
 @contextlib.contextmanager
 def stop_on_signals():
-    """Yields ``stop_requested() -> signal number or 0``, set by the first SIGINT or SIGTERM.
-
-    Training then stops after the current epoch and saves a checkpoint; a second signal
-    aborts at once (``KeyboardInterrupt``), leaving the last checkpoint as it was.
-    """
+    """Yields ``stop_requested() -> signal number or 0``, set by the first SIGINT or SIGTERM:
+    training stops after its epoch and saves a checkpoint. A second signal aborts at once
+    (``KeyboardInterrupt``), leaving the last checkpoint as it was."""
     received = []
 
     def handler(signum, frame):
@@ -41,8 +39,7 @@ def stop_on_signals():
 
 
 class Progress:
-    """A start line, then a tqdm bar on a terminal, else one line per epoch; nothing when
-    ``quiet``. ``start`` and ``epoch`` are a run's ``on_start`` and ``on_epoch`` hooks."""
+    """A start line, then a tqdm bar on a terminal, else a line per epoch; ``quiet``: nothing."""
 
     def __init__(self, quiet: bool):
         self.quiet = quiet

@@ -1,10 +1,8 @@
 """Training runs kept in a run directory: ``train`` a new one, ``resume`` one exactly.
 
-A run is a ``TrainConfig`` and a directory (``jaxmlp.io.rundir``). It trains with ``fit`` one
-stretch of epochs at a time; each stretch ends with a checkpoint of the whole ``TrainState``
-and its metadata (every ``checkpoint_every`` epochs, at the end, and when a stop is requested,
-e.g. by Ctrl-C). ``resume`` continues bit for bit: K epochs, a stop and a resume give the same
-params as the whole run at once.
+A run trains with ``fit`` one stretch of epochs at a time, each ending with a checkpoint of the
+whole ``TrainState`` (every ``checkpoint_every`` epochs, at the end, and on a stop request such
+as Ctrl-C), so that K epochs, a stop and a resume give the params of the whole run at once.
 """
 
 from __future__ import annotations
@@ -40,15 +38,7 @@ from .inputs import (
 )
 
 # An epoch's record in metrics.jsonl: these of fit's metrics, its time and its throughput.
-METRICS = (
-    "epoch",
-    "train_loss",
-    "train_accuracy",
-    "val_loss",
-    "val_accuracy",
-    "learning_rate",
-    "steps",
-)
+METRICS = tuple("epoch train_loss train_accuracy val_loss val_accuracy learning_rate steps".split())
 
 
 class Interrupted(Exception):
@@ -109,8 +99,7 @@ def resume(run_dir, *, changes: dict[str, Any] | None = None, hooks: Hooks = Hoo
     metadata = saved.read_metadata(path)
     config = saved.resumed_config(metadata, changes or {}, path)
     data = load_data(config)
-    # The MLP as trained, and the scaler refitted as training fitted it: the fingerprint then
-    # proves the model's inputs the same.
+    # The MLP as trained and the scaler refitted as in training: the fingerprint proves both.
     mlp = MLP(tuple(metadata["sizes"]), config.hidden, config.output)
     run = Run(config, path, mlp, data.classes, fit_training_scaler(config, data))
     data = model_data(run, data)
@@ -125,10 +114,7 @@ def resume(run_dir, *, changes: dict[str, Any] | None = None, hooks: Hooks = Hoo
 
 
 def _train(run: Run, data, state, records, wall_time, data_sha256, start, hooks: Hooks) -> dict:
-    """Trains until the run's last epoch or a stop; ``Interrupted`` when a stop is requested.
-
-    ``records`` and ``wall_time`` are those of the epochs already trained.
-    """
+    """Trains on from ``records`` and ``wall_time`` until the last epoch, or ``Interrupted``."""
     config = run.config
     rundir.write_json(run.path / rundir.CONFIG, config.to_dict())
     rundir.rewrite_metrics(run.path / rundir.METRICS, records)  # drops epochs after a checkpoint
@@ -224,8 +210,7 @@ def _train(run: Run, data, state, records, wall_time, data_sha256, start, hooks:
 
 
 def _diverged(error: DivergenceError, records, saved_epoch: int, failed) -> DivergenceError:
-    """``error`` with the run's whole history in its message, not only the last stretch's, and
-    the ``SaveError`` of the last finite state's checkpoint, if it ``failed``."""
+    """``error``, retold with the whole run's history and the checkpoint's ``SaveError`` if any."""
     finite = [r for r in records if r["train_loss"] is not None and np.isfinite(r["train_loss"])]
     last = "none" if not finite else f"{finite[-1]['train_loss']:.6g} (epoch {finite[-1]['epoch']})"
     kept = f"the checkpoint holds epoch {saved_epoch}"
@@ -239,21 +224,13 @@ def _diverged(error: DivergenceError, records, saved_epoch: int, failed) -> Dive
         f"non-finite (inf or nan); the last finite epoch loss was {last}. Try a smaller "
         f"learning rate; {kept}{'' if failed is None else f' ({failed})'}."
     )
-    return DivergenceError(
-        message,
-        error.params,
-        error.state,
-        error.history,
-        epoch=error.epoch,
-        step=error.step,
-        what=error.what,
-    )
+    error.args = (message,)
+    return error
 
 
 def _summary(run: Run, data, params, records, stop_reason: str) -> dict[str, Any]:
     config, last = run.config, records[-1]
-    # The final params on each split, as ``jaxmlp evaluate --split`` computes them: what the
-    # run's users will see (the epoch records are averages over the epoch's updates).
+    # The final params on each split as ``jaxmlp evaluate`` scores them, not epoch averages.
     splits = {
         name: {"n": len(X), **evaluate(run.mlp, params, X, y, loss=config.loss)}
         for name, X, y in (

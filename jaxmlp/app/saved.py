@@ -1,8 +1,4 @@
-"""A run as its checkpoint keeps it: the metadata saved beside the state, and the run read back.
-
-The metadata hold what the state alone cannot say: the config, the MLP's sizes, the label
-classes, the scaler, the fingerprint of the data, the history, why and when training stopped.
-"""
+"""A run as its checkpoint keeps it: the metadata saved beside the state, and the run read back."""
 
 from __future__ import annotations
 
@@ -87,8 +83,7 @@ def saved_config(run_dir) -> TrainConfig:
 
 
 def resumed_config(metadata: dict[str, Any], changes: dict[str, Any], path: Path) -> TrainConfig:
-    """The config to resume the run in ``path`` with, after ``changes``, or a ``RunError``
-    saying why the run cannot continue."""
+    """The run's config after ``changes``, or a ``RunError`` saying why the run cannot continue."""
     config = config_from_metadata(metadata, path)
     changes = {name: check_field(name, value) for name, value in changes.items()}
     for name, value in changes.items():
@@ -140,13 +135,8 @@ def open_run(run_dir) -> tuple[Run, TrainState]:
             np.asarray(scaler[k], np.float64).reshape(shape) for k in ("offset", "scale")
         )
         scaler = Scaler(scaler["name"], offset, scale)
-    run = Run(
-        config=config,
-        path=path,
-        mlp=MLP(tuple(values["sizes"]), config.hidden, config.output),
-        classes=None if classes is None else np.asarray(classes),
-        scaler=scaler,
-    )
+    mlp = MLP(tuple(values["sizes"]), config.hidden, config.output)
+    run = Run(config, path, mlp, None if classes is None else np.asarray(classes), scaler)
     return run, load_state(path / rundir.CHECKPOINT, run)
 
 

@@ -1,8 +1,4 @@
-"""A trained run used on data: its loss and accuracy, and its predictions as CSV.
-
-Any data of the run's kind (its own by default, loaded with its seed) reach the run's final
-params as its training data did: encoded with its classes, then through ``model_inputs``.
-"""
+"""A trained run used on data (its own by default): its loss and accuracy, its predictions."""
 
 from __future__ import annotations
 

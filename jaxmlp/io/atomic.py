@@ -1,15 +1,10 @@
 """Atomic file writes: a reader sees the old file or the new one, never a half-written one.
 
-A temporary file beside the target (so the rename never crosses file systems) is written,
-fsynced, ``os.replace``d onto the target, and the directory fsynced so the rename survives a
-power loss. If anything fails before the rename (an exception, a full disk, Ctrl-C), the
-temporary is removed and the target is untouched.
-
-Only a hard kill (SIGKILL, power loss) before the rename can leave a stray
-``.<name>.<8 hex digits>.tmp``. A writer holds an ``flock`` on its temporary until the rename,
-and the kernel drops it when the process dies, so the next write of the same target deletes
-the strays it can lock and leaves writes in progress alone. (Windows has no ``flock``: a stray
-stays there, and may be deleted by hand.)
+A temporary beside the target (so the rename stays on one file system) is written, fsynced,
+``os.replace``d onto the target, and the directory fsynced; if anything fails before the rename
+(an exception, a full disk, Ctrl-C), the temporary is removed and the target is untouched. Only
+a hard kill can leave a stray ``.<name>.<8 hex digits>.tmp``: each writer holds an ``flock`` on
+its temporary, so the next write of the target deletes the strays it can lock (not on Windows).
 
 Example:
   >>> import os, tempfile
@@ -42,8 +37,7 @@ def atomic_writer(
     path: str | os.PathLike, mode: str = "wb", *, encoding: str | None = None
 ) -> Iterator[IO]:
     """A temporary file, in ``mode``, that replaces ``path`` when the ``with`` block ends
-    (e.g. for ``figure.savefig(f)`` or ``np.savez(f, ...)``); if the block raises, ``path`` is
-    untouched.
+    (e.g. for ``np.savez(f, ...)``); if the block raises, ``path`` is untouched.
 
     Args:
       path: the file to create or replace; its directory must exist.
@@ -67,8 +61,8 @@ def atomic_writer(
         raise FileNotFoundError(f"cannot write {path}: directory {directory} does not exist")
 
     temporary, fd = _create_temporary(path)
-    # With flock, the descriptor (and so the lock) stays open until after the rename; Windows
-    # cannot rename an open file.
+    # With flock, the descriptor (so the lock) stays open past the rename; Windows cannot
+    # rename an open file.
     locked = fcntl is not None
     try:
         with os.fdopen(fd, mode, encoding=encoding, closefd=not locked) as file:
@@ -84,7 +78,12 @@ def atomic_writer(
     finally:
         if locked:
             os.close(fd)
-    _fsync_directory(directory)
+    if os.name == "posix":  # makes the rename durable; Windows cannot open a directory
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
     _remove_strays(path)
 
 
@@ -104,15 +103,13 @@ def _create_temporary(path: Path) -> tuple[Path, int]:
     while True:
         temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
         try:
-            # Mode 0o666 filtered by the umask, like open(); tempfile.mkstemp would give 0o600,
-            # and os.replace would carry that onto the target.
+            # Mode 0o666 less the umask, as open() gives; mkstemp's 0o600 would reach the target.
             flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
             fd = os.open(temporary, flags, 0o666)
         except FileExistsError:
             continue
         if fcntl is not None:
-            # Held until the descriptor is closed (or the process dies): marks the file as a
-            # write in progress for _remove_strays. A new file: nobody else holds it.
+            # Held until closed or the process dies: a write in progress, for _remove_strays.
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         return temporary, fd
 
@@ -136,14 +133,3 @@ def _remove_strays(path: Path) -> None:
                 os.unlink(path.parent / name)
         finally:
             os.close(fd)
-
-
-def _fsync_directory(directory: Path) -> None:
-    """Makes a rename inside ``directory`` durable (POSIX only: Windows cannot open directories)."""
-    if os.name != "posix":
-        return
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

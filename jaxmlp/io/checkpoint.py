@@ -1,29 +1,17 @@
 """Checkpoints: a whole training state in one ``.npz`` file, without pickle, verified on load.
 
-A state is any pytree of arrays: params, an optax state, a typed PRNG key, counters. It is saved
-bit for bit and loaded back into a template of the same structure, with JSON ``metadata`` (the
-run's configuration, its history) alongside.
+Format version 1, a plain ``.npz`` (``np.load(path, allow_pickle=False)`` reads it): one entry
+per leaf, named ``"state" + jax.tree_util.keystr(path)`` (a typed PRNG key as its ``uint32`` key
+data), and ``__checkpoint__``, a ``uint8`` array of UTF-8 JSON, the header::
 
-File format, version 1: an ordinary uncompressed ``.npz``, readable with
-``np.load(path, allow_pickle=False)``, holding
-
-* one ``.npy`` entry per leaf of the state, named ``"state" + jax.tree_util.keystr(path)``, e.g.
-  ``state.params[0]['W']`` or ``state.opt_state[0].mu[0]['W']``; a typed PRNG key is stored as
-  its ``jax.random.key_data`` (``uint32``) and wrapped back into a key on load;
-* ``__checkpoint__``: a ``uint8`` array of UTF-8 JSON, the header::
-
-    {"format": "jaxmlp-checkpoint", "version": 1, "jaxmlp": "0.1.0",
+    {"format": "jaxmlp-checkpoint", "version": 1, "jaxmlp": "0.1.0", "metadata": {...},
      "leaves": [{"name": "state.params[0]['W']", "dtype": "<f4", "shape": [784, 256]}, ...,
                 {"name": "state.key", "dtype": "<u4", "shape": [2], "key_impl": "threefry2x32"}],
-     "metadata": {...}, "sha256": "..."}
+     "sha256": "..."}
 
-  ``leaves`` lists the entries in the state's flattening order, each with the dtype and shape of
-  the stored array. ``sha256`` covers the rest of the header (as canonical JSON: sorted keys, no
-  spaces) and, entry by entry, each array's name, dtype, shape and bytes.
-
-A checkpoint is one file, replaced atomically (``jaxmlp.io.atomic``): a crash, a full disk or
-Ctrl-C during a save leaves the previous one whole. No ``.prev`` copy is kept: it would only
-guard against later damage on disk, which the checksum reports, at twice the space.
+``leaves`` is in the state's flattening order; ``sha256`` covers the rest of the header as
+canonical JSON (sorted keys, no spaces), then each entry's name, dtype, shape and bytes. Saves
+replace the file atomically (``jaxmlp.io.atomic``); the checksum reports later damage on disk.
 
 Example:
   >>> import os, tempfile
@@ -59,8 +47,7 @@ _STATE = "state"
 
 
 class CheckpointError(ValueError):
-    """A file that cannot be loaded as a checkpoint (damaged, truncated, not a checkpoint, a
-    newer format version, leaves that do not fit the template); the message names it."""
+    """A file that is damaged, not a checkpoint, too new, or does not fit the template."""
 
 
 def save_checkpoint(
@@ -94,9 +81,9 @@ def save_checkpoint(
 def load_checkpoint(path: str | os.PathLike, template: Any) -> tuple[Any, dict[str, Any]]:
     """Loads the state saved at ``path`` into the structure of ``template``, after checking it.
 
-    The checksum is verified before anything is returned. Each leaf comes back bit for bit as
-    the type of the template's leaf: a JAX array (on its sharding, weak type kept; the default
-    device for a ``jax.ShapeDtypeStruct``), a NumPy array, or a Python scalar.
+    Each leaf comes back bit for bit as the type of the template's leaf: a JAX array (on its
+    sharding, weak type kept; the default device for a ``jax.ShapeDtypeStruct``), a NumPy array,
+    or a Python scalar.
 
     Args:
       path: a file written by ``save_checkpoint``.
@@ -112,13 +99,20 @@ def load_checkpoint(path: str | os.PathLike, template: Any) -> tuple[Any, dict[s
     """
     path = Path(path)
     header, arrays = _read_verified(path)
-    values = _decode_keys(path, header, arrays)
-    return _restore(path, values, template), header["metadata"]
+    keys = {leaf["name"]: leaf["key_impl"] for leaf in header["leaves"] if "key_impl" in leaf}
+    for name, impl in keys.items():
+        try:
+            arrays[name] = jax.random.wrap_key_data(arrays[name], impl=impl)
+        except (TypeError, ValueError) as error:
+            raise CheckpointError(
+                f"cannot load checkpoint {path}: PRNG key {name} cannot be rebuilt as a "
+                f"{impl!r} key: {error}"
+            ) from error
+    return _restore(path, arrays, template), header["metadata"]
 
 
 def load_checkpoint_metadata(path: str | os.PathLike) -> dict[str, Any]:
-    """The metadata saved at ``path`` (verified as by ``load_checkpoint``), e.g. to rebuild
-    the template; ``{}`` when none was saved."""
+    """The metadata saved at ``path``, verified as by ``load_checkpoint``; ``{}`` if none."""
     header, _ = _read_verified(Path(path))
     return header["metadata"]
 
@@ -131,7 +125,7 @@ def _encode_state(state) -> tuple[dict[str, np.ndarray], list[dict[str, Any]]]:
         if name in arrays:
             raise TypeError(f"state has two leaves named {name}; a checkpoint needs unique paths")
         description = {}
-        if _is_prng_key(leaf):
+        if isinstance(leaf, jax.Array) and jax.dtypes.issubdtype(leaf.dtype, jax.dtypes.prng_key):
             description["key_impl"] = str(jax.random.key_impl(leaf))
             array = np.asarray(jax.random.key_data(leaf))
         else:
@@ -178,8 +172,7 @@ def _read_verified(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         file.seek(0)
         try:
             with np.load(file, allow_pickle=False) as npz:
-                header = _read_header(path, npz)
-                arrays = _read_arrays(path, npz, header["leaves"])
+                header, arrays = _read_entries(path, npz)
             digest = _digest(header, arrays)
         except CheckpointError:
             raise
@@ -212,7 +205,8 @@ def _check_is_zip(path: Path, magic: bytes) -> None:
     raise CheckpointError(f"{path} is not a jaxmlp checkpoint: {what}")
 
 
-def _read_header(path: Path, npz) -> dict[str, Any]:
+def _read_entries(path: Path, npz) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """The header and the arrays it lists, each checked against the other."""
     if _HEADER not in npz.files:
         raise CheckpointError(
             f"{path} is not a jaxmlp checkpoint (or is damaged): it has no {_HEADER!r} entry; "
@@ -236,12 +230,8 @@ def _read_header(path: Path, npz) -> dict[str, Any]:
             f"{header.get('jaxmlp', '(unknown)')}; this jaxmlp ({_library_version()}) reads "
             f"versions up to {VERSION}: upgrade jaxmlp to load it"
         )
-    return header
-
-
-def _read_arrays(path: Path, npz, leaves: list[dict[str, Any]]) -> dict[str, np.ndarray]:
     arrays = {}
-    for leaf in leaves:
+    for leaf in header["leaves"]:
         name = leaf["name"]
         if name not in npz.files:
             raise CheckpointError(f"{path} is damaged: its header lists {name}, which is missing")
@@ -257,24 +247,7 @@ def _read_arrays(path: Path, npz, leaves: list[dict[str, Any]]) -> dict[str, np.
         raise CheckpointError(
             f"{path} is damaged: entries {_first_few(unlisted)} are not in its header"
         )
-    return arrays
-
-
-def _decode_keys(path: Path, header, arrays) -> dict[str, np.ndarray | jax.Array]:
-    """The stored arrays, with typed PRNG keys wrapped back from their key data."""
-    values = dict(arrays)
-    for leaf in header["leaves"]:
-        if "key_impl" in leaf:
-            try:
-                values[leaf["name"]] = jax.random.wrap_key_data(
-                    arrays[leaf["name"]], impl=leaf["key_impl"]
-                )
-            except (TypeError, ValueError) as error:
-                raise CheckpointError(
-                    f"cannot load checkpoint {path}: PRNG key {leaf['name']} cannot be rebuilt "
-                    f"as a {leaf['key_impl']!r} key: {error}"
-                ) from error
-    return values
+    return header, arrays
 
 
 def _restore(path: Path, values: dict[str, Any], template) -> Any:
@@ -315,10 +288,6 @@ def _restore_leaf(template_leaf, value):
 
 def _entry_name(key_path) -> str:
     return _STATE + jax.tree_util.keystr(key_path)
-
-
-def _is_prng_key(leaf) -> bool:
-    return isinstance(leaf, jax.Array) and jax.dtypes.issubdtype(leaf.dtype, jax.dtypes.prng_key)
 
 
 def _describe(leaf) -> str:

@@ -1,17 +1,14 @@
 """A run directory: the files a training run writes, and the rule that one run owns it.
 
-``RUN_DIR/``
-
 * ``config.json``: the run's ``TrainConfig``, written first: the directory now holds a run.
-* ``metrics.jsonl``: one JSON object per epoch, appended; each line is flushed and fsynced,
-  and a line cut short by a crash is ignored when the file is read.
+* ``metrics.jsonl``: one JSON object per epoch, appended and fsynced line by line; a line cut
+  short by a crash is ignored when read.
 * ``checkpoint.npz``: the whole training state and its metadata (``jaxmlp.io.checkpoint``).
-* ``summary.json``: at the end, the test loss and accuracy, the wall time and the config.
-* ``loss.png``: at the end, the loss and accuracy curves.
+* ``summary.json`` and ``loss.png``: at the end, the test scores, wall time and config; the curves.
 
-Every other file is replaced atomically (``jaxmlp.io.atomic``); a write that fails (a full disk)
-raises ``SaveError``, naming the file and the epoch. A directory that holds a run is refused for
-a new one unless overwritten, which deletes these files only, never others.
+Every other file is replaced atomically; a write that fails raises ``SaveError``, naming the
+file and the epoch. A directory that holds a run is refused for a new one unless overwritten,
+which deletes these files only.
 """
 
 from __future__ import annotations
@@ -38,8 +35,7 @@ class RunDirError(ValueError):
 
 
 class SaveError(OSError):
-    """A file of a run could not be written (a full disk, no permission); its previous version
-    is intact. The message names the file, the epoch and the reason; ``errno`` is the write's."""
+    """A run's file could not be written; its previous version is intact, ``errno`` the write's."""
 
     def __init__(self, path: Path, epoch: int, error: OSError, kept: str):
         reason = error.strerror or str(error)
@@ -140,8 +136,7 @@ def rewrite_metrics(path: str | os.PathLike, records: list[dict[str, Any]]) -> N
 
 
 def plot_history(path: str | os.PathLike, records: list[dict[str, Any]], title: str) -> bool:
-    """Saves the loss (and accuracy) curves of ``records`` as a PNG, atomically; returns whether
-    it did (not without matplotlib)."""
+    """Saves the loss (and accuracy) curves as a PNG, atomically; False without matplotlib."""
     try:  # here: an optional dependency, slow to import, needed only at the end of a run
         import matplotlib
     except ImportError:
