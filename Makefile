@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # Extra pytest arguments, e.g. `make test PYTEST_ARGS="-m 'not slow'"`.
 PYTEST_ARGS ?=
 
-.PHONY: demo report test lint format bench clean
+.PHONY: demo report test test-quick lint format bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ report: $(VENV)/.installed-experiments
 
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+
+# The inner loop: every test but the real-data runs and those marked heavy (seconds each, or
+# the bulk of a grid); `make test` runs them all, as CI does.
+test-quick: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest -n 2 -m "not slow and not heavy" $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

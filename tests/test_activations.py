@@ -87,6 +87,7 @@ def test_softmax_is_a_distribution_and_stable_in_float32():
     np.testing.assert_allclose(y_hat[2], [1 / 3] * 3, rtol=1e-6)
 
 
+@pytest.mark.heavy
 @pytest.mark.parametrize("batch_shape", [(), (2, 3)], ids=str)
 def test_softmax_derivative_is_its_jacobian(batch_shape):
     softmax = jaxmlp.ACTIVATIONS["softmax"]
@@ -116,6 +117,7 @@ def _swish_derivative(p, q):
 SWISH = jaxmlp.Activation("swish", _swish, _swish_derivative)
 
 
+@pytest.mark.heavy
 def test_user_activation_trains_end_to_end_by_hand_and_by_autodiff():
     mlp = jaxmlp.MLP((3, 3, 3, 3), hidden=SWISH, output="sigmoid")
     params, X, T = random_problem(0, mlp, "mse", 7)

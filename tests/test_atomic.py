@@ -102,6 +102,7 @@ with atomic_writer(sys.argv[1]) as file:
 """
 
 
+@pytest.mark.heavy
 @pytest.mark.skipif(os.name != "posix", reason="strays are recognised by flock (POSIX)")
 def test_the_next_save_removes_the_temporary_file_of_a_killed_save(tmp_path):
     path = tmp_path / "checkpoint.npz"

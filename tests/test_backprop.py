@@ -65,7 +65,10 @@ def _grid():
             continue
         name = f"depth{depth}-{hidden if depth else 'no_hidden'}-{output}-{loss}"
         case_id = f"{name}-l2={l2}-n{n}-{jnp.dtype(dtype).name}"
-        yield pytest.param(depth, hidden, output, loss, l2, n, dtype, id=case_id)
+        # The quick tier keeps depths 0 and 2 at the largest batch: every activation and loss.
+        quick = depth in (0, 2) and n == BATCHES[-1]
+        marks = () if quick else pytest.mark.heavy
+        yield pytest.param(depth, hidden, output, loss, l2, n, dtype, id=case_id, marks=marks)
 
 
 @pytest.mark.parametrize("depth, hidden, output, loss, l2, n, dtype", list(_grid()))

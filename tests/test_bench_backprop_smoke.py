@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 OTHER_SECTION = "<!-- benchmark:start -->\nowned by another script\n<!-- benchmark:end -->"
 
 
+@pytest.mark.heavy
 def test_quick_bench_backprop_writes_its_table(tmp_path):
     out = tmp_path / "BENCHMARKS.md"
     out.write_text(

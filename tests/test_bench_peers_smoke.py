@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from experiments.bench.peers import (
     END_MARKER,
     IMPLEMENTATIONS,
@@ -26,6 +28,7 @@ OTHER_SECTION = (
 )
 
 
+@pytest.mark.heavy
 def test_quick_benchmark_prints_and_writes_every_row(tmp_path):
     out = tmp_path / "BENCHMARKS.md"
     out.write_text(

@@ -76,6 +76,7 @@ def broadcasting(kind):
     return contextlib.nullcontext()
 
 
+@pytest.mark.heavy
 @pytest.mark.parametrize("workload", [SIGMOID, RELU], ids=lambda w: w.name)
 @pytest.mark.parametrize("kind", PEERS)
 def test_each_peer_trains_the_problem_jaxmlp_trains(kind, workload):
@@ -106,6 +107,7 @@ def test_each_peer_trains_the_problem_jaxmlp_trains(kind, workload):
         np.testing.assert_allclose(layer["W"], layer_again["W"], rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.heavy
 def test_keras_tuned_picks_one_of_its_candidates_and_says_which():
     runner = make("keras-tuned", SIGMOID)
     with broadcasting("keras"):
@@ -163,6 +165,7 @@ def run(workload, skip, **config):
     return config, peers.run_workload(workload, config, NoPeak())
 
 
+@pytest.mark.heavy
 def test_jaxmlp_is_timed_around_its_public_fit_and_a_call_cost_drops_out(monkeypatch):
     # fit's host-side work outside its compiled epochs must count (history.time leaves it out):
     # here 0.1 s per epoch, a fixed 0.3 s per call, and 0.5 s more on the first call.

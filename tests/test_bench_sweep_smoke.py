@@ -5,12 +5,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from experiments.bench.sweep import END_MARKER, FIT_MANY, IMPLEMENTATIONS, START_MARKER
 
 ROOT = Path(__file__).resolve().parents[1]
 OTHER_SECTION = "<!-- benchmark:start -->\nowned by another script\n<!-- benchmark:end -->"
 
 
+@pytest.mark.heavy
 def test_quick_sweep_benchmark_prints_and_writes_every_row(tmp_path):
     out = tmp_path / "BENCHMARKS.md"
     out.write_text(f"# Benchmarks\n\n{OTHER_SECTION}\n\n{START_MARKER}\nold table\n{END_MARKER}\n")

@@ -474,6 +474,7 @@ def test_float64_without_64_bit_jax_is_one_message_for_init_and_one_example(key)
                 call(MLP, params, np.zeros(3))
 
 
+@pytest.mark.heavy
 def test_float64_params_with_64_bit_jax_train_in_float64():
     params = jaxmlp.init_params(jax.random.key(0), CLASSIFIER, dtype=np.float64)
     trained, _ = jaxmlp.fit(CLASSIFIER, params, XOR_X, XOR_Y, key=jax.random.key(0), epochs=1)
@@ -554,6 +555,7 @@ def test_uint8_inputs_are_refused_everywhere(call):
     _raises(call, TypeError, UINT8_MESSAGE, X=XOR_X.astype(np.uint8))
 
 
+@pytest.mark.heavy
 @pytest.mark.parametrize("dtype", [np.int64, np.int16, np.bool_], ids=str)
 def test_integer_and_bool_inputs_are_taken_value_for_value(dtype, key):
     params = jaxmlp.init_params(key, CLASSIFIER)
@@ -568,6 +570,7 @@ def test_integer_and_bool_inputs_are_taken_value_for_value(dtype, key):
     np.testing.assert_array_equal(trained[0][0]["W"], trained[1][0]["W"])
 
 
+@pytest.mark.heavy
 def test_uint8_pixels_are_scaled_by_the_loader_and_refused_raw_by_the_api(tmp_path, key):
     # A model trained from the command line sees the loader's [0, 1] pixels; the same pixels
     # raw would be 255 times too large for it.
@@ -613,6 +616,7 @@ def test_cross_entropy_targets_must_be_distributions(call, y, message):
     _raises(call, ValueError, message, y=y, loss="cross_entropy")
 
 
+@pytest.mark.heavy
 def test_cross_entropy_takes_soft_targets_rounded_in_float32(key):
     # Softmax rows of 1000 classes rounded to float32 sum to 1 only up to about c·eps.
     mlp = jaxmlp.MLP((2, 1000), output="softmax")

@@ -51,6 +51,7 @@ def final_params(run_dir):
     return jax.tree.map(np.asarray, saved.final_params(state))
 
 
+@pytest.mark.heavy
 def test_train_on_digits_end_to_end_then_evaluate_and_predict(cli, tmp_path):
     run_dir = tmp_path / "digits"
     status, out, err = cli(
@@ -88,6 +89,7 @@ def test_train_on_digits_end_to_end_then_evaluate_and_predict(cli, tmp_path):
     assert accuracy == pytest.approx(summary["test_accuracy"], abs=1e-6)
 
 
+@pytest.mark.heavy
 @pytest.mark.parametrize(
     "flags",
     [
@@ -124,6 +126,7 @@ RESUMABLE_RUNS = {
 }
 
 
+@pytest.mark.heavy
 @pytest.mark.parametrize("flags", RESUMABLE_RUNS.values(), ids=RESUMABLE_RUNS.keys())
 def test_ctrl_c_saves_a_checkpoint_and_resume_continues_bitwise(cli, tmp_path, monkeypatch, flags):
     argv = ["train", *MOONS, *flags.split(), "--epochs", "6"]
@@ -192,6 +195,7 @@ OVERFLOWING = [
 ]  # fmt: skip
 
 
+@pytest.mark.heavy
 def test_a_run_whose_update_overflows_keeps_its_last_finite_checkpoint(cli, tmp_path):
     run_dir = tmp_path / "a"
     status, _, err = cli("train", *OVERFLOWING, "--epochs", "10", "--quiet", "--run-dir", run_dir)
@@ -263,6 +267,7 @@ def test_a_json_config_file_holds_the_same_keys(tmp_path):
     assert check_config(TrainConfig(**values)).batch_size == "full"
 
 
+@pytest.mark.heavy
 def test_string_labels_are_predicted_back_as_strings_in_file_order(cli, tmp_path):
     rng = np.random.default_rng(0)
     names = np.array(["setosa", "versicolor", "virginica"])
@@ -282,6 +287,7 @@ def test_string_labels_are_predicted_back_as_strings_in_file_order(cli, tmp_path
     assert np.mean([row["prediction"] == row["label"] for row in rows]) > 0.8
 
 
+@pytest.mark.heavy
 def test_evaluate_on_a_run_saved_in_float64(cli, tmp_path):
     status, _, err = cli(
         "train", *MOONS, "--epochs", "1", "--dtype", "float64", "--run-dir", tmp_path / "f64"
@@ -301,6 +307,7 @@ def run_jaxmlp(*argv, **kwargs):
     )  # fmt: skip
 
 
+@pytest.mark.heavy
 def test_sigterm_stops_after_the_epoch_saves_and_says_how_to_resume(cli, tmp_path):
     run_dir = tmp_path / "a"
     argv = ["train", *MOONS, "--epochs", "100000", "--run-dir", run_dir]
@@ -338,6 +345,7 @@ sys.exit(main(sys.argv[2:]))
 """
 
 
+@pytest.mark.heavy
 @pytest.mark.skipif(os.name != "posix", reason="RLIMIT_FSIZE is POSIX")
 def test_a_checkpoint_too_large_to_save_names_file_epoch_and_reason(cli, tmp_path):
     run_dir = tmp_path / "a"
@@ -382,6 +390,7 @@ def test_a_full_disk_while_logging_names_the_file_and_the_epoch(cli, tmp_path, m
     assert int(state.epoch) == 1
 
 
+@pytest.mark.heavy
 def test_the_console_script_gives_one_error_line_and_status_2(tmp_path):
     script = Path(sys.executable).with_name("jaxmlp")
     if not script.exists():
@@ -395,6 +404,7 @@ def test_the_console_script_gives_one_error_line_and_status_2(tmp_path):
     assert not (tmp_path / "a").exists()  # nothing written for a run that could not start
 
 
+@pytest.mark.heavy
 def test_gradcheck_enables_float64_itself_and_prints_the_table():
     result = run_jaxmlp(
         "gradcheck", "--sizes", "5,7,3", "--hidden", "tanh", "--output", "softmax", "--loss", "mse"
@@ -469,6 +479,7 @@ def test_every_flag_names_its_own_choices_and_one_default(command, capsys, monke
 # Real data
 
 
+@pytest.mark.heavy
 @pytest.mark.slow
 def test_fashion_mnist_reaches_84_percent_in_a_few_epochs(cli, tmp_path):
     if not os.path.isdir(FASHION_MNIST_DIR):

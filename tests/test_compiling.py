@@ -76,6 +76,7 @@ def check_steady(seen: dict, warm: str, middle: str, last: str, what: str) -> No
     assert maps[2] - maps[1] <= MAPS_TOLERANCE, f"{what}: memory mappings grew, {seen}"
 
 
+@pytest.mark.heavy
 def test_partial_fit_compiles_once_and_its_memory_stops_growing():
     seen = run_script("""
         from jaxmlp.sklearn import MLPClassifier
@@ -96,6 +97,7 @@ def test_partial_fit_compiles_once_and_its_memory_stops_growing():
     check_steady(seen, "3", "1000", "2000", "partial_fit")
 
 
+@pytest.mark.heavy
 def test_fit_and_fit_many_in_a_loop_compile_once_and_their_memory_stops_growing():
     seen = run_script("""
         import jaxmlp
@@ -146,6 +148,7 @@ def test_fit_and_fit_many_in_a_loop_compile_once_and_their_memory_stops_growing(
     assert seen["sweep_later_compile_time"] == 0.0
 
 
+@pytest.mark.heavy
 def test_a_clone_and_grid_search_folds_compile_nothing_new():
     seen = run_script("""
         from sklearn.base import clone
@@ -170,6 +173,7 @@ def test_a_clone_and_grid_search_folds_compile_nothing_new():
     assert after_grid == warm, f"8 folds of one shape compiled {after_grid - warm} programs"
 
 
+@pytest.mark.heavy
 def test_the_cache_holds_a_bounded_number_of_programs():
     seen = run_script("""
         import jaxmlp
@@ -230,6 +234,7 @@ def _fit_neighbour(name):
     return jaxmlp.fit(MLP_SOFTMAX, params, X, y, key=jax.random.key(1), **kwargs)
 
 
+@pytest.mark.heavy
 def test_a_cached_program_is_reused_only_for_the_same_program():
     names = list(NEIGHBOURS)
     alone = {}
@@ -261,6 +266,7 @@ def test_fits_that_differ_in_one_argument_train_differently(field):
         assert not np.allclose(a[0]["W"], b[0]["W"])
 
 
+@pytest.mark.heavy
 def test_compile_time_is_zero_from_the_cache_and_counted_after_jax_clear_caches():
     fit = functools.partial(_fit_neighbour, "lr-0.1")
     fit()

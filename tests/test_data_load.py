@@ -219,6 +219,7 @@ def test_single_class_file_is_refused(tmp_path, key):
         load(f"npz:{path}", key)
 
 
+@pytest.mark.heavy
 @pytest.mark.slow
 def test_fashion_mnist_from_the_debian_package(key):
     if not os.path.isdir(FASHION_MNIST_DIR):

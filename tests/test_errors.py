@@ -309,6 +309,7 @@ def test_an_altered_checkpoint_fails_its_checksum(trained_run, tmp_path, capsys)
     assert_one_error_line(status, capsys.readouterr().err, "do not match its SHA-256 checksum")
 
 
+@pytest.mark.heavy
 def test_metrics_of_epochs_after_the_checkpoint_are_dropped_on_resume(trained_run, tmp_path):
     run_dir = tmp_path / "copy"
     shutil.copytree(trained_run, run_dir)
@@ -323,6 +324,7 @@ def test_metrics_of_epochs_after_the_checkpoint_are_dropped_on_resume(trained_ru
     assert '"epoch": 3, "train_loss": 0.1}' not in (run_dir / METRICS).read_text()
 
 
+@pytest.mark.heavy
 def test_a_diverging_run_stops_with_status_1_and_one_line(tmp_path, capsys):
     # 32 examples, batches of 32: epoch 1 is one finite step with a huge learning rate.
     argv = ["train", "--data", "moons:n=32", "--optimizer", "sgd", "--lr", "1e30", "--quiet"]
@@ -394,6 +396,7 @@ def test_a_bad_key_is_named_by_fit_fit_many_and_init_params(key):
         jaxmlp.init_params(key, mlp)
 
 
+@pytest.mark.heavy
 def test_a_raw_uint32_key_is_accepted():
     mlp = jaxmlp.MLP((2, 3, 2), "tanh", "softmax")
     raw, typed = jax.random.PRNGKey(0), jax.random.key(0)
@@ -533,6 +536,7 @@ def test_bad_data_file_given_to_a_trained_run_gives_one_line(
     assert sorted(p.name for p in trained_run.iterdir()) == before
 
 
+@pytest.mark.heavy
 @pytest.mark.parametrize("name", ["npz-header-claims-4-TB", "csv-overflows-float32"])
 def test_bad_data_file_from_a_new_process_prints_only_the_error(name, tmp_path):
     make, match = BAD_DATA_FILES[name]

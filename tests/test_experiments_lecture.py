@@ -34,6 +34,7 @@ def _check_claims(module, metrics):
     return claims
 
 
+@pytest.mark.heavy
 def test_linear_limits_mlp_beats_softmax_regression(tmp_path):
     config = linear_limits.Config(
         results=tmp_path, n=80, seeds=2, linear_epochs=100, mlp_epochs=400,
@@ -94,6 +95,7 @@ def test_linear_limits_verdicts_follow_the_numbers():
     assert linear_limits.claims(tie)[1].verdict == "not supported"
 
 
+@pytest.mark.heavy
 def test_feature_extraction_tiny_on_digits(tmp_path):
     config = feature_extraction.Config(
         results=tmp_path, datasets=("digits",), seeds=2, digits_n=200, tsne_iterations=250,
@@ -175,6 +177,7 @@ def test_pca_matches_numpy():
     np.testing.assert_allclose(np.abs(projected), np.abs(expected), rtol=1e-3, atol=1e-3)
 
 
+@pytest.mark.heavy
 def test_backprop_check_tiny(tmp_path):
     config = backprop_check.Config(
         results=tmp_path, architectures=("lecture",), n=8, seeds=2, time_repeats=2, fd_repeats=1

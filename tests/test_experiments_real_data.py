@@ -49,6 +49,7 @@ def check_metrics(metrics: dict, datasets: tuple[str, ...], sklearn: bool = True
             assert 0.3 < result["sklearn"]["test_accuracy"] <= 1.0
 
 
+@pytest.mark.heavy
 def test_tiny_digits_run_writes_metrics_figures_and_claims(tmp_path):
     config = tiny_config(tmp_path)
     metrics = real_data.main(config)
@@ -129,6 +130,7 @@ def test_sizes_are_named():
     assert real_data.QUICK.fashion_train is not None
 
 
+@pytest.mark.heavy
 @pytest.mark.slow
 @pytest.mark.skipif(not Path(FASHION_MNIST_DIR).exists(), reason="Fashion-MNIST is not installed")
 def test_tiny_fashion_mnist_run(tmp_path):

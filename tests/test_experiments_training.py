@@ -30,6 +30,7 @@ def check_outputs(module, metrics, root, figures):
 # batch_size
 
 
+@pytest.mark.heavy
 def test_batch_size_tiny_run(tmp_path):
     config = batch_size.Config(
         n=8, n_val=16, n_test=16, hidden=3, batch_sizes=(8, 1), learning_rates=(1.0, 4.0),
@@ -141,6 +142,7 @@ def test_at_distance_and_cost_to_reach_interpolate():
 # depth
 
 
+@pytest.mark.heavy
 def test_depth_tiny_run(tmp_path):
     config = depth.Config(
         datasets=("spirals",), depths=(1, 2), spirals_sizes=(16, 32), spirals_test=60,
@@ -200,6 +202,7 @@ def test_depth_claims_each_way():
 # universal_approximation
 
 
+@pytest.mark.heavy
 def test_universal_approximation_tiny_run(tmp_path):
     config = universal_approximation.Config(
         widths=(1, 2, 4), targets=("sine", "step", "sine_2d"), n=32, n_2d=32, grid=101,

@@ -42,6 +42,7 @@ def test_failures_uses_the_looser_float32_tolerances():
         gradcheck.failures(rows_with(0.0, 0.0), jnp.int32)
 
 
+@pytest.mark.heavy
 def test_coarse_finite_differences_are_caught(key):
     # A step of 0.5 leaves a truncation error of a few percent: autodiff still agrees with
     # backprop, finite differences do not, and the check must say so.
@@ -59,6 +60,7 @@ def test_coarse_finite_differences_are_caught(key):
     ]
 
 
+@pytest.mark.heavy
 def test_command_exits_1_when_only_finite_differences_disagree(monkeypatch, capsys):
     monkeypatch.setattr(
         gradcheck, "gradient_check", functools.partial(gradcheck.gradient_check, eps=0.5)

@@ -27,6 +27,7 @@ def run_python(code: str, env_extra: dict, timeout: int = 300) -> subprocess.Com
     )  # fmt: skip
 
 
+@pytest.mark.heavy
 def test_eight_devices_train_as_one_device(tmp_path):
     code = f"""
         import jax, numpy as np, jaxmlp
@@ -70,6 +71,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.mark.heavy
 def test_two_processes_train_as_one(tmp_path):
     port = str(free_port())
     env = {**os.environ, "XLA_FLAGS": ""}

@@ -113,6 +113,7 @@ def test_params_are_a_plain_pytree(key):
     np.testing.assert_array_equal(doubled[0]["W"], 2 * params[0]["W"])
 
 
+@pytest.mark.heavy
 @pytest.mark.parametrize("init", ["glorot_uniform", "he_normal", "sklearn"])
 def test_draws_inside_jit_vmap_and_eval_shape(init, key):
     mlp = jaxmlp.MLP((5, 7, 3))

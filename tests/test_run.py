@@ -157,6 +157,7 @@ def test_predict_all_on_a_csv_file_is_jaxmlp_predict_on_the_scaled_rows(
     check_predictions(read_rows(tmp_path / "p.csv"), run_dir, X, labels)
 
 
+@pytest.mark.heavy
 def test_other_data_given_to_a_run_are_scaled_by_the_runs_scaler(trained, capsys, tmp_path):
     # New rows (another file): the run's scaler, fitted on its own training split, applies;
     # not one fitted on the new file's split, and not both.
@@ -186,6 +187,7 @@ def test_other_data_given_to_a_run_are_scaled_by_the_runs_scaler(trained, capsys
         assert (result["accuracy"], result["loss"]) == (expected["accuracy"], expected["loss"])
 
 
+@pytest.mark.heavy
 @pytest.mark.parametrize("scale", ["standardize", "minmax"])
 def test_uint8_images_in_an_npz_are_divided_by_255_once_and_scaled_once(scale, capsys, tmp_path):
     # Images (n, 3, 3) of uint8 pixels with their own test split: flattened, divided by 255,
@@ -207,6 +209,7 @@ def test_uint8_images_in_an_npz_are_divided_by_255_once_and_scaled_once(scale, c
     assert (result["accuracy"], result["loss"]) == (summary["test_accuracy"], summary["test_loss"])
 
 
+@pytest.mark.heavy
 def test_a_float64_run_evaluates_as_it_trained(flowers, capsys, tmp_path):
     # float32 features scaled once, then cast to the params' float64, in training as after.
     run_dir = tmp_path / "run"

@@ -48,6 +48,7 @@ def test_all_orders_of_a_small_set_appear_about_equally():
     assert chi2 < 23 + 5 * np.sqrt(2 * 23), chi2
 
 
+@pytest.mark.heavy
 def test_pairs_share_a_batch_as_often_as_under_a_uniform_shuffle():
     """What SGD sees: how often two examples fall in the same batch of 32, over many epochs."""
     n, batch, draws = 256, 32, 2000

@@ -19,6 +19,7 @@ from jaxmlp.sklearn import MLPClassifier, MLPRegressor
 EXPECTED_FAILED_CHECKS = {}
 
 
+@pytest.mark.heavy
 @parametrize_with_checks(
     [MLPClassifier(random_state=0), MLPRegressor(random_state=0)],
     expected_failed_checks=lambda estimator: EXPECTED_FAILED_CHECKS,
@@ -27,6 +28,7 @@ def test_scikit_learn_estimator_checks(estimator, check):
     check(estimator)
 
 
+@pytest.mark.heavy
 def test_classifier_in_a_pipeline_and_grid_search():
     X, y = load_digits(return_X_y=True)
     X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0, stratify=y)
@@ -39,6 +41,7 @@ def test_classifier_in_a_pipeline_and_grid_search():
     assert search.score(X_test, y_test) > 0.9
 
 
+@pytest.mark.heavy
 def test_string_labels_come_back_as_strings():
     X, y = make_moons(200, noise=0.1, random_state=0)
     names = np.array(["left", "right"])[y]
@@ -49,6 +52,7 @@ def test_string_labels_come_back_as_strings():
     np.testing.assert_allclose(model.predict_proba(X).sum(axis=1), 1.0, rtol=1e-5)
 
 
+@pytest.mark.heavy
 def test_the_lectures_sigmoid_mse_model_and_hand_written_gradients():
     X, y = make_moons(200, noise=0.1, random_state=0)
     common = dict(
@@ -65,6 +69,7 @@ def test_the_lectures_sigmoid_mse_model_and_hand_written_gradients():
     np.testing.assert_allclose(by_hand.loss_curve_, by_autodiff.loss_curve_, rtol=1e-4)
 
 
+@pytest.mark.heavy
 def test_partial_fit_and_warm_start_continue_training():
     X, y = make_moons(200, noise=0.1, random_state=0)
     model = MLPClassifier((16,), learning_rate_init=0.01, random_state=0)
@@ -143,6 +148,7 @@ def test_a_value_beyond_float32_is_named_without_a_warning():
         MLPRegressor((4,), max_iter=2).fit(X[:, :1], X[:, 1])
 
 
+@pytest.mark.heavy
 def test_a_fit_whose_update_overflows_raises_and_leaves_the_estimator_unfitted():
     # Features around ±100 and a huge learning rate: the first update overflows while its
     # loss is finite.

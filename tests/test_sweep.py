@@ -42,6 +42,7 @@ SWEEPS = {
 }
 
 
+@pytest.mark.heavy
 @pytest.mark.parametrize("kwargs", SWEEPS.values(), ids=SWEEPS.keys())
 def test_each_member_equals_the_model_fit_trains_alone(moons, key, kwargs):
     X, y = moons
@@ -71,6 +72,7 @@ def test_each_member_equals_the_model_fit_trains_alone(moons, key, kwargs):
     np.testing.assert_array_equal(result.history.epochs_trained, [kwargs["epochs"]] * 2)
 
 
+@pytest.mark.heavy
 def test_a_member_of_width_w_equals_the_width_w_network_trained_alone(wave, key):
     X, y = wave
     # sigmoid(0) = 1/2: a zero unit still outputs 1/2, so only the mask keeps it out.
@@ -110,6 +112,7 @@ def test_a_member_of_width_w_equals_the_width_w_network_trained_alone(wave, key)
         np.testing.assert_allclose(jaxmlp.forward(narrow, trained, x), outputs[i, 7], **TOLERANCE)
 
 
+@pytest.mark.heavy
 def test_masked_units_stay_exactly_zero_through_training(wave, key):
     X, y = wave
     mlp = jaxmlp.MLP((1, 16, 1), "sigmoid", "identity")
@@ -139,6 +142,7 @@ def test_masked_units_stay_exactly_zero_through_training(wave, key):
     assert np.any(np.asarray(grads[1]["W"][5:]) != 0)
 
 
+@pytest.mark.heavy
 def test_narrow_members_start_at_their_own_width_scale(wave, key):
     X, y = wave
     mlp = jaxmlp.MLP((1, 64, 1), "tanh", "identity")
@@ -158,6 +162,7 @@ def test_narrow_members_start_at_their_own_width_scale(wave, key):
     chex.assert_trees_all_equal(unstack(scaled, 1, initial=True), full)
 
 
+@pytest.mark.heavy
 def test_each_member_stops_early_on_its_own_while_the_others_go_on(wave, key):
     X, y = wave
     mlp = jaxmlp.MLP((1, 8, 1), "tanh", "identity")
@@ -187,6 +192,7 @@ def test_each_member_stops_early_on_its_own_while_the_others_go_on(wave, key):
         chex.assert_trees_all_close(unstack(result, i), params, **TOLERANCE)
 
 
+@pytest.mark.heavy
 def test_members_monitor_the_validation_accuracy_as_fit_does(moons, key):
     X, y = moons
     mlp = jaxmlp.MLP((2, 8, 2), "tanh", "softmax")
@@ -208,6 +214,7 @@ def test_members_monitor_the_validation_accuracy_as_fit_does(moons, key):
         jaxmlp.fit_many(mlp, X, y, key=key, monitor="val_loss")
 
 
+@pytest.mark.heavy
 def test_a_diverging_member_stops_alone_on_finite_params(wave, key):
     X, y = wave
     mlp = jaxmlp.MLP((1, 8, 1), "tanh", "identity")
@@ -220,6 +227,7 @@ def test_a_diverging_member_stops_alone_on_finite_params(wave, key):
     assert best_member(result) == 0
 
 
+@pytest.mark.heavy
 def test_a_member_whose_update_overflows_keeps_finite_params_and_nan_history(key):
     # Features around ±100: member 1's first update overflows while its loss is finite.
     X = np.random.default_rng(0).choice([-100.0, 100.0], size=(32, 4)).astype(np.float32)
@@ -235,6 +243,7 @@ def test_a_member_whose_update_overflows_keeps_finite_params_and_nan_history(key
     assert all(np.all(np.isfinite(a)) for a in jax.tree.leaves(state))
 
 
+@pytest.mark.heavy
 def test_a_member_that_diverged_never_wins_though_its_best_epoch_was_best(key):
     # Two orthogonal directions: at learning rate 2.1 the error along the first (started at
     # 1e-4) grows 1.1-fold per epoch while the second's shrinks 0.81-fold, so member 1 is
@@ -260,6 +269,7 @@ def test_a_member_that_diverged_never_wins_though_its_best_epoch_was_best(key):
     assert best_member(result) == 0
 
 
+@pytest.mark.heavy
 def test_one_compiled_program_for_every_block_and_every_sweep(wave, key, monkeypatch):
     X, y = wave
     X, y = X[:37], y[:37]  # a size no other test compiles
@@ -282,6 +292,7 @@ def test_one_compiled_program_for_every_block_and_every_sweep(wave, key, monkeyp
     np.testing.assert_array_equal(second.history.epochs_trained, [6, 6, 6])
 
 
+@pytest.mark.heavy
 def test_grid_trains_every_combination_in_order(wave, key):
     X, y = wave
     mlp = jaxmlp.MLP((1, 4, 1), "tanh", "identity")
@@ -302,6 +313,7 @@ def test_grid_trains_every_combination_in_order(wave, key):
     np.testing.assert_array_equal(result.widths[:4, 0], [2, 4, 2, 4])
 
 
+@pytest.mark.heavy
 def test_best_member_unstack_and_ensemble_predictions(moons, key):
     X, y = moons
     mlp = jaxmlp.MLP((2, 16, 2), "relu", "softmax")
@@ -339,6 +351,7 @@ def test_best_member_unstack_and_ensemble_predictions(moons, key):
     chex.assert_trees_all_equal(unstack(result, -1), unstack(result, 2))
 
 
+@pytest.mark.heavy
 def test_an_optax_transformation_with_an_injected_learning_rate_is_swept(wave, key):
     X, y = wave
     mlp = jaxmlp.MLP((1, 4, 1), "tanh", "identity")
@@ -432,6 +445,7 @@ def test_bad_sweeps_are_named(wave, key, kwargs, error, match):
         jaxmlp.fit_many(MLP, X, y, key=key, epochs=1, **kwargs)
 
 
+@pytest.mark.heavy
 def test_widths_need_a_hidden_layer_and_members_an_index(wave, key):
     X, y = wave
     with pytest.raises(ValueError, match="has no hidden layer"):
@@ -443,6 +457,7 @@ def test_widths_need_a_hidden_layer_and_members_an_index(wave, key):
         best_member(result, "loss")
 
 
+@pytest.mark.heavy
 def test_members_trained_in_groups_equal_members_trained_side_by_side(wave, key):
     X, y = wave
     mlp = jaxmlp.MLP((1, 6, 1), "tanh", "identity")
@@ -465,6 +480,7 @@ def test_members_trained_in_groups_equal_members_trained_side_by_side(wave, key)
     assert together.history.stop_reason[0] == "early_stopping"
 
 
+@pytest.mark.heavy
 def test_lbfgs_members_equal_lbfgs_alone(wave, key):
     X, y = wave
     mlp = jaxmlp.MLP((1, 6, 1), "tanh", "identity")
@@ -478,6 +494,7 @@ def test_lbfgs_members_equal_lbfgs_alone(wave, key):
         np.testing.assert_allclose(result.history.train_loss[i], history.train_loss, rtol=1e-7)
 
 
+@pytest.mark.heavy
 @pytest.mark.parametrize("init", ["glorot_uniform", "he_normal", "sklearn"])
 def test_members_start_from_what_init_params_draws_from_their_keys(key, init):
     mlp = jaxmlp.MLP((3, 16, 2), "tanh", "identity")

@@ -31,6 +31,7 @@ REGIMES = {
 }
 
 
+@pytest.mark.heavy
 @pytest.mark.parametrize("regime", REGIMES.values(), ids=REGIMES.keys())
 def test_xor_is_learned_by_each_regime(regime):
     mlp = jaxmlp.MLP((2, 4, 1), "sigmoid", "sigmoid")  # the lecture's model: sigmoid + MSE
@@ -50,6 +51,7 @@ MOONS_REGIMES = {
 }
 
 
+@pytest.mark.heavy
 @pytest.mark.parametrize("regime", MOONS_REGIMES.values(), ids=MOONS_REGIMES.keys())
 def test_two_moons_reach_97_percent_in_each_regime(moons, regime):
     X, y = moons
@@ -61,6 +63,7 @@ def test_two_moons_reach_97_percent_in_each_regime(moons, regime):
     assert history.steps[-1] == regime["epochs"] * steps_per_epoch
 
 
+@pytest.mark.heavy
 @pytest.mark.parametrize(
     "batch_size, epochs", [(None, 20), (7, 5), (1, 3)], ids=["full", "mini-7", "sgd"]
 )
@@ -93,6 +96,7 @@ def test_autodiff_and_backprop_give_the_same_trajectory(moons, batch_size, epoch
     np.testing.assert_allclose(h_auto.train_loss, h_hand.train_loss, rtol=1e-9)
 
 
+@pytest.mark.heavy
 def test_same_seed_gives_bitwise_identical_results(moons):
     X, y = moons
     mlp = jaxmlp.MLP((2, 16, 2), "relu", "softmax")
@@ -106,6 +110,7 @@ def test_same_seed_gives_bitwise_identical_results(moons):
     assert not np.array_equal(a[0]["W"], c[0]["W"]), "another key must shuffle differently"
 
 
+@pytest.mark.heavy
 def test_resuming_from_the_state_equals_training_straight(moons):
     X, y = moons
     mlp = jaxmlp.MLP((2, 8, 2), "tanh", "softmax")
@@ -118,6 +123,7 @@ def test_resuming_from_the_state_equals_training_straight(moons):
     assert second.epoch == [3, 4, 5, 6]
 
 
+@pytest.mark.heavy
 def test_blocks_of_epochs_equal_one_epoch_per_program(moons):
     X, y = moons
     mlp = jaxmlp.MLP((2, 8, 2), "tanh", "softmax")
@@ -131,6 +137,7 @@ def test_blocks_of_epochs_equal_one_epoch_per_program(moons):
     assert h_block.steps == [10 * e for e in range(1, 8)]
 
 
+@pytest.mark.heavy
 def test_a_second_fit_with_the_same_shapes_does_not_recompile(moons):
     X, y = moons
     mlp = jaxmlp.MLP((2, 5, 2), "sigmoid", "softmax")
@@ -142,6 +149,7 @@ def test_a_second_fit_with_the_same_shapes_does_not_recompile(moons):
     assert history.compile_time == 0.0
 
 
+@pytest.mark.heavy
 def test_a_cold_fit_compiles_its_own_programs_not_one_per_operation():
     # Each eager jax operation on a new shape compiles a program (10-20 ms each); a cold fit
     # once compiled about 25 of them before its training program.
@@ -178,6 +186,7 @@ def test_a_cold_fit_compiles_its_own_programs_not_one_per_operation():
     assert len(compiled) <= 7, f"{len(compiled)} programs compiled"
 
 
+@pytest.mark.heavy
 def test_the_train_step_traces_once_for_a_shape_and_config():
     mlp = jaxmlp.MLP((3, 4, 2), "tanh", "softmax")
     optimizer = optax.sgd(0.1)
@@ -207,6 +216,7 @@ def test_the_train_step_traces_once_for_a_shape_and_config():
     assert np.isfinite(value)
 
 
+@pytest.mark.heavy
 def test_a_partial_last_batch_is_trained_not_dropped():
     # n = 10, batch 4: batches of 4, 4 and 2 per epoch; the last 2 examples count.
     mlp = jaxmlp.MLP((1, 1), "identity", "identity")
@@ -219,6 +229,7 @@ def test_a_partial_last_batch_is_trained_not_dropped():
     assert history.steps == [3]
 
 
+@pytest.mark.heavy
 def test_early_stopping_restores_the_best_epoch(moons):
     X, y = moons
     mlp = jaxmlp.MLP((2, 64, 2), "relu", "softmax")
@@ -247,6 +258,7 @@ def test_early_stopping_restores_the_best_epoch(moons):
     np.testing.assert_allclose(restored, best_val, rtol=1e-5)
 
 
+@pytest.mark.heavy
 def test_early_stopping_on_validation_accuracy_keeps_the_most_accurate_epoch(moons):
     X, y = moons
     mlp = jaxmlp.MLP((2, 64, 2), "relu", "softmax")
@@ -283,6 +295,7 @@ def test_monitor_is_checked(moons, monitor, kwargs, match):
         jaxmlp.fit(mlp, params, X, y, key=jax.random.key(0), epochs=2, monitor=monitor)
 
 
+@pytest.mark.heavy
 def test_validation_fraction_is_stratified(moons):
     X, y = moons
     mlp = jaxmlp.MLP((2, 4, 2), "tanh", "softmax")
@@ -303,6 +316,7 @@ def test_validation_fraction_is_stratified(moons):
     assert history.val_accuracy[0] == pytest.approx(0.8)
 
 
+@pytest.mark.heavy
 def test_divergence_names_epoch_and_step_and_keeps_finite_params():
     mlp = jaxmlp.MLP((1, 1), "identity", "identity")
     params = [{"W": jnp.ones((1, 1)), "b": jnp.zeros((1,))}]
@@ -329,6 +343,7 @@ def all_finite(tree):
     return all(bool(jnp.all(jnp.isfinite(leaf))) for leaf in jax.tree.leaves(tree))
 
 
+@pytest.mark.heavy
 def test_an_update_that_overflows_stops_on_the_last_finite_epoch_and_names_the_step():
     params = linear_params(0.01)
     # 4 batches an epoch; update 6 (epoch 2) takes a learning rate that overflows the params.
@@ -346,6 +361,7 @@ def test_an_update_that_overflows_stops_on_the_last_finite_epoch_and_names_the_s
     assert error.history.epoch == [1, 2] and np.isnan(error.history.train_loss[1])
 
 
+@pytest.mark.heavy
 def test_full_batch_sgd_whose_last_update_overflows_does_not_return_inf_params():
     params = linear_params(1.0)
     with pytest.raises(jaxmlp.DivergenceError, match="epoch 1, step 1: the params") as raised:
@@ -356,6 +372,7 @@ def test_full_batch_sgd_whose_last_update_overflows_does_not_return_inf_params()
     assert int(raised.value.state.epoch) == 0 and all_finite(raised.value.state.opt_state)
 
 
+@pytest.mark.heavy
 def test_an_overflowing_optimizer_state_stops_training_though_params_and_loss_are_finite():
     # Gradients near 1e20: Adam's second moment overflows; its update is 0 from then on.
     X = WIDE_X * 1e8
@@ -364,6 +381,7 @@ def test_an_overflowing_optimizer_state_stops_training_though_params_and_loss_ar
         jaxmlp.fit(LINEAR, params, X, ZERO_Y, key=jax.random.key(0), optimizer="adam", epochs=3)
 
 
+@pytest.mark.heavy
 def test_a_diverging_run_keeps_finite_best_params_with_early_stopping():
     params = linear_params(0.01)
     optimizer = optax.sgd(lambda t: jnp.where(t >= 9, 1e38, 1e-6))
@@ -378,6 +396,7 @@ def test_a_diverging_run_keeps_finite_best_params_with_early_stopping():
     assert np.isfinite(float(state.best_loss))
 
 
+@pytest.mark.heavy
 def test_adaptive_schedule_divides_the_learning_rate_by_five():
     mlp = jaxmlp.MLP((1, 1), "identity", "identity")
     params = [{"W": jnp.zeros((1, 1)), "b": jnp.zeros((1,))}]
@@ -392,6 +411,7 @@ def test_adaptive_schedule_divides_the_learning_rate_by_five():
     assert history.stop_reason == "learning_rate"
 
 
+@pytest.mark.heavy
 def test_invscaling_and_cosine_schedules_follow_their_formulas():
     mlp = jaxmlp.MLP((1, 1), "identity", "identity")
     params = [{"W": jnp.zeros((1, 1)), "b": jnp.zeros((1,))}]
@@ -408,6 +428,7 @@ def test_invscaling_and_cosine_schedules_follow_their_formulas():
     assert cos.learning_rate[0] == pytest.approx(0.1) and cos.learning_rate[-1] < 0.02
 
 
+@pytest.mark.heavy
 def test_lbfgs_fits_full_batch(moons):
     X, y = moons
     mlp = jaxmlp.MLP((2, 16, 2), "tanh", "softmax")
@@ -421,6 +442,7 @@ def test_lbfgs_fits_full_batch(moons):
         jaxmlp.fit(mlp, params, X, y, key=jax.random.key(0), optimizer="lbfgs", batch_size=32)
 
 
+@pytest.mark.heavy
 def test_any_optax_optimizer_and_a_callback_that_stops(moons):
     X, y = moons
     mlp = jaxmlp.MLP((2, 8, 2), "tanh", "softmax")
@@ -440,6 +462,7 @@ def test_any_optax_optimizer_and_a_callback_that_stops(moons):
     assert np.isnan(history.learning_rate).all()
 
 
+@pytest.mark.heavy
 def test_regression_targets(key):
     X = np.linspace(-1, 1, 64, dtype=np.float32)[:, None]
     Y = np.abs(X)
@@ -512,6 +535,7 @@ def test_bad_labels_are_caught_before_training(y, match):
         jaxmlp.fit(mlp, params, XOR_X, y, key=jax.random.key(0), epochs=1)
 
 
+@pytest.mark.heavy
 def test_fit_does_not_modify_the_users_arrays(moons):
     X, y = moons
     X_copy, y_copy = X.copy(), y.copy()
@@ -524,6 +548,7 @@ def test_fit_does_not_modify_the_users_arrays(moons):
     chex.assert_trees_all_equal(jax.tree.map(np.asarray, params), params_copy)
 
 
+@pytest.mark.heavy
 def test_a_callback_stop_is_a_pause_that_continues_exactly_with_early_stopping(moons):
     X, y = moons
     mlp = jaxmlp.MLP((2, 16, 2), "relu", "softmax")

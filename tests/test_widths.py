@@ -13,6 +13,7 @@ MLP = jaxmlp.MLP((2, 5, 4, 1), "sigmoid", "identity")
 UNITS = [jnp.asarray([1, 1, 0, 0, 0], jnp.float64), jnp.asarray([1, 0, 0, 0], jnp.float64)]
 
 
+@pytest.mark.heavy
 def test_a_masked_network_computes_the_narrow_network(key):
     params = mask_params(jaxmlp.init_params(key, MLP, dtype=jnp.float64), UNITS)
     narrow = jaxmlp.MLP((2, 2, 1, 1), "sigmoid", "identity")
@@ -26,6 +27,7 @@ def test_a_masked_network_computes_the_narrow_network(key):
     )
 
 
+@pytest.mark.heavy
 def test_the_mask_in_the_optimizer_state_keeps_masked_params_at_zero(key):
     params = mask_params(jaxmlp.init_params(key, MLP, dtype=jnp.float64), UNITS)
     X, T = jax.random.normal(key, (6, 2), jnp.float64), jnp.ones((6, 1), jnp.float64)
