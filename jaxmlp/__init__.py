@@ -1,4 +1,18 @@
-"""jaxmlp: the multi-layer perceptron as pure JAX functions, with backprop written by hand."""
+"""jaxmlp: the multi-layer perceptron as pure JAX functions, with backprop written by hand.
+
+Architecture: three floors; a module imports from its own floor or those below, never a
+private name of another module.
+
+1. The lecture: ``mlp``, ``params``, ``activations``, ``losses``, ``forward``, ``objective``,
+   ``backprop`` (the slides' equations over a params pytree), and ``targets``, ``predict``,
+   ``gradcheck`` on them. Beside it: ``checks`` (every boundary check, one rule each),
+   ``compiling`` (programs compiled once per process) and ``data/``.
+2. The engine, ``training/``: ``fit`` and ``fit_many`` build a ``Program`` and hand it to one
+   host loop; the epoch scans batches, the step takes the gradient (``jax.grad`` or
+   ``backprop.gradients``) and the optax update. Speed devices live here.
+3. The application: ``io/`` (atomic files, checkpoints, run directories), ``app/`` (the
+   configuration and the command line) and ``sklearn`` (estimators over ``fit``).
+"""
 
 import importlib.metadata
 
