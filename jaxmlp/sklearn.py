@@ -25,7 +25,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from . import checks
 from .mlp import MLP
 from .params import init_params
-from .predict import predict_proba as _predict_outputs
+from .predict import predict_proba as mlp_outputs
 from .training import TrainState, fit
 
 # scikit-learn's activation names -> jaxmlp's
@@ -184,7 +184,7 @@ class _BaseMLP(BaseEstimator):
         # In float64 a row's output does not depend on its position in the batch.
         with jax.enable_x64(True):
             params = jax.tree.map(lambda a: jnp.asarray(a, jnp.float64), self.params_)
-            return np.asarray(_predict_outputs(self._mlp, params, X))
+            return np.asarray(mlp_outputs(self._mlp, params, X))
 
     def __getstate__(self):
         # The training state holds a typed PRNG key: store its raw data to pickle it.
