@@ -17,6 +17,7 @@ private name of another module.
 import importlib.metadata
 
 from . import data as data
+from . import gradcheck as gradcheck
 from . import training as training
 from .activations import ACTIVATIONS as ACTIVATIONS
 from .activations import Activation as Activation
