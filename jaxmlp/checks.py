@@ -53,8 +53,8 @@ def check_key(key, name: str = "key"):
 
 
 def check_params(mlp: MLP, params):
-    """Checks that ``params`` is the pytree ``init_params`` makes for ``mlp``; returns their
-    dtype, the one the MLP computes in."""
+    """Checks ``mlp`` and that ``params`` is its ``init_params`` pytree; returns their dtype."""
+    check_mlp(mlp)
     if not isinstance(params, list | tuple) or len(params) != mlp.n_layers:
         got = f"{len(params)} layers" if isinstance(params, list | tuple) else type(params).__name__
         raise ValueError(

@@ -1,10 +1,9 @@
 """Per-example losses, each next to its derivative, and one-hot targets.
 
 Every loss is a function of the output pre-activation ``a: (c,)``, the output
-``y_hat = f(a): (c,)`` and the target ``t: (c,)``, so that cross-entropies can be computed
-stably from ``a``. For the hand-written backprop each loss gives either ``∂J/∂y_hat``
-(then chained through the output activation) or, for a loss paired with its canonical
-output activation, ``δ = ∂J/∂a`` directly.
+``y_hat = f(a): (c,)`` and the target ``t: (c,)``; cross-entropies are computed stably from
+``a``. For the hand-written backprop each loss gives ``∂J/∂y_hat`` (chained through the output
+activation) or, paired with its canonical output activation, ``δ = ∂J/∂a`` directly.
 """
 
 from __future__ import annotations
@@ -100,10 +99,9 @@ def get_loss(name: str | Loss, output_name: str | None = None) -> Loss:
 
 
 def one_hot(y, c: int, dtype=jnp.float32) -> Array:
-    """The one-hot targets ``t`` of integer labels: ``y: (n,)`` in ``[0, c)`` -> ``T: (n, c)``.
+    """One-hot targets of labels ``y: (n,)`` in ``[0, c)``: ``T: (n, c)``.
 
-    Raises ``ValueError`` for a label outside ``[0, c)``, which ``jax.nn.one_hot`` would
-    silently turn into a row of zeros.
+    Raises ``ValueError`` for a label outside ``[0, c)`` (``jax.nn.one_hot`` gives a zero row).
     """
     if isinstance(c, bool) or not isinstance(c, numbers.Integral) or c <= 0:
         raise ValueError(f"c={c!r} must be a positive integer number of classes")
