@@ -27,8 +27,7 @@ GATHER_BYTES = 256 * 2**10
 class Program:
     """A compiled block of epochs, as a ``jax.jit`` static argument compared by ``==``.
 
-    ``optimizer`` is a description by value (``NamedOptimizer``) or an optax transformation,
-    which compares by identity: a new object compiles a new program.
+    An optax ``optimizer`` compares by identity: a new object compiles a new program.
     """
 
     mlp: MLP
@@ -88,9 +87,8 @@ def make_program(
     batch_size, epochs: int, epochs_left: int, epochs_per_program, monitor, early_stopping,
     restore_best, min_delta, **fields,
 ) -> tuple[Program, float | None]:  # fmt: skip
-    """``(program, learning_rate)`` for training on ``data = (X, T, X_val, T_val)``.
+    """``(program, learning_rate for the initial state)`` to train on ``(X, T, X_val, T_val)``.
 
-    ``learning_rate`` is what the initial state must be given (``None``: the optimizer's own);
     ``fields`` are ``Program``'s others (``grad``, ``patience``, ``mesh`` ...).
     """
     n, has_validation = data[0].shape[0], data[2].shape[0] > 0
