@@ -25,9 +25,7 @@ Array = jax.Array
 @dataclasses.dataclass(frozen=True)
 class Activation:
     """An elementwise ``q = fn(p)`` and ``dq/dp = derivative(p, q)`` (softmax: not elementwise).
-
-    Pass your own as ``MLP(hidden=Activation("swish", fn, derivative))``.
-    """
+    Pass your own as ``MLP(hidden=Activation("swish", fn, derivative))``."""
 
     name: str
     fn: Callable[[Array], Array]

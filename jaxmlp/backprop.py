@@ -130,10 +130,8 @@ def backprop_example(
     mlp: MLP, params: Params, x: jax.Array, t: jax.Array, loss: str | Loss = "mse"
 ) -> Params:
     """The gradient of the per-example loss ``J`` for ONE ``(x: (d,), t: (c,))``, in index notation.
-
     ``∂J/∂W_ij = q_i δ_j``, ``∂J/∂b_j = δ_j``, ``q`` the layer's input; no L2 term (that is the
-    objective's). ``jax.vmap`` it for per-example gradients.
-    """
+    objective's). ``jax.vmap`` it for per-example gradients."""
     trace = backprop_trace(mlp, params, x, t, loss)
     inputs = [jnp.asarray(x), *trace["q"]]
     return [

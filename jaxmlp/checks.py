@@ -23,9 +23,7 @@ def is_concrete(x) -> bool:
 
 def to_device(x, dtype) -> jax.Array:
     """``x`` as a ``dtype`` array on the default device.
-
-    Host data is converted by numpy: ``jnp.asarray`` can compile a program per new shape.
-    """
+    Host data is converted by numpy: ``jnp.asarray`` can compile a program per new shape."""
     dtype = jnp.dtype(dtype)
     if isinstance(x, jax.Array):
         return x if x.dtype == dtype else x.astype(dtype)
@@ -104,10 +102,8 @@ def check_dtype_enabled(dtype, name: str) -> None:
 def check_inputs(mlp: MLP, X, *, name: str = "X", ndim: int = 2, dtype=None):
     """Checks ``X: (n, d)`` (``x: (d,)`` with ``ndim=1``): numeric, the MLP's width, finite, and
     within the range of ``dtype`` (the params').
-
     ``uint8`` is refused: 8-bit pixels, which ``jaxmlp.data.load`` scales to ``[0, 1]``, would
-    reach a model trained on loaded images 255 times too large.
-    """
+    reach a model trained on loaded images 255 times too large."""
     X = _as_numeric_array(X, name)
     if X.dtype == np.uint8:
         raise TypeError(
@@ -154,10 +150,8 @@ def check_targets(mlp: MLP, T, n: int | None, *, name: str = "T", dtype=None, lo
 
 def check_target_values(T, loss: str | None, name: str, dtype=None) -> None:
     """Refuses targets a cross-entropy is not defined for (they would train silently).
-
     ``cross_entropy``: rows of values ``>= 0`` summing to 1 within ``sqrt(eps) + c·eps`` of
-    ``dtype``; ``binary_cross_entropy``: every value in ``[0, 1]``.
-    """
+    ``dtype``; ``binary_cross_entropy``: every value in ``[0, 1]``."""
     if loss not in ("cross_entropy", "binary_cross_entropy") or not is_concrete(T):
         return
     T = np.asarray(T)
@@ -216,10 +210,8 @@ def check_weights(weights, n: int, *, name: str = "weights", dtype=None):
 
 def check_finite(X, name: str, dtype=None) -> None:
     """Refuses NaN, infinite values, and values beyond the range of ``dtype`` (the params').
-
     A fine ``X`` costs its min and max (NaN propagates); the search for the bad value runs only
-    when it is not.
-    """
+    when it is not."""
     if not is_concrete(X):
         return
     X = np.asarray(X)
@@ -287,9 +279,7 @@ RULES = {
 
 def check_scalar(value, rule: str, name: str, *, error: type[Exception] = ValueError):
     """``value`` checked against ``RULES[rule]`` and converted (``int``, ``float``, ``bool``).
-
-    The one home of the scalar rules; ``name`` is the argument as its caller's user knows it.
-    """
+    The one home of the scalar rules; ``name`` is the argument as its caller's user knows it."""
     expected, ok = RULES[rule]
     if not ok(value):
         raise error(f"{name} must be {expected}, got {value!r}")
@@ -302,9 +292,7 @@ def check_full_batch(
     optimizer, batch_size, n=None, *, name="batch_size", full="None", error=ValueError
 ) -> None:
     """L-BFGS's line search needs the same objective at every step: the full batch.
-
-    ``None``, ``"full"`` and values ``>= n`` are; without ``n`` (data not loaded) only the two.
-    """
+    ``None``, ``"full"`` and values ``>= n`` are; without ``n`` (data not loaded) only the two."""
     partial = batch_size not in (None, "full") and (n is None or batch_size < n)
     if isinstance(optimizer, str) and optimizer == "lbfgs" and partial:
         raise error(f"optimizer='lbfgs' is full-batch: {name} must be {full}, got {batch_size}")

@@ -1,14 +1,10 @@
 """Compiled programs: one per distinct program for the life of the process, a bounded number.
 
-``cached_jit`` is ``jax.jit`` with a cache keyed by value (static arguments, the tree, shape
-and dtype of array arguments, 64-bit mode): a second ``fit`` alike runs the first's program,
-whoever calls it. It holds at most ``MAX_PROGRAMS``, each with its own ``jax.jit`` wrapper, so
-that dropping one frees its executable's memory mappings (JAX's caches keep every one, up to
-``vm.max_map_count``); ``jax.clear_caches()`` empties it too.
-
-``run_once`` programs (initial draws, training state, splits) compile with ``RUN_ONCE`` options:
-optimising them costs more than it saves. Integer work is bit for bit the same under any
-options; a float draw traced inside a user's ``jit`` may differ by an ulp (a fused multiply-add).
+``cached_jit`` is ``jax.jit`` with a cache keyed by value, shared by every caller, of at most
+``MAX_PROGRAMS`` programs, each in its own ``jax.jit`` wrapper so that a dropped one frees its
+memory mappings (JAX's caches keep all, up to ``vm.max_map_count``). ``run_once`` programs
+compile with ``RUN_ONCE`` options, as optimising them costs more than it saves; a float draw
+traced inside a user's ``jit`` may then differ by an ulp (a fused multiply-add).
 """
 
 from __future__ import annotations
@@ -149,9 +145,7 @@ def cached_jit(
     donate_argnums: tuple[int, ...] = (),
 ) -> CachedFunction:
     """``jax.jit(fn, static_argnums=..., donate_argnums=...)`` through the bounded cache.
-
-    Static arguments must be hashable and compare by value; under a transformation, plain jit.
-    """
+    Static arguments must be hashable and compare by value; under a transformation, plain jit."""
     if fn is None:
         return functools.partial(
             cached_jit, static_argnums=static_argnums, donate_argnums=donate_argnums
@@ -161,10 +155,8 @@ def cached_jit(
 
 def run_once(fn: Callable | None = None, *, static_argnums: tuple[int, ...] = ()) -> Callable:
     """``cached_jit(fn)`` compiled with ``run_once_options`` for the default backend.
-
     While another program is staged (``jit``, ``eval_shape``) ``fn`` is traced inline: only a
-    top-level program takes compiler options.
-    """
+    top-level program takes compiler options."""
     if fn is None:
         return functools.partial(run_once, static_argnums=static_argnums)
     return CachedFunction(fn, static_argnums, run_once=True)

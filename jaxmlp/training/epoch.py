@@ -14,12 +14,7 @@ import jax.numpy as jnp
 from ..compiling import cached_jit
 from ..targets import predicted_labels, true_labels
 from . import shuffle
-from .optimizers import (
-    ADAPTIVE_FACTOR,
-    ADAPTIVE_MIN_LR,
-    current_learning_rate,
-    scale_learning_rate,
-)
+from .optimizers import ADAPTIVE_FACTOR, ADAPTIVE_MIN_LR, current_learning_rate, scale_learning_rate
 from .program import Program
 from .state import StopReason, TrainState
 from .step import objective_and_outputs, shard_batch, train_step
@@ -43,10 +38,8 @@ class EpochMetrics(NamedTuple):
 
 def nonfinite_code(value, params, opt_state) -> jax.Array:
     """int32: the ``NONFINITE`` code of the first of loss, params, optimizer state not finite, or 0.
-
     The state's scalars are left out (a line search starts at inf); its arrays are checked, as
-    an overflowing second moment freezes training with finite params.
-    """
+    an overflowing second moment freezes training with finite params."""
 
     def finite(leaves):
         ok = [jnp.all(jnp.isfinite(x)) for x in leaves if jnp.issubdtype(x.dtype, jnp.inexact)]

@@ -1,8 +1,7 @@
 """``fit``: full-batch, mini-batch or stochastic gradient descent, the lecture's three regimes.
 
-``fit`` checks its arguments and data, describes the training as a ``Program`` and hands it to
-the host loop (``loop.train``). All training state is one pytree, ``TrainState``, so a run can
-be saved and resumed exactly.
+``fit`` checks its arguments and data and hands a ``Program`` to the host loop (``loop.train``);
+all training state is one pytree, ``TrainState``, so a run can be saved and resumed exactly.
 """
 
 from __future__ import annotations
@@ -153,9 +152,7 @@ def prepare_data(
     mlp: MLP, X, y, dtype, key_holdout, validation, validation_fraction, loss: Loss | None = None
 ):
     """``((X, T, X_val, T_val), classification)``: checked, split, one-hot, in ``dtype``.
-
-    Without a validation set ``X_val`` and ``T_val`` have 0 rows.
-    """
+    Without a validation set ``X_val`` and ``T_val`` have 0 rows."""
     X = checks.check_inputs(mlp, X, dtype=dtype)
     classification = is_classification(y)
     check_y(mlp, y, X.shape[0], dtype=dtype, loss=loss)  # before splitting it: its row numbers

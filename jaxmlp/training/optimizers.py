@@ -26,10 +26,7 @@ ADAPTIVE_MIN_LR = 1e-6  # "adaptive": training stops once lr falls below this (s
 
 
 def make_optimizer(
-    name: str,
-    learning_rate: float,
-    schedule: str = "constant",
-    total_steps: int | None = None,
+    name: str, learning_rate: float, schedule: str = "constant", total_steps: int | None = None
 ) -> optax.GradientTransformation:
     """An optax optimizer by name.
 
@@ -47,10 +44,8 @@ def make_optimizer(
 @dataclasses.dataclass(frozen=True)
 class NamedOptimizer:
     """A named optimizer as a hashable value: the static description of a compiled program.
-
     ``learning_rate`` is set only for ``"invscaling"`` and ``"cosine"``; else it is data in the
-    state (``with_learning_rate``), so that one program serves every learning rate.
-    """
+    state (``with_learning_rate``), so that one program serves every learning rate."""
 
     name: str
     schedule: str = "constant"
@@ -64,15 +59,10 @@ class NamedOptimizer:
 
 
 def named_optimizer(
-    name: str,
-    learning_rate: float,
-    schedule: str = "constant",
-    total_steps: int | None = None,
+    name: str, learning_rate: float, schedule: str = "constant", total_steps: int | None = None
 ) -> tuple[NamedOptimizer, float | None]:
     """``make_optimizer``'s arguments, checked: ``(description, learning_rate for the state)``.
-
-    The learning rate is ``None`` where it is in the description or there is none (``"lbfgs"``).
-    """
+    The learning rate is ``None`` where it is in the description or there is none (``"lbfgs"``)."""
     if name not in OPTIMIZERS:
         raise ValueError(f"optimizer={name!r} is not a known optimizer; choose one of {OPTIMIZERS}")
     if schedule not in SCHEDULES:

@@ -54,9 +54,7 @@ def batch_sharded(mesh: Mesh) -> NamedSharding:
 
 def replicate(tree, mesh: Mesh):
     """Every array of ``tree`` replicated on each device of ``mesh``.
-
-    Across hosts each process passes the same values; each device copies from its own host.
-    """
+    Across hosts each process passes the same values; each device copies from its own host."""
     sharding = replicated(mesh)
 
     def put(leaf):

@@ -26,9 +26,7 @@ GATHER_BYTES = 256 * 2**10
 @dataclasses.dataclass(frozen=True)
 class Program:
     """A compiled block of epochs, as a ``jax.jit`` static argument compared by ``==``.
-
-    An optax ``optimizer`` compares by identity: a new object compiles a new program.
-    """
+    An optax ``optimizer`` compares by identity: a new object compiles a new program."""
 
     mlp: MLP
     loss: Loss
@@ -88,9 +86,7 @@ def make_program(
     restore_best, min_delta, **fields,
 ) -> tuple[Program, float | None]:  # fmt: skip
     """``(program, learning_rate for the initial state)`` to train on ``(X, T, X_val, T_val)``.
-
-    ``fields`` are ``Program``'s others (``grad``, ``patience``, ``mesh`` ...).
-    """
+    ``fields`` are ``Program``'s others (``grad``, ``patience``, ``mesh`` ...)."""
     n, has_validation = data[0].shape[0], data[2].shape[0] > 0
     monitor = resolve_monitor(monitor, has_validation=has_validation, classification=classification)
     batch_size, steps_per_epoch = batch_sizes(batch_size, n)

@@ -38,10 +38,8 @@ class StopReason(enum.StrEnum):
 
 class TrainState(NamedTuple):
     """Everything training needs to continue exactly where it stopped.
-
     ``best_*`` and ``bad_epochs`` track the monitored quantity; ``best_params`` is ``None``
-    unless they are restored.
-    """
+    unless they are restored."""
 
     params: Params
     opt_state: optax.OptState
@@ -56,10 +54,8 @@ class TrainState(NamedTuple):
 @dataclasses.dataclass
 class History:
     """Per-epoch metrics of a ``fit``; each list has one entry per epoch trained.
-
     ``val_*``, ``*_accuracy`` and ``learning_rate`` are ``nan`` where there is none; ``time`` is
-    seconds since the start, compilation excluded (``compile_time``: 0.0 when cached).
-    """
+    seconds since the start, compilation excluded (``compile_time``: 0.0 when cached)."""
 
     epoch: list[int] = dataclasses.field(default_factory=list)
     train_loss: list[float] = dataclasses.field(default_factory=list)
@@ -89,10 +85,8 @@ class History:
 
 class DivergenceError(FloatingPointError):
     """A step's loss, or the params or optimizer state after its update, became non-finite.
-
     ``state`` (and its ``params``) is the finite state of the epoch before, for ``fit`` to
-    continue from; ``epoch`` and ``step`` (from 1) name the update, ``what`` what diverged first.
-    """
+    continue from; ``epoch`` and ``step`` (from 1) name the update, ``what`` what diverged first."""
 
     def __init__(self, message, params, state, history, *, epoch=None, step=None, what=None):
         super().__init__(message)
@@ -120,9 +114,7 @@ class SweepHistory:
 @dataclasses.dataclass
 class SweepResult:
     """What ``fit_many`` returns: M members stacked along the leading axis of every array.
-
-    ``params`` have ``mlp``'s widths (a narrower member's extra units zero): see ``unstack``.
-    """
+    ``params`` have ``mlp``'s widths (a narrower member's extra units zero): see ``unstack``."""
 
     mlp: MLP
     params: Params

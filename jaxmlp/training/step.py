@@ -19,10 +19,8 @@ from .program import Program
 
 def mean_loss(losses: jax.Array, weights: jax.Array | None = None) -> jax.Array:
     """The (``weights``-weighted) mean of ``losses: (n,)``, as a dot product.
-
     XLA's CPU reduction of a sweep's vmapped ``(M, n)`` losses is slow, a dot is fast
-    everywhere; ``HIGHEST``, as a TPU's default float32 dot rounds to bfloat16.
-    """
+    everywhere; ``HIGHEST``, as a TPU's default float32 dot rounds to bfloat16."""
     highest = jax.lax.Precision.HIGHEST
     if weights is None:
         return jnp.dot(losses, jnp.full_like(losses, 1 / losses.shape[0]), precision=highest)
@@ -53,9 +51,7 @@ def value_and_grad(program: Program, params, X, T, l2, weights=None):
 
 def train_step(program: Program, params, opt_state, X, T, l2, weights=None):
     """One update on ``X: (b, d)``, ``T: (b, c)``; rows of ``weights: (b,)`` 0 are padding.
-
-    Returns ``(params, opt_state, loss, n_correct)``, finite or not: the epoch checks.
-    """
+    Returns ``(params, opt_state, loss, n_correct)``, finite or not: the epoch checks."""
     (value, Y_hat), grads = value_and_grad(program, params, X, T, l2, weights)
     optimizer = transformation(program.optimizer)
     extra = {}

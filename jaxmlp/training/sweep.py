@@ -1,11 +1,9 @@
 """Sweeps and ensembles: M models trained at once, by ``jax.vmap``, in one compiled program.
 
-``fit_many`` vmaps ``fit``'s engine over M members stacked along a leading axis. What differs
-between members is data, never the program: the seed (``member_keys``), the injected learning
-rate, l2, and the hidden widths (a narrower member is padded to the MLP's, its extra units
-masked: ``widths.py``). Each member stops on its own; one that diverges stops with reason
-``"diverged"``, the state of its last finite epoch and ``nan`` history after it, and
-``best_member`` never picks it.
+``fit_many`` vmaps ``fit``'s engine over M members stacked along a leading axis; what differs
+between them is data, never the program: seed, learning rate, l2 and hidden widths (padded,
+``widths.py``). Each member stops on its own; one that diverges (``"diverged"``) keeps its last
+finite state, has ``nan`` history after it, and ``best_member`` never picks it.
 """
 
 from __future__ import annotations
@@ -161,10 +159,8 @@ def fit_many(
 
 def best_member(result: SweepResult, metric: str | None = None) -> int:
     """The index of the member with the best ``metric`` at the epoch of its returned params.
-
     ``metric``: a loss (lowest wins) or accuracy (highest) in ``METRICS``; ``None`` is
-    ``"val_loss"`` with a validation set, else ``"train_loss"``. Diverged or ``nan`` never win.
-    """
+    ``"val_loss"`` with a validation set, else ``"train_loss"``. Diverged or ``nan`` never win."""
     if metric is None:
         metric = "val_loss" if result.history.has_validation else "train_loss"
     if metric not in METRICS:
@@ -201,9 +197,7 @@ def member_mlp(result: SweepResult, i: int) -> MLP:
 
 def unstack(result: SweepResult, i: int, *, initial: bool = False) -> Params:
     """Member ``i``'s params (``initial``: before training), a network of ``member_mlp``.
-
-    ``i``: the member, ``0 <= i < M`` (negative counts from the end).
-    """
+    ``i``: the member, ``0 <= i < M`` (negative counts from the end)."""
     i = _check_member(result, i)
     sizes = member_mlp(result, i).sizes
     params = result.initial_params if initial else result.params

@@ -1,10 +1,8 @@
 """Narrower networks inside a wider one: hidden units masked out, for sweeps over width.
 
-A network of hidden widths ``w_l <= h_l`` is held in the ``h``-wide params with every weight and
-bias of its units beyond ``w_l`` zero: such a unit adds nothing to the next layer. Zero params
-alone do not stay zero (sigmoid(0) = 1/2 passes a gradient to the outgoing weights), so
-``mask_units``, first in the optimizer's chain, zeroes their gradients; the mask lives in the
-optimizer state, so that vmapped members each have their own.
+A network of hidden widths ``w_l <= h_l`` is held in ``h``-wide params whose units beyond
+``w_l`` are zero. Zero params alone do not stay zero (sigmoid(0) = 1/2 passes a gradient on),
+so ``mask_units`` zeroes their gradients, its mask in the optimizer state of each member.
 """
 
 from __future__ import annotations
@@ -115,9 +113,7 @@ def check_widths(mlp: MLP, width, name: str) -> tuple[int, ...]:
 
 def init_scales(mlp: MLP, init: str, widths: np.ndarray) -> np.ndarray:
     """``(M, n_layers)``: each member's factor from ``mlp``'s initial weight scale to its own.
-
-    ``widths``: ``(M, p)``; an ``init`` not in ``INIT_FANS`` gets factors of 1.
-    """
+    ``widths``: ``(M, p)``; an ``init`` not in ``INIT_FANS`` gets factors of 1."""
     if init not in INIT_FANS:
         return np.ones((len(widths), mlp.n_layers))
     M = len(widths)
