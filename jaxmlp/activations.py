@@ -54,8 +54,7 @@ def tanh_derivative(p: Array, q: Array) -> Array:
 
 
 def relu(p: Array) -> Array:
-    # Not jnp.maximum(p, 0): its jax.grad at p = 0 is 0.5, and p = 0 is common (an all-zero
-    # input, or a layer behind all-off relu units, with the initial b = 0).
+    # Not jnp.maximum(p, 0): its jax.grad at p = 0 (common: zero inputs, initial b = 0) is 0.5.
     return jax.nn.relu(p)
 
 

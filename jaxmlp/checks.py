@@ -68,25 +68,23 @@ def check_params(mlp: MLP, params):
                     f"params[{i}][{name!r}] has shape {shape} but sizes={mlp.sizes} "
                     f"expects {expected}"
                 )
-    for i, layer in enumerate(params):
-        for name in ("W", "b"):
-            # Read before JAX canonicalises it: float64 would silently become float32.
-            check_dtype_enabled(getattr(layer[name], "dtype", None), f"params[{i}][{name!r}].dtype")
-    # One floating dtype throughout: a float64 bias on float32 weights would promote the
-    # activations halfway through the network and fail deep inside the compiled step.
+    leaves = [
+        (f"params[{i}][{k!r}]", layer[k]) for i, layer in enumerate(params) for k in ("W", "b")
+    ]
+    for where, leaf in leaves:
+        # Read before JAX canonicalises it: float64 would silently become float32.
+        check_dtype_enabled(getattr(leaf, "dtype", None), f"{where}.dtype")
+    # One dtype: a float64 bias on float32 weights would promote halfway and fail inside jit.
     dtype = jnp.result_type(params[0]["W"])
-    for i, layer in enumerate(params):
-        for name in ("W", "b"):
-            leaf_dtype = jnp.result_type(layer[name])
-            if not jnp.issubdtype(leaf_dtype, jnp.floating):
-                raise TypeError(
-                    f"params[{i}][{name!r}] has dtype {leaf_dtype}; expected a floating dtype"
-                )
-            if leaf_dtype != dtype:
-                raise TypeError(
-                    f"params[{i}][{name!r}] has dtype {leaf_dtype} but params[0]['W'] has "
-                    f"{dtype}; expected one dtype for every layer (see init_params(dtype=...))"
-                )
+    for where, leaf in leaves:
+        leaf_dtype = jnp.result_type(leaf)
+        if not jnp.issubdtype(leaf_dtype, jnp.floating):
+            raise TypeError(f"{where} has dtype {leaf_dtype}; expected a floating dtype")
+        if leaf_dtype != dtype:
+            raise TypeError(
+                f"{where} has dtype {leaf_dtype} but params[0]['W'] has {dtype}; expected one "
+                "dtype for every layer (see init_params(dtype=...))"
+            )
     return dtype
 
 

@@ -34,9 +34,8 @@ class GradCheckRow:
     numeric_relative_error: float = 0.0  # backprop_vs_numeric / max(|g_ad|, tiny)
 
 
-# Relative tolerances (vs autodiff: rounding only; vs central differences, whose error
-# ~ eps² + machine ε · |J| / eps is 1e-9 in float64 but 1e-3 in float32, and several percent
-# near a relu kink): float64 is the check, float32 only catches formulas off by a large factor.
+# Relative tolerances vs autodiff (rounding) and central differences (1e-9 in float64, 1e-3 in
+# float32, more near a relu kink): float32 only catches formulas off by a large factor.
 TOLERANCES = {"float64": (1e-6, 1e-6), "float32": (1e-3, 1e-1)}
 
 

@@ -97,8 +97,7 @@ def train_batches(program: Program, state: TrainState, key, data, l2):
 
 def watch(program: Program, state: TrainState, monitored, opt_state):
     """Early stopping and the adaptive schedule: ``(opt_state, bad_epochs, improved, stop)``."""
-    # As scikit-learn: patience counts epochs without a min_delta improvement, while the
-    # best params follow every improvement.
+    # As scikit-learn: patience counts epochs without a min_delta gain; best params follow any.
     improved = monitored < state.best_loss
     bad_epochs = jnp.where(monitored < state.best_loss - program.min_delta, 0, state.bad_epochs + 1)
     stop = jnp.zeros((), jnp.int32)
@@ -129,8 +128,7 @@ def run_epoch(program: Program, state: TrainState, data, l2):
     )
     dtype = X.dtype
     if not program.check_every_step:
-        # Once a param or a moment is non-finite the updates keep it so: a check per epoch
-        # finds every epoch that diverged (its first bad step is found by a replay).
+        # Non-finite params or moments stay so: a check per epoch finds it (a replay, the step).
         end = nonfinite_code(jnp.zeros((), dtype), params, opt_state)
         first_bad = jnp.where((first_bad < 0) & (end > 0), step_count - 1, first_bad)
         nonfinite = jnp.where(nonfinite > 0, nonfinite, end)
@@ -166,8 +164,7 @@ def run_epoch(program: Program, state: TrainState, data, l2):
         best_params=best_params,
         bad_epochs=bad_epochs,
     )
-    # Every state that leaves the program is finite and at an epoch's end: one select per
-    # leaf per epoch, not per step.
+    # Only finite, epoch-end states leave the program: one select per leaf per epoch, not step.
     state = jax.tree.map(lambda old, new: jax.lax.select(diverged, old, new), state, new_state)
     nan = jnp.asarray(jnp.nan, dtype)
     values = (train_loss, train_accuracy, val_loss, val_accuracy)

@@ -183,8 +183,7 @@ def _divergence(program: Program, state, data, l2, metrics, index, history) -> D
     epoch = history.epoch[-1]
     finite = [v for v in history.train_loss[:-1] if np.isfinite(v)]
     last = f"{finite[-1]:.6g}" if finite else "none (the very first epoch)"
-    # Replay the epoch with every step checked: the same arithmetic, so the same steps, in a
-    # program compiled only when a run diverges.
+    # Replay with every step checked (same arithmetic, same steps), compiled only on divergence.
     replay = dataclasses.replace(program, epochs_per_block=1, check_every_step=True)
     last_epoch = jax.device_put(np.int32(int(state.epoch) + 1))
     replayed = jax.device_get(run_block(replay, copy_state(state), data, l2, last_epoch)[1])

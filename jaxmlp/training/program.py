@@ -45,8 +45,7 @@ class Program:
     mesh: Mesh | None = None  # data parallel: batches split over the mesh's "data" axis
     weight_decay: bool = True  # False when l2 == 0: the step leaves the penalty out
     monitor: str = "train_loss"  # one of MONITORS but "auto"
-    # Check params and optimizer state after every step, not once per epoch: a pass over them
-    # per step, so only to replay an epoch that diverged and name its first bad step.
+    # A pass over params and optimizer state per step: only to replay a diverged epoch.
     check_every_step: bool = False
 
     @property

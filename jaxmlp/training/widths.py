@@ -22,8 +22,7 @@ from ..mlp import MLP
 from ..params import Params
 from .optimizers import transformation
 
-# How each init scheme's scale depends on a layer's fans: "avg" ~ 1/sqrt(n_in + n_out),
-# "in" ~ 1/sqrt(n_in). Used to give a narrower member the scale of its own width.
+# How an init's scale depends on a layer's fans: "avg" ~ 1/sqrt(n_in + n_out), "in" ~ 1/sqrt(n_in).
 INIT_FANS = {
     "glorot_uniform": "avg",
     "glorot_normal": "avg",
