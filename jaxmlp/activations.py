@@ -5,8 +5,8 @@ written as ``f'(p, q)``: given both the pre-activation and the output, so that t
 can use the slides' form ``q (1 - q)``. The hand-written backprop uses these derivatives;
 ``jax.grad`` differentiates ``fn`` itself and never sees them.
 
-Softmax is the one activation that is not elementwise; it is allowed only on the output
-layer, and its derivative is the Jacobian ``diag(y_hat) - y_hat y_hatᵀ`` (see ``backprop.py``).
+Softmax, not elementwise, is allowed only on the output layer; its derivative is the
+Jacobian ``diag(y_hat) - y_hat y_hatᵀ`` (see ``backprop.py``).
 """
 
 from __future__ import annotations
@@ -24,11 +24,8 @@ Array = jax.Array
 
 @dataclasses.dataclass(frozen=True)
 class Activation:
-    """An activation ``q = fn(p)`` and its derivative ``dq/dp = derivative(p, q)``.
-
-    Pass your own to ``MLP(hidden=Activation("swish", fn, derivative))``. Both functions
-    work elementwise on arrays of any shape. ``elementwise=False`` marks softmax.
-    """
+    """An elementwise ``q = fn(p)`` and ``dq/dp = derivative(p, q)`` (softmax: not elementwise).
+    Pass your own as ``MLP(hidden=Activation("swish", fn, derivative))``."""
 
     name: str
     fn: Callable[[Array], Array]
@@ -57,8 +54,7 @@ def tanh_derivative(p: Array, q: Array) -> Array:
 
 
 def relu(p: Array) -> Array:
-    # Not jnp.maximum(p, 0): its jax.grad at p = 0 is 0.5, and p = 0 is common (an all-zero
-    # input, or a layer behind all-off relu units, with the initial b = 0).
+    # Not jnp.maximum(p, 0): its jax.grad at p = 0 (common: zero inputs, initial b = 0) is 0.5.
     return jax.nn.relu(p)
 
 
@@ -82,9 +78,8 @@ ELU_ALPHA = 1.0
 
 
 def elu(p: Array) -> Array:
-    # The branch jnp.where discards must stay finite, or its zero cotangent times inf poisons
-    # jax.grad with NaN for large p; clipped by jnp.where, as jnp.minimum(p, 0) has a jax.grad
-    # of 0.5 at p = 0 where the derivative is 1.
+    # The discarded branch must stay finite (0 · inf poisons jax.grad with NaN for large p);
+    # clipped by jnp.where, as jnp.minimum(p, 0) has a jax.grad of 0.5 at p = 0.
     return jnp.where(p > 0, p, ELU_ALPHA * jnp.expm1(jnp.where(p > 0, 0, p)))
 
 

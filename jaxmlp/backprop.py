@@ -20,11 +20,6 @@ The output delta is elementwise, ``f'(a_k) ∂J/∂y_hat_k``, for an elementwise
 softmax output with MSE it is the full Jacobian ``∂y_hat_k'/∂a_k = y_hat_k' (δ_k'k - y_hat_k)``
 applied to ``∂J/∂y_hat``; for softmax with cross-entropy and sigmoid with binary
 cross-entropy the two factors collapse to ``δ = y_hat - t``.
-
-``gradients`` is the batched matrix form (rows are examples, so ``Wᵀq`` becomes ``Q @ W``)
-of the mean over the batch; ``backprop`` adds the L2 term's ``l2 · W``; ``backprop_example`` is the
-same recursion for one example in the slides' index notation; ``backprop_trace`` returns
-every layer's ``p``, ``q``, ``a``, ``y_hat`` and ``δ`` for teaching and debugging.
 """
 
 from __future__ import annotations
@@ -94,28 +89,16 @@ def gradients(mlp: MLP, params: Params, X, T, loss: Loss, weights=None):
 def backprop_trace(
     mlp: MLP, params: Params, x: jax.Array, t: jax.Array, loss: str | Loss = "mse"
 ) -> dict:
-    """Every quantity of the forward and backward pass for ONE example.
-
-    Args:
-      mlp, params: the model.
-      x: ``(d,)`` one input.
-      t: ``(c,)`` its target.
-      loss: the per-example loss.
+    """Every quantity of the forward and backward pass for ONE ``x: (d,)``, ``t: (c,)``.
 
     Returns:
-      A dict with ``p`` and ``q`` (lists of the ``p`` hidden layers' pre-activations and
-      activations), ``a`` and ``y_hat`` (the output layer's), ``J`` (the loss), and
+      A dict of ``p``, ``q`` (lists over the hidden layers), ``a``, ``y_hat``, ``J`` and
       ``delta``: ``δ^l = ∂J/∂(pre-activation of layer l)`` for each of the ``p + 1`` layers.
     """
-    checks.check_mlp(mlp)
     dtype = checks.check_params(mlp, params)
     loss = get_loss(loss, mlp.output_activation.name)
     x = checks.check_inputs(mlp, x, name="x", ndim=1, dtype=dtype)
     t = checks.check_targets(mlp, t, None, name="t", dtype=dtype, loss=loss)
-    return _backprop_trace(mlp, params, x, t, loss)
-
-
-def _backprop_trace(mlp: MLP, params: Params, x, t, loss: Loss) -> dict:
     sigma = mlp.hidden_activation
     p, q = [], [x]
     for layer in params[:-1]:
@@ -147,11 +130,8 @@ def backprop_example(
     mlp: MLP, params: Params, x: jax.Array, t: jax.Array, loss: str | Loss = "mse"
 ) -> Params:
     """The gradient of the per-example loss ``J`` for ONE ``(x: (d,), t: (c,))``, in index notation.
-
-    ``∂J/∂W_ij = q_i δ_j`` and ``∂J/∂b_j = δ_j`` for each layer, with ``q`` the layer's input.
-    No L2 term: that belongs to the objective, not to one example. ``jax.vmap`` it for
-    per-example gradients of a batch.
-    """
+    ``∂J/∂W_ij = q_i δ_j``, ``∂J/∂b_j = δ_j``, ``q`` the layer's input; no L2 term (that is the
+    objective's). ``jax.vmap`` it for per-example gradients."""
     trace = backprop_trace(mlp, params, x, t, loss)
     inputs = [jnp.asarray(x), *trace["q"]]
     return [

@@ -1,9 +1,8 @@
 """Checks of user input at the library's boundary, before anything reaches ``jit``.
 
-Shape checks are free under ``jit`` (shapes are static); value checks (finite, within the
-range of the params' dtype, targets a loss is defined for) run only on concrete arrays, never
-on tracers, so the public functions stay usable inside ``jit``.
-Every message names the argument, the value it got, and what was expected.
+Value checks (finite, within the params' dtype, what a loss needs) run only on concrete
+arrays, so the public functions stay usable inside ``jit``. Every message names the
+argument, the value it got, and what was expected.
 """
 
 from __future__ import annotations
@@ -24,10 +23,7 @@ def is_concrete(x) -> bool:
 
 def to_device(x, dtype) -> jax.Array:
     """``x`` as a ``dtype`` array on the default device.
-
-    Host data is converted by numpy and transferred: ``jnp.asarray`` can compile a program
-    (a conversion or a copy) for every new shape, which a cold ``fit`` pays for each array.
-    """
+    Host data is converted by numpy: ``jnp.asarray`` can compile a program per new shape."""
     dtype = jnp.dtype(dtype)
     if isinstance(x, jax.Array):
         return x if x.dtype == dtype else x.astype(dtype)
@@ -53,8 +49,8 @@ def check_key(key, name: str = "key"):
 
 
 def check_params(mlp: MLP, params):
-    """Checks that ``params`` is the pytree ``init_params`` makes for ``mlp``; returns their
-    dtype, the one the MLP computes in."""
+    """Checks ``mlp`` and that ``params`` is its ``init_params`` pytree; returns their dtype."""
+    check_mlp(mlp)
     if not isinstance(params, list | tuple) or len(params) != mlp.n_layers:
         got = f"{len(params)} layers" if isinstance(params, list | tuple) else type(params).__name__
         raise ValueError(
@@ -72,32 +68,28 @@ def check_params(mlp: MLP, params):
                     f"params[{i}][{name!r}] has shape {shape} but sizes={mlp.sizes} "
                     f"expects {expected}"
                 )
-    for i, layer in enumerate(params):
-        for name in ("W", "b"):
-            # Read before JAX canonicalises it: float64 would silently become float32.
-            check_dtype_enabled(getattr(layer[name], "dtype", None), f"params[{i}][{name!r}].dtype")
-    # One floating dtype throughout: a float64 bias on float32 weights would promote the
-    # activations halfway through the network and fail deep inside the compiled step.
+    leaves = [
+        (f"params[{i}][{k!r}]", layer[k]) for i, layer in enumerate(params) for k in ("W", "b")
+    ]
+    for where, leaf in leaves:
+        # Read before JAX canonicalises it: float64 would silently become float32.
+        check_dtype_enabled(getattr(leaf, "dtype", None), f"{where}.dtype")
+    # One dtype: a float64 bias on float32 weights would promote halfway and fail inside jit.
     dtype = jnp.result_type(params[0]["W"])
-    for i, layer in enumerate(params):
-        for name in ("W", "b"):
-            leaf_dtype = jnp.result_type(layer[name])
-            if not jnp.issubdtype(leaf_dtype, jnp.floating):
-                raise TypeError(
-                    f"params[{i}][{name!r}] has dtype {leaf_dtype}; expected a floating dtype"
-                )
-            if leaf_dtype != dtype:
-                raise TypeError(
-                    f"params[{i}][{name!r}] has dtype {leaf_dtype} but params[0]['W'] has "
-                    f"{dtype}; expected one dtype for every layer (see init_params(dtype=...))"
-                )
+    for where, leaf in leaves:
+        leaf_dtype = jnp.result_type(leaf)
+        if not jnp.issubdtype(leaf_dtype, jnp.floating):
+            raise TypeError(f"{where} has dtype {leaf_dtype}; expected a floating dtype")
+        if leaf_dtype != dtype:
+            raise TypeError(
+                f"{where} has dtype {leaf_dtype} but params[0]['W'] has {dtype}; expected one "
+                "dtype for every layer (see init_params(dtype=...))"
+            )
     return dtype
 
 
 def check_dtype_enabled(dtype, name: str) -> None:
-    """Refuses a float64 ``dtype`` while 64-bit JAX is off, which would silently compute in
-    float32: the one policy of ``init_params``, ``fit``, ``fit_many`` and every function
-    that takes params."""
+    """Refuses a float64 ``dtype`` while 64-bit JAX is off (it would silently be float32)."""
     if dtype is not None and np.dtype(dtype) == np.float64 and not jax.config.jax_enable_x64:
         raise ValueError(
             f"{name}=float64 needs 64-bit JAX: set jax.config.update('jax_enable_x64', True) "
@@ -106,13 +98,10 @@ def check_dtype_enabled(dtype, name: str) -> None:
 
 
 def check_inputs(mlp: MLP, X, *, name: str = "X", ndim: int = 2, dtype=None):
-    """Checks ``X: (n, d)`` (or ``x: (d,)`` with ``ndim=1``): numeric, the MLP's width, finite
-    and, given the ``dtype`` the MLP computes in (the params'), within its range.
-
-    Integer and boolean inputs are taken value for value, except ``uint8``: those are
-    usually 8-bit pixels, which ``jaxmlp.data.load`` scales to ``[0, 1]``; refusing them
-    keeps a model trained on loaded images from predicting on raw pixels 255 times too large.
-    """
+    """Checks ``X: (n, d)`` (``x: (d,)`` with ``ndim=1``): numeric, the MLP's width, finite, and
+    within the range of ``dtype`` (the params').
+    ``uint8`` is refused: 8-bit pixels, which ``jaxmlp.data.load`` scales to ``[0, 1]``, would
+    reach a model trained on loaded images 255 times too large."""
     X = _as_numeric_array(X, name)
     if X.dtype == np.uint8:
         raise TypeError(
@@ -159,11 +148,8 @@ def check_targets(mlp: MLP, T, n: int | None, *, name: str = "T", dtype=None, lo
 
 def check_target_values(T, loss: str | None, name: str, dtype=None) -> None:
     """Refuses targets a cross-entropy is not defined for (they would train silently).
-
-    ``cross_entropy`` needs each row to be a probability distribution: values ``>= 0`` that
-    sum to 1, within ``sqrt(eps) + c·eps`` of ``dtype`` (the rounding of a row summed in
-    it); ``binary_cross_entropy`` needs every value in ``[0, 1]``.
-    """
+    ``cross_entropy``: rows of values ``>= 0`` summing to 1 within ``sqrt(eps) + c·eps`` of
+    ``dtype``; ``binary_cross_entropy``: every value in ``[0, 1]``."""
     if loss not in ("cross_entropy", "binary_cross_entropy") or not is_concrete(T):
         return
     T = np.asarray(T)
@@ -221,12 +207,9 @@ def check_weights(weights, n: int, *, name: str = "weights", dtype=None):
 
 
 def check_finite(X, name: str, dtype=None) -> None:
-    """Refuses NaN and infinite values in ``X``, and values beyond the range of ``dtype``
-    (the one the MLP computes in), which would become infinite when converted to it.
-
-    One pass over ``X`` (its minimum and maximum, which NaN propagates to) when it is fine;
-    the search for the first bad value runs only when it is not.
-    """
+    """Refuses NaN, infinite values, and values beyond the range of ``dtype`` (the params').
+    A fine ``X`` costs its min and max (NaN propagates); the search for the bad value runs only
+    when it is not."""
     if not is_concrete(X):
         return
     X = np.asarray(X)
@@ -251,8 +234,7 @@ def check_finite(X, name: str, dtype=None) -> None:
 
 
 def _largest(array_dtype, dtype) -> float | None:
-    """The largest magnitude an array of ``array_dtype`` may hold to be finite in ``dtype``
-    (``None``: every value is)."""
+    """The largest magnitude of ``array_dtype`` finite in ``dtype`` (``None``: every value)."""
     floating = jnp.issubdtype(array_dtype, jnp.floating)
     if not floating and not jnp.issubdtype(array_dtype, jnp.integer):
         return None  # bool
@@ -295,10 +277,7 @@ RULES = {
 
 def check_scalar(value, rule: str, name: str, *, error: type[Exception] = ValueError):
     """``value`` checked against ``RULES[rule]`` and converted (``int``, ``float``, ``bool``).
-
-    The one home of the scalar rules: ``fit``, ``fit_many``, the estimators and the command
-    line's config all call it, naming the argument as their user knows it (``name``).
-    """
+    The one home of the scalar rules; ``name`` is the argument as its caller's user knows it."""
     expected, ok = RULES[rule]
     if not ok(value):
         raise error(f"{name} must be {expected}, got {value!r}")
@@ -311,10 +290,7 @@ def check_full_batch(
     optimizer, batch_size, n=None, *, name="batch_size", full="None", error=ValueError
 ) -> None:
     """L-BFGS's line search needs the same objective at every step: the full batch.
-
-    ``batch_size`` ``None`` or ``"full"`` is the full batch; without ``n`` (the data not yet
-    loaded) every other value is refused, with ``n`` one below it.
-    """
+    ``None``, ``"full"`` and values ``>= n`` are; without ``n`` (data not loaded) only the two."""
     partial = batch_size not in (None, "full") and (n is None or batch_size < n)
     if isinstance(optimizer, str) and optimizer == "lbfgs" and partial:
         raise error(f"optimizer='lbfgs' is full-batch: {name} must be {full}, got {batch_size}")

@@ -1,22 +1,10 @@
 """Compiled programs: one per distinct program for the life of the process, a bounded number.
 
-``cached_jit`` is ``jax.jit`` with a cache of its own, keyed by value: the static arguments
-(hashable, compared by ``==``), the tree structure, shape and dtype of every array argument, and
-64-bit mode. A second ``fit`` with the same architecture, loss, optimizer description and shapes
-runs the program the first compiled, whoever calls it (``fit``, ``fit_many``, an estimator, its
-``clone``). What else a program depends on (placement, JAX's settings) is left to its ``jax.jit``.
-
-The cache holds at most ``MAX_PROGRAMS`` and drops the least recently used: each program has
-its own ``jax.jit`` wrapper, and a dropped wrapper takes its executable (memory mappings of its
-own) with it, where JAX's caches would keep every one until a process compiling one program per
-call reaches the kernel's limit on mappings (``vm.max_map_count``). ``jax.clear_caches()``
-empties this cache too.
-
-Programs that run once (initial draws, training state, data splits) are compiled with
-``RUN_ONCE`` options: they run in milliseconds, and optimising them costs more than it saves.
-Integer work (keys, random bits, copies) is bit for bit the same under any options; a float
-draw traced inside a user's ``jit`` may differ from ``init_params``' own by an ulp or two (an
-optimised program fuses a multiply and an add). Each program gives the same bits on every call.
+``cached_jit`` is ``jax.jit`` with a cache keyed by value, shared by every caller, of at most
+``MAX_PROGRAMS`` programs, each in its own ``jax.jit`` wrapper so that a dropped one frees its
+memory mappings (JAX's caches keep all, up to ``vm.max_map_count``). ``run_once`` programs
+compile with ``RUN_ONCE`` options, as optimising them costs more than it saves; a float draw
+traced inside a user's ``jit`` may then differ by an ulp (a fused multiply-add).
 """
 
 from __future__ import annotations
@@ -39,18 +27,15 @@ try:  # what jax.clear_caches() empties
 except ImportError:  # pragma: no cover - another JAX: clear_programs() alone empties it
     _register_cache = lambda cache, name: None  # noqa: E731
 
-# The backend's optimisations off, and on the CPU XLA's elemental emitter, which compiles
-# in half the time of its fusion emitters (and runs a little slower, which a program run
-# once does not notice).
+# The backend's optimisations off; on the CPU the elemental emitter compiles in half the time.
 RUN_ONCE = {"xla_backend_optimization_level": 0}
 RUN_ONCE_CPU = {**RUN_ONCE, "xla_cpu_use_fusion_emitters": False}
-# The most compiled programs held at once, all cached functions together: a block of epochs
-# holds about 120 memory mappings, and the kernel allows a process 65530 by default.
+# Programs held at once: a block of epochs holds ~120 memory mappings, a process 65530.
 MAX_PROGRAMS = 128
 
 
 class _Programs:
-    """The cache: key -> the program's own ``jax.jit`` wrapper, least recently used first."""
+    """Key -> the program's own ``jax.jit`` wrapper, least recently used first."""
 
     def __init__(self):
         self.wrappers: collections.OrderedDict = collections.OrderedDict()
@@ -75,8 +60,7 @@ class _Programs:
 
 
 _programs = _Programs()
-# jax.clear_caches() empties this cache too: a program compiled afterwards is timed as
-# compiled (History.compile_time), not found in a wrapper that JAX emptied.
+# jax.clear_caches() empties it too: a program compiled afterwards is timed as compiled.
 _register_cache(_programs, "jaxmlp.compiling")
 
 
@@ -103,50 +87,45 @@ class CachedFunction:
         functools.update_wrapper(self, fn)
 
     def __call__(self, *args):
-        if not _top_level():
-            return self._nested(*args)
-        return self.program(*args)[0](*args)
+        if _top_level():
+            return self.program(*args)[0](*args)
+        # Inside a transformation: a top-level program only takes compiler options.
+        if self.run_once and _staging():
+            return self.fn(*args)  # traced inline, into the program being staged
+        return _plain_jit(self, jax.default_backend())(*args)
 
     def program(self, *args) -> tuple[Callable, float]:
-        """``(program, seconds)``: the compiled program for ``args`` (call it with the same
-        ``args``) and the seconds spent compiling it now, ``0.0`` when it was cached."""
-        key = self._key(args)
+        """``(program, seconds)``: the program for ``args`` and its compile time (0.0: cached)."""
+        static = tuple(args[i] for i in self.static_argnums)
+        dynamic = [a for i, a in enumerate(args) if i not in self.static_argnums]
+        leaves, treedef = jax.tree.flatten(dynamic)
+        signature = tuple(map(_signature, leaves))
+        key = self, static, treedef, signature, jax.config.jax_enable_x64
         jitted = _programs.get(key)
         if jitted is not None:
             return jitted, 0.0
-        options = run_once_options() if self.run_once else None
         fn = self.fn
         # A wrapper of its own: JAX's caches hold a program as long as its function lives.
-        jitted = jax.jit(
-            lambda *a: fn(*a),
-            static_argnums=self.static_argnums,
-            donate_argnums=self.donate_argnums,
-            compiler_options=options,
-        )
+        jitted = self.jit(lambda *a: fn(*a))
         start = time.perf_counter()
         jitted.lower(*args).compile()  # the call below finds it in the wrapper's cache
         seconds = time.perf_counter() - start
         _programs.put(key, jitted)
         return jitted, seconds
 
-    def _key(self, args) -> tuple:
-        static = tuple(args[i] for i in self.static_argnums)
-        dynamic = [a for i, a in enumerate(args) if i not in self.static_argnums]
-        leaves, treedef = jax.tree.flatten(dynamic)
-        signature = tuple(map(_signature, leaves))
-        return self, static, treedef, signature, jax.config.jax_enable_x64
-
-    def _nested(self, *args):
-        """Inside a transformation: a top-level program only takes compiler options."""
-        if self.run_once and _staging():
-            return self.fn(*args)  # traced inline, into the program being staged
-        return _plain_jit(self, jax.default_backend())(*args)
+    def jit(self, fn: Callable, backend: str | None = None) -> Callable:
+        """``jax.jit`` of ``fn`` with this function's arguments and options."""
+        options = run_once_options(backend) if self.run_once else None
+        return jax.jit(
+            fn,
+            static_argnums=self.static_argnums,
+            donate_argnums=self.donate_argnums,
+            compiler_options=options,
+        )
 
 
 def _signature(x) -> tuple:
-    """What a program compiled for ``x`` depends on, for the cache's key: its shape and dtype,
-    and for a scalar its Python type (weakly typed: its dtype follows 64-bit mode). A new
-    placement (device, sharding) is left to the program's ``jax.jit``, which compiles again."""
+    """``x``'s part of the key: shape and dtype, or a scalar's Python type (weakly typed)."""
     if isinstance(x, bool | int | float | complex):
         return type(x)
     if not hasattr(x, "dtype"):  # a list, or another array-like
@@ -156,13 +135,7 @@ def _signature(x) -> tuple:
 
 @functools.cache
 def _plain_jit(cached: CachedFunction, backend: str) -> Callable:
-    options = run_once_options(backend) if cached.run_once else None
-    return jax.jit(
-        cached.fn,
-        static_argnums=cached.static_argnums,
-        donate_argnums=cached.donate_argnums,
-        compiler_options=options,
-    )
+    return cached.jit(cached.fn, backend)
 
 
 def cached_jit(
@@ -172,10 +145,7 @@ def cached_jit(
     donate_argnums: tuple[int, ...] = (),
 ) -> CachedFunction:
     """``jax.jit(fn, static_argnums=..., donate_argnums=...)`` through the bounded cache.
-
-    Static arguments must be hashable and compare by value. Called under a transformation
-    (inside ``jit``, ``vmap``, ``grad``), ``fn`` is ``jax.jit``'s as usual.
-    """
+    Static arguments must be hashable and compare by value; under a transformation, plain jit."""
     if fn is None:
         return functools.partial(
             cached_jit, static_argnums=static_argnums, donate_argnums=donate_argnums
@@ -185,11 +155,8 @@ def cached_jit(
 
 def run_once(fn: Callable | None = None, *, static_argnums: tuple[int, ...] = ()) -> Callable:
     """``cached_jit(fn)`` compiled with ``run_once_options`` for the default backend.
-
-    Called while another program is staged (inside ``jit`` or ``eval_shape``), ``fn`` is
-    traced inline, as only a top-level program takes compiler options; under ``vmap`` or
-    ``grad`` alone, the transformed program is compiled with them.
-    """
+    While another program is staged (``jit``, ``eval_shape``) ``fn`` is traced inline: only a
+    top-level program takes compiler options."""
     if fn is None:
         return functools.partial(run_once, static_argnums=static_argnums)
     return CachedFunction(fn, static_argnums, run_once=True)
@@ -207,6 +174,5 @@ def clear_programs() -> None:
 
 
 def _staging() -> bool:
-    """Whether a program is being staged: there every operation, even on constants, gives a
-    tracer."""
+    """Whether a program is being staged: there even an operation on constants gives a tracer."""
     return isinstance(jax.lax.add(0, 0), jax.core.Tracer)

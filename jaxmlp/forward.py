@@ -18,14 +18,11 @@ from .params import Params
 
 
 def output_preactivation(mlp: MLP, params: Params, x: jax.Array) -> jax.Array:
-    """The output layer's pre-activation ``a``: ``x: (d,) -> a: (c,)``. No input checks.
-
-    ``q @ W`` is the slides' ``Wᵀ q``, written so that ``vmap`` batches it as ``Q @ W``.
-    """
+    """The output layer's pre-activation ``a``: ``x: (d,) -> a: (c,)``. No input checks."""
     sigma = mlp.hidden_activation
     q = x
     for layer in params[:-1]:
-        p = q @ layer["W"] + layer["b"]
+        p = q @ layer["W"] + layer["b"]  # the slides' Wᵀq, which vmap batches as Q @ W
         q = sigma(p)
     return q @ params[-1]["W"] + params[-1]["b"]
 
@@ -48,7 +45,6 @@ def forward(mlp: MLP, params: Params, x: jax.Array) -> jax.Array:
       >>> jaxmlp.forward(mlp, params, jax.numpy.ones(2)).shape
       (1,)
     """
-    checks.check_mlp(mlp)
     dtype = checks.check_params(mlp, params)
     x = checks.check_inputs(mlp, x, name="x", ndim=1, dtype=dtype)
     return mlp.output_activation(output_preactivation(mlp, params, x))
@@ -56,7 +52,6 @@ def forward(mlp: MLP, params: Params, x: jax.Array) -> jax.Array:
 
 def forward_batch(mlp: MLP, params: Params, X: jax.Array) -> jax.Array:
     """``forward`` over a batch through ``jax.vmap``: ``X: (n, d) -> Y_hat: (n, c)``."""
-    checks.check_mlp(mlp)
     dtype = checks.check_params(mlp, params)
     X = checks.check_inputs(mlp, X, dtype=dtype)
     return apply(mlp, params, X)

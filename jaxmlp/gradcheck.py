@@ -1,8 +1,8 @@
 """The gradient check: hand-written backprop vs ``jax.grad`` vs central finite differences.
 
 One row per parameter array, so a reader sees which layer's formula is wrong, if one is.
-``failures`` holds the rule that passes or fails a check: both comparisons, each relative to
-the array's largest autodiff gradient entry, within the dtype's tolerance.
+``failures`` passes or fails a check: both comparisons, relative to the array's largest
+autodiff gradient entry, within the dtype's tolerance.
 """
 
 from __future__ import annotations
@@ -34,12 +34,8 @@ class GradCheckRow:
     numeric_relative_error: float = 0.0  # backprop_vs_numeric / max(|g_ad|, tiny)
 
 
-# Relative tolerances (backprop vs autodiff, backprop vs finite differences) per dtype. Autodiff
-# differs from backprop by rounding only. Central differences with the default step have a
-# truncation error ~ eps² and a rounding error ~ machine ε · |J| / eps: about 1e-9 of the
-# gradient in float64, but 1e-3 in float32 and several percent where a relu unit's
-# pre-activation lies within eps of its kink; float64 is the check, float32 only catches
-# formulas that are off by a large factor.
+# Relative tolerances vs autodiff (rounding) and central differences (1e-9 in float64, 1e-3 in
+# float32, more near a relu kink): float32 only catches formulas off by a large factor.
 TOLERANCES = {"float64": (1e-6, 1e-6), "float32": (1e-3, 1e-1)}
 
 
@@ -66,7 +62,7 @@ def gradient_check(
 
     @functools.partial(jax.jit, static_argnums=(1, 2))
     def shifted_value(params, l, name, i, delta):
-        """The objective with entry ``i`` (flat) of ``params[l][name]`` moved by ``delta``."""
+        """The objective with flat entry ``i`` of ``params[l][name]`` moved by ``delta``."""
         moved = [dict(layer) for layer in params]
         array = moved[l][name]
         moved[l][name] = array.ravel().at[i].add(delta).reshape(array.shape)
@@ -107,15 +103,7 @@ def gradient_check(
 
 
 def failures(rows: list[GradCheckRow], dtype) -> list[str]:
-    """What failed in a gradient check: one line per comparison over its tolerance.
-
-    Args:
-      rows: ``gradient_check``'s rows.
-      dtype: the params' dtype, float32 or float64; it sets the tolerances (``TOLERANCES``).
-
-    Returns:
-      An empty list when the hand-written gradients match autodiff and finite differences.
-    """
+    """One line per comparison of ``rows`` over its ``TOLERANCES[dtype]``; empty if all pass."""
     name = np.dtype(dtype).name
     if name not in TOLERANCES:
         raise ValueError(

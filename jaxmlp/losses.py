@@ -1,10 +1,9 @@
 """Per-example losses, each next to its derivative, and one-hot targets.
 
 Every loss is a function of the output pre-activation ``a: (c,)``, the output
-``y_hat = f(a): (c,)`` and the target ``t: (c,)``, so that cross-entropies can be computed
-stably from ``a``. For the hand-written backprop each loss gives either ``∂J/∂y_hat``
-(then chained through the output activation) or, for a loss paired with its canonical
-output activation, ``δ = ∂J/∂a`` directly.
+``y_hat = f(a): (c,)`` and the target ``t: (c,)``; cross-entropies are computed stably from
+``a``. For the hand-written backprop each loss gives ``∂J/∂y_hat`` (chained through the output
+activation) or, paired with its canonical output activation, ``δ = ∂J/∂a`` directly.
 """
 
 from __future__ import annotations
@@ -23,10 +22,8 @@ Array = jax.Array
 @dataclasses.dataclass(frozen=True)
 class Loss:
     """A per-example loss ``J(a, y_hat, t)`` and its hand-written derivative.
-
     Exactly one of ``grad_y_hat`` (``∂J/∂y_hat``) and ``delta`` (``∂J/∂a``) is given;
-    ``delta`` needs ``output`` to be the activation it was derived for.
-    """
+    ``delta`` needs ``output`` to be the activation it was derived for."""
 
     name: str
     value: Callable[[Array, Array, Array], Array]
@@ -57,9 +54,7 @@ def cross_entropy_delta(y_hat: Array, t: Array) -> Array:
 
 def binary_cross_entropy(a: Array, y_hat: Array, t: Array) -> Array:
     """``J = -Σ_k [t_k log y_hat_k + (1 - t_k) log(1 - y_hat_k)]``, ``y_hat = σ(a)``, from ``a``.
-
-    ``-log σ(a) = softplus(-a)`` and ``-log(1 - σ(a)) = softplus(a)`` give ``softplus(a) - t a``.
-    """
+    ``-log σ(a) = softplus(-a)`` and ``-log(1 - σ(a)) = softplus(a)`` give ``softplus(a) - t a``."""
     return jnp.sum(jax.nn.softplus(a) - t * a, axis=-1)
 
 
@@ -100,11 +95,8 @@ def get_loss(name: str | Loss, output_name: str | None = None) -> Loss:
 
 
 def one_hot(y, c: int, dtype=jnp.float32) -> Array:
-    """The one-hot targets ``t`` of integer labels: ``y: (n,)`` in ``[0, c)`` -> ``T: (n, c)``.
-
-    Raises ``ValueError`` for a label outside ``[0, c)``, which ``jax.nn.one_hot`` would
-    silently turn into a row of zeros.
-    """
+    """One-hot targets of labels ``y: (n,)`` in ``[0, c)``: ``T: (n, c)``.
+    Raises ``ValueError`` for a label outside ``[0, c)`` (``jax.nn.one_hot`` gives a zero row)."""
     if isinstance(c, bool) or not isinstance(c, numbers.Integral) or c <= 0:
         raise ValueError(f"c={c!r} must be a positive integer number of classes")
     c = int(c)  # e.g. np.int64 from y.max() + 1

@@ -13,8 +13,7 @@ class MLP:
     """A frozen, hashable description of an MLP; pass it to ``jax.jit`` as a static argument.
 
     Args:
-      sizes: ``(d, h_1, ..., h_p, c)``: input width, the p hidden widths, and the output width.
-        ``(d, c)`` has no hidden layer: with ``output="softmax"`` it is softmax regression.
+      sizes: ``(d, h_1, ..., h_p, c)``; ``(d, c)`` with ``output="softmax"`` is softmax regression.
       hidden: activation of every hidden layer (a name or a ``jaxmlp.Activation``).
       output: activation of the output layer; ``"softmax"`` is allowed only here.
 

@@ -46,14 +46,11 @@ def objective(mlp: MLP, params: Params, X, T, loss: str | Loss = "mse", l2=0.0, 
     Args:
       mlp: the architecture (static under ``jit``).
       params: the params pytree.
-      X: ``(n, d)`` inputs, checked as ``jaxmlp.fit`` checks them (``jaxmlp.checks``).
-      T: ``(n, c)`` targets (``jaxmlp.one_hot(y, c)`` for class labels); for a
-        cross-entropy, rows that are distributions or values in ``[0, 1]``.
-      loss: ``"mse"`` (the lecture's ``J = ½ Σ_k (t_k - y_hat_k)²``), ``"cross_entropy"``
-        (softmax output) or ``"binary_cross_entropy"`` (sigmoid output).
+      X: ``(n, d)`` inputs, checked as ``jaxmlp.fit`` checks them.
+      T: ``(n, c)`` targets (``jaxmlp.one_hot(y, c)`` for labels), as the loss needs them.
+      loss: ``"mse"``, ``"cross_entropy"`` (softmax output) or ``"binary_cross_entropy"``.
       l2: the weight-decay coefficient, ``>= 0``.
-      weights: optional ``(n,)`` non-negative example weights; the mean becomes
-        ``Σ_i w_i J_i / Σ_i w_i`` (a zero weight masks an example out).
+      weights: ``(n,)`` example weights ``>= 0`` or ``None``: the mean is ``Σ w_i J_i / Σ w_i``.
 
     Returns:
       A scalar.
@@ -74,7 +71,6 @@ def objective(mlp: MLP, params: Params, X, T, loss: str | Loss = "mse", l2=0.0, 
 
 def check_objective_args(mlp, params, X, T, loss, l2, weights):
     """The boundary checks shared by ``objective`` and ``backprop``."""
-    checks.check_mlp(mlp)
     dtype = checks.check_params(mlp, params)
     loss = get_loss(loss, mlp.output_activation.name)
     X = checks.check_inputs(mlp, X, dtype=dtype)

@@ -54,16 +54,13 @@ INITS = {
 def init_params(
     key: jax.Array, mlp: MLP, init: str = "glorot_uniform", dtype=jnp.float32
 ) -> Params:
-    """Random initial parameters for ``mlp``.
+    """Random initial parameters for ``mlp``; biases start at zero, except with ``"sklearn"``.
 
     Args:
       key: a PRNG key; one subkey per layer is split from it up front.
       mlp: the architecture.
-      init: ``"glorot_uniform"``, ``"glorot_normal"``, ``"he"`` (normal), ``"he_uniform"``,
-        ``"lecun"`` (normal), ``"lecun_uniform"`` or ``"sklearn"`` (scikit-learn's MLP scheme).
-        Biases start at zero, except with ``"sklearn"``.
-      dtype: ``jnp.float32`` or ``jnp.float64``; float64 needs 64-bit JAX
-        (``jax_enable_x64``), here and in every function that takes params.
+      init: a scheme in ``INITS`` (``"he"``, ``"lecun"``: normal; ``"sklearn"``: its MLP's).
+      dtype: ``jnp.float32`` or ``jnp.float64`` (needs 64-bit JAX, ``jax_enable_x64``).
 
     Returns:
       A list of ``mlp.n_layers`` dicts ``{"W": (n_in, n_out), "b": (n_out,)}``.
@@ -88,7 +85,6 @@ def init_params(
 # One program, not an eager call per operation, compiled for a single run.
 @functools.partial(run_once, static_argnums=(1, 2, 3))
 def _draw(key: jax.Array, mlp: MLP, init: str, dtype) -> Params:
-    """``init_params`` after its checks."""
     keys = jax.random.split(key, mlp.n_layers)
     params = []
     for key_l, n_in, n_out in zip(keys, mlp.sizes[:-1], mlp.sizes[1:]):

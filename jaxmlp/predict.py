@@ -16,15 +16,10 @@ from .targets import is_classification, predicted_labels, targets, true_labels
 
 
 def predict_proba(mlp: MLP, params: Params, X) -> jax.Array:
-    """The outputs ``Y_hat: (n, c)`` for inputs ``X: (n, d)``: class probabilities with a
-    softmax output, per-unit probabilities with a sigmoid output.
+    """The outputs ``Y_hat: (n, c)`` for inputs ``X: (n, d)`` (probabilities for softmax, sigmoid).
 
-    ``X`` is checked as ``jaxmlp.fit`` checks it: dense, numeric, finite, within the range of
-    the params' dtype (the one the outputs are computed in), and not ``uint8``: pass 8-bit
-    pixels as ``X / 255``, as ``jaxmlp.data.load`` gives them to a model it trains. float64
-    params need 64-bit JAX (``jax_enable_x64``).
+    ``X`` is checked as ``jaxmlp.fit`` checks it; ``uint8`` is refused: pass pixels as ``X / 255``.
     """
-    checks.check_mlp(mlp)
     dtype = checks.check_params(mlp, params)
     X = checks.check_inputs(mlp, X, dtype=dtype)
     return _predict_proba(mlp, params, jnp.asarray(X, dtype))
@@ -44,17 +39,14 @@ def evaluate(mlp: MLP, params: Params, X, y, loss: str | Loss = "mse", l2: float
     """The objective and, for class labels, the accuracy on ``(X, y)``.
 
     Args:
-      mlp, params: the model.
       X: ``(n, d)`` inputs, checked as ``predict_proba`` checks them.
-      y: ``(n,)`` class labels or ``(n, c)`` real targets, checked as ``jaxmlp.fit`` checks
-        them against ``loss``.
+      y: ``(n,)`` class labels or ``(n, c)`` real targets, checked as ``jaxmlp.fit`` checks them.
       loss: the loss the model was trained with.
       l2: include the L2 term, as the training objective does.
 
     Returns:
       ``{"loss": float, "accuracy": float}``; ``accuracy`` is ``nan`` for real targets.
     """
-    checks.check_mlp(mlp)
     dtype = checks.check_params(mlp, params)
     loss = get_loss(loss, mlp.output_activation.name)
     X = checks.check_inputs(mlp, X, dtype=dtype)

@@ -1,8 +1,7 @@
 """A block of epochs in one program: each a scan over the batches of a fresh permutation.
 
-The data stay on the device; the host sees only each epoch's metrics, at the end of a block.
-Divergence is checked on the device, and early stopping and the adaptive schedule decided
-there, so that nothing waits for the host between epochs.
+The data stay on the device, and divergence, early stopping and the adaptive schedule are
+decided there: the host sees each epoch's metrics at the end of a block, and nothing waits.
 """
 
 from __future__ import annotations
@@ -15,12 +14,7 @@ import jax.numpy as jnp
 from ..compiling import cached_jit
 from ..targets import predicted_labels, true_labels
 from . import shuffle
-from .optimizers import (
-    ADAPTIVE_FACTOR,
-    ADAPTIVE_MIN_LR,
-    current_learning_rate,
-    scale_learning_rate,
-)
+from .optimizers import ADAPTIVE_FACTOR, ADAPTIVE_MIN_LR, current_learning_rate, scale_learning_rate
 from .program import Program
 from .state import StopReason, TrainState
 from .step import objective_and_outputs, shard_batch, train_step
@@ -43,12 +37,9 @@ class EpochMetrics(NamedTuple):
 
 
 def nonfinite_code(value, params, opt_state) -> jax.Array:
-    """int32: 0 if the loss, params and optimizer state are finite, else the ``NONFINITE`` code
-    of the first that is not.
-
-    The optimizer state's scalars are left out (a line search's start at inf by design); its
-    arrays are checked, as an overflowing second moment freezes training with finite params.
-    """
+    """int32: the ``NONFINITE`` code of the first of loss, params, optimizer state not finite, or 0.
+    The state's scalars are left out (a line search starts at inf); its arrays are checked, as
+    an overflowing second moment freezes training with finite params."""
 
     def finite(leaves):
         ok = [jnp.all(jnp.isfinite(x)) for x in leaves if jnp.issubdtype(x.dtype, jnp.inexact)]
@@ -60,8 +51,7 @@ def nonfinite_code(value, params, opt_state) -> jax.Array:
 
 
 def train_batches(program: Program, state: TrainState, key, data, l2):
-    """The epoch's updates: ``(params, opt_state, loss_sum, correct, first_bad, nonfinite,
-    step)``, the loss summed over examples and the first non-finite step (or -1)."""
+    """The updates: ``(params, opt_state, loss_sum, correct, first_bad, nonfinite, step)``."""
     X, T, _, _ = data
     B, dtype = program.batch_size, X.dtype
 
@@ -106,10 +96,8 @@ def train_batches(program: Program, state: TrainState, key, data, l2):
 
 
 def watch(program: Program, state: TrainState, monitored, opt_state):
-    """Early stopping, the adaptive schedule and the best params after an epoch whose
-    monitored quantity is ``monitored``: ``(opt_state, bad_epochs, improved, stop)``."""
-    # As scikit-learn: patience counts epochs without a min_delta improvement, while the
-    # best params follow every improvement.
+    """Early stopping and the adaptive schedule: ``(opt_state, bad_epochs, improved, stop)``."""
+    # As scikit-learn: patience counts epochs without a min_delta gain; best params follow any.
     improved = monitored < state.best_loss
     bad_epochs = jnp.where(monitored < state.best_loss - program.min_delta, 0, state.bad_epochs + 1)
     stop = jnp.zeros((), jnp.int32)
@@ -140,8 +128,7 @@ def run_epoch(program: Program, state: TrainState, data, l2):
     )
     dtype = X.dtype
     if not program.check_every_step:
-        # Once a param or a moment is non-finite the updates keep it so: a check per epoch
-        # finds every epoch that diverged (its first bad step is found by a replay).
+        # Non-finite params or moments stay so: a check per epoch finds it (a replay, the step).
         end = nonfinite_code(jnp.zeros((), dtype), params, opt_state)
         first_bad = jnp.where((first_bad < 0) & (end > 0), step_count - 1, first_bad)
         nonfinite = jnp.where(nonfinite > 0, nonfinite, end)
@@ -177,15 +164,12 @@ def run_epoch(program: Program, state: TrainState, data, l2):
         best_params=best_params,
         bad_epochs=bad_epochs,
     )
-    # Every state that leaves the program is finite and at an epoch's end: one select per
-    # leaf per epoch, not per step.
+    # Only finite, epoch-end states leave the program: one select per leaf per epoch, not step.
     state = jax.tree.map(lambda old, new: jax.lax.select(diverged, old, new), state, new_state)
     nan = jnp.asarray(jnp.nan, dtype)
+    values = (train_loss, train_accuracy, val_loss, val_accuracy)
     metrics = EpochMetrics(  # a diverged epoch has no metrics: its params are not kept
-        train_loss=jnp.where(diverged, nan, train_loss),
-        train_accuracy=jnp.where(diverged, nan, jnp.asarray(train_accuracy, dtype)),
-        val_loss=jnp.where(diverged, nan, val_loss),
-        val_accuracy=jnp.where(diverged, nan, jnp.asarray(val_accuracy, dtype)),
+        *(jnp.where(diverged, nan, jnp.asarray(value, dtype)) for value in values),
         learning_rate=jnp.asarray(jnp.nan if lr is None else lr, dtype),
         ran=jnp.asarray(True),
         steps=step_count,
@@ -237,8 +221,7 @@ def members_block(program: Program, members_at_once, state, data, l2, last_epoch
     return jax.lax.map(member_block, members, batch_size=members_at_once)
 
 
-# The scan writes each epoch's metrics as two rows, floats and ints: each scanned-out array is
-# one more update per epoch, which a tiny model's epoch notices.
+# Two rows, floats and ints: each scanned-out array costs a tiny model's epoch an update.
 def pack(metrics: EpochMetrics) -> tuple[jax.Array, jax.Array]:
     """An epoch's metrics as ``(floats (5,), ints (5,))``."""
     floats = jnp.stack(metrics[:5])

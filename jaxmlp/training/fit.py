@@ -1,10 +1,7 @@
 """``fit``: full-batch, mini-batch or stochastic gradient descent, the lecture's three regimes.
 
-``fit`` checks its arguments and data, describes the training as a ``Program``, and hands it to
-the host loop (``loop.train``), which runs blocks of epochs (``epoch.block``), each a scan of
-``step.train_step`` over batches: the gradient (``jax.grad`` or ``backprop.gradients``), then
-the optax update. Every piece of training state is one pytree, ``TrainState``, so a run can be
-saved and resumed exactly.
+``fit`` checks its arguments and data and hands a ``Program`` to the host loop (``loop.train``);
+all training state is one pytree, ``TrainState``, so a run can be saved and resumed exactly.
 """
 
 from __future__ import annotations
@@ -46,51 +43,36 @@ def fit(
 
     Args:
       mlp: the architecture.
-      params: initial params, or a ``TrainState`` (``history.state``, or a loaded checkpoint)
-        to continue from; ``epochs`` counts from epoch 0 then too. Training runs in their
-        dtype; float64 needs 64-bit JAX (``jax_enable_x64``).
-      X: ``(n, d)`` dense inputs (floats, integers or bools), finite and within the dtype's
-        range; ``uint8`` is refused (pass ``X / 255`` for pixels), as is ``scipy.sparse``.
-      y: ``(n,)`` integer class labels in ``[0, c)`` (0/1 when ``c = 1``), or ``(n, c)`` real
-        targets (rows that are distributions for ``"cross_entropy"``, values in ``[0, 1]``
-        for ``"binary_cross_entropy"``).
+      params: initial params (training runs in their dtype), or a ``TrainState`` to continue.
+      X: ``(n, d)`` dense, finite inputs; ``uint8`` is refused (pass pixels as ``X / 255``).
+      y: ``(n,)`` class labels in ``[0, c)`` (0/1 when ``c = 1``) or ``(n, c)`` real targets.
       key: PRNG key for the epochs' permutations and the validation split.
       loss: ``"mse"``, ``"cross_entropy"`` or ``"binary_cross_entropy"``.
-      optimizer: a name in ``optimizers.OPTIMIZERS`` or an optax ``GradientTransformation``.
-        A name's program is compiled once per process for its schedule and the shapes (any
-        ``learning_rate`` or ``l2``); an optax object's once per object: reuse it.
+      optimizer: a name in ``optimizers.OPTIMIZERS`` (compiled once for any ``learning_rate``
+        and ``l2``) or an optax ``GradientTransformation`` (compiled once per object: reuse it).
       learning_rate: initial learning rate of a named optimizer.
       schedule: ``"constant"``, ``"invscaling"``, ``"cosine"`` or ``"adaptive"``.
-      batch_size: ``None`` (full batch), ``1`` (SGD) or ``k`` (mini-batches). A last, smaller
-        batch is trained, not dropped: padded to ``k`` rows of weight 0, its update is the
-        mean over its own examples.
-      epochs: the epoch to train up to (a maximum with early stopping).
+      batch_size: ``None`` (full batch), ``1`` (SGD) or ``k``; a last, smaller batch is trained.
+      epochs: the epoch to train up to, counted from 0 (a maximum with early stopping).
       l2: weight decay, ``l2/2 Σ‖W‖²`` added to the objective.
       grad: ``"autodiff"`` (``jax.grad``) or ``"backprop"`` (the hand-written gradients).
       validation: ``(X_val, y_val)`` held-out data, evaluated after every epoch.
       validation_fraction: or hold out this fraction of ``(X, y)``, stratified for classes.
-      early_stopping: stop when the monitored quantity has not improved by ``min_delta`` for
-        ``patience`` epochs.
+      early_stopping: stop after ``patience`` epochs without a ``min_delta`` improvement.
       restore_best: with early stopping, return the params of the best monitored epoch.
-      monitor: what early stopping, ``restore_best`` and ``"adaptive"`` watch: ``"val_loss"``,
-        ``"val_accuracy"``, ``"train_loss"`` or ``"train_accuracy"`` (as an error rate
-        ``1 - accuracy``, ``min_delta`` in those units); ``"auto"``: the validation loss if
-        there is a validation set, else the training loss.
-      callback: ``callback(epoch, metrics)`` after every epoch (at the end of a block);
-        returning ``True`` pauses: the params are not restored, ``history.state`` continues.
-      epochs_per_program: epochs per compiled block; ``"auto"`` is about
-        ``program.STEPS_PER_PROGRAM`` updates, at most the epochs left.
-      mesh: data parallelism: a ``jax.sharding.Mesh`` with a ``"data"`` axis
-        (``parallel.data_mesh``) or a number of devices; ``batch_size`` must divide over them.
+      monitor: a name in ``program.MONITORS`` (accuracy as ``1 - accuracy``); ``"auto"``:
+        ``"val_loss"`` with a validation set, else ``"train_loss"``.
+      callback: ``callback(epoch, metrics)`` after every epoch; returning ``True`` pauses.
+      epochs_per_program: epochs per compiled block; ``"auto"``: ``STEPS_PER_PROGRAM`` updates.
+      mesh: a ``jax.sharding.Mesh`` with a ``"data"`` axis or a number of devices.
 
     Returns:
       ``(params, history)``; ``history.state`` is the final ``TrainState``.
 
     Raises:
-      DivergenceError: a step's loss, params or optimizer state became non-finite; it names the
-        epoch and step and carries the (finite) state of the epoch before.
+      DivergenceError: a step made the loss, params or optimizer state non-finite; it carries
+        the (finite) state of the epoch before.
     """
-    checks.check_mlp(mlp)
     state = params if isinstance(params, TrainState) else None
     params = state.params if state is not None else params
     dtype = checks.check_params(mlp, params)
@@ -170,10 +152,7 @@ def prepare_data(
     mlp: MLP, X, y, dtype, key_holdout, validation, validation_fraction, loss: Loss | None = None
 ):
     """``((X, T, X_val, T_val), classification)``: checked, split, one-hot, in ``dtype``.
-
-    Without a validation set ``X_val`` and ``T_val`` have 0 rows. Real targets are checked
-    against what ``loss`` needs of them.
-    """
+    Without a validation set ``X_val`` and ``T_val`` have 0 rows."""
     X = checks.check_inputs(mlp, X, dtype=dtype)
     classification = is_classification(y)
     check_y(mlp, y, X.shape[0], dtype=dtype, loss=loss)  # before splitting it: its row numbers
@@ -200,13 +179,11 @@ def prepare_data(
 
 
 def _divergence(program: Program, state, data, l2, metrics, index, history) -> DivergenceError:
-    """The error for the epoch at ``index`` of ``metrics`` (the last block's), which
-    diverged; ``state`` is what the program kept: the state of the epoch before."""
+    """The error for the diverged epoch ``index`` of the last block; ``state``: the one before."""
     epoch = history.epoch[-1]
     finite = [v for v in history.train_loss[:-1] if np.isfinite(v)]
     last = f"{finite[-1]:.6g}" if finite else "none (the very first epoch)"
-    # Replay the epoch with every step checked: the same arithmetic, so the same steps, in a
-    # program compiled only when a run diverges.
+    # Replay with every step checked (same arithmetic, same steps), compiled only on divergence.
     replay = dataclasses.replace(program, epochs_per_block=1, check_every_step=True)
     last_epoch = jax.device_put(np.int32(int(state.epoch) + 1))
     replayed = jax.device_get(run_block(replay, copy_state(state), data, l2, last_epoch)[1])

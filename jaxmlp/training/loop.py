@@ -43,12 +43,8 @@ def train(
     epochs: int,
     on_block: Callable[[EpochMetrics, float], bool] | None = None,
 ) -> tuple[TrainState, Record]:
-    """Runs ``run(*static, state, data, l2, last_epoch)`` block after block until every member
-    has reached ``epochs`` or stopped; a stopped member is frozen at the epoch it reached.
-
-    ``on_block(metrics, seconds)`` sees each block's metrics (fields ``(M, E)``) and the
-    seconds since the start; returning ``True`` pauses the run (``StopReason.CALLBACK``).
-    """
+    """Runs ``run(*static, state, data, l2, last_epoch)`` until every member reached ``epochs``
+    or stopped (then frozen); ``on_block(metrics (M, E), seconds)`` returning ``True`` pauses."""
     last_epoch = np.full(np.shape(state.epoch), epochs, np.int32)
     last_on_device = jax.device_put(last_epoch)
     compiled, compile_time = run.program(*static, state, data, l2, last_on_device)
@@ -74,8 +70,7 @@ def train(
 
 
 def best_epochs(program: Program, record: Record, epochs: int) -> np.ndarray:
-    """``(M,)``: the epoch (1-based, in the block's count) of each member's best monitored
-    value, 0 for a member with none finite."""
+    """``(M,)``: each member's epoch (from 1) of its best monitored value, 0 if none is finite."""
     monitored = monitored_values(program.monitor, record.column(program.monitor, epochs))
     finite = np.isfinite(monitored).any(axis=1)
     best = np.zeros(len(monitored), np.int64)

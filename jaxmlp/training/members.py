@@ -23,10 +23,7 @@ from .widths import UnitMaskState, check_widths, mask_params
 
 def member_keys(key: jax.Array, seed: int) -> tuple[jax.Array, jax.Array]:
     """``(init_key, fit_key)`` of the member with ``seed`` in a ``fit_many(key=key)`` sweep.
-
-    At full width, the member trains as ``jaxmlp.fit(mlp, init_params(init_key, mlp, init,
-    dtype), X, y, key=fit_key, learning_rate=..., l2=..., ...)`` would.
-    """
+    At full width it trains as ``fit(mlp, init_params(init_key, ...), X, y, key=fit_key)``."""
     key_members = jax.random.split(key)[0]
     init_key, fit_key = jax.random.split(jax.random.fold_in(key_members, seed))
     return init_key, fit_key
@@ -123,10 +120,7 @@ def has_learning_rate(optimizer) -> bool:
 @functools.partial(run_once, static_argnums=(0, 1, 2, 3))
 def start_members(program, dtype, masked, init, key, seeds, scales, units, learning_rates):
     """``(state, initial_params)``: the members' stacked ``TrainState`` at epoch 0.
-
-    Member ``i`` draws its params and engine key from ``member_keys(key, seeds[i])``, as
-    ``fit`` would (float draws to the last bit or so: this program rounds them on its own).
-    """
+    Member ``i`` draws as ``fit`` would from ``member_keys(key, seeds[i])`` (floats to an ulp)."""
 
     def init_member(seed, scales, units, learning_rate):
         init_key, fit_key = member_keys(key, seed)

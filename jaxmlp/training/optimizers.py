@@ -2,8 +2,7 @@
 
 Every named optimizer is wrapped in ``optax.inject_hyperparams``: the learning rate lives in the
 state, where the history reads it and ``"adaptive"`` changes it inside the compiled program.
-The engine describes one by value (``NamedOptimizer``): programs are cached by their static
-arguments, and two optax objects built alike are different objects.
+The engine describes one by value (``NamedOptimizer``), as programs are cached by value.
 """
 
 from __future__ import annotations
@@ -27,24 +26,16 @@ ADAPTIVE_MIN_LR = 1e-6  # "adaptive": training stops once lr falls below this (s
 
 
 def make_optimizer(
-    name: str,
-    learning_rate: float,
-    schedule: str = "constant",
-    total_steps: int | None = None,
+    name: str, learning_rate: float, schedule: str = "constant", total_steps: int | None = None
 ) -> optax.GradientTransformation:
     """An optax optimizer by name.
 
     Args:
-      name: one of ``OPTIMIZERS``. ``"lbfgs"`` uses a zoom line search and ignores the
-        learning rate and schedule; it is for full-batch training.
+      name: one of ``OPTIMIZERS``; ``"lbfgs"`` (full batch, a zoom line search) has no rate.
       learning_rate: the initial learning rate, ``> 0``.
-      schedule: ``"constant"``; ``"invscaling"``, ``lr / (t + 1)^0.5`` at step ``t``;
-        ``"cosine"``, decay to 0 over ``total_steps``; or ``"adaptive"``, divided by 5 by
-        the training loop whenever the loss stops improving.
+      schedule: ``"constant"``, ``"invscaling"`` (``lr / (t + 1)^0.5`` at step ``t``),
+        ``"cosine"`` (to 0 over ``total_steps``) or ``"adaptive"`` (÷5 when the loss stalls).
       total_steps: the number of updates in the whole run; needed by ``"cosine"``.
-
-    Returns:
-      An ``optax.GradientTransformation``.
     """
     optimizer, _ = named_optimizer(name, learning_rate, schedule, total_steps)
     return _make_optimizer(name, float(learning_rate), schedule, optimizer.total_steps)
@@ -53,11 +44,8 @@ def make_optimizer(
 @dataclasses.dataclass(frozen=True)
 class NamedOptimizer:
     """A named optimizer as a hashable value: the static description of a compiled program.
-
-    ``learning_rate`` is set only where the program computes the rate from it (``"invscaling"``,
-    ``"cosine"``); else it is data in the state (``with_learning_rate``, ``nan`` until set), so
-    that one program serves every learning rate.
-    """
+    ``learning_rate`` is set only for ``"invscaling"`` and ``"cosine"``; else it is data in the
+    state (``with_learning_rate``), so that one program serves every learning rate."""
 
     name: str
     schedule: str = "constant"
@@ -71,16 +59,10 @@ class NamedOptimizer:
 
 
 def named_optimizer(
-    name: str,
-    learning_rate: float,
-    schedule: str = "constant",
-    total_steps: int | None = None,
+    name: str, learning_rate: float, schedule: str = "constant", total_steps: int | None = None
 ) -> tuple[NamedOptimizer, float | None]:
-    """``make_optimizer``'s arguments, checked, as ``(description, learning_rate)``.
-
-    The learning rate is returned where the state must be given it (``with_learning_rate``),
-    else ``None``: it is in the description, or the optimizer has none (``"lbfgs"``).
-    """
+    """``make_optimizer``'s arguments, checked: ``(description, learning_rate for the state)``.
+    The learning rate is ``None`` where it is in the description or there is none (``"lbfgs"``)."""
     if name not in OPTIMIZERS:
         raise ValueError(f"optimizer={name!r} is not a known optimizer; choose one of {OPTIMIZERS}")
     if schedule not in SCHEDULES:
@@ -101,9 +83,7 @@ def named_optimizer(
 
 
 def resolve_optimizer(optimizer, learning_rate, schedule, total_steps):
-    """``(optimizer, learning_rate, adaptive)``: a name as its description (``NamedOptimizer``)
-    and the learning rate the state must be given (``None``: the optimizer's own), or an optax
-    transformation as it is."""
+    """``(optimizer, learning_rate, adaptive)``: a name through ``named_optimizer``, or optax's."""
     if isinstance(optimizer, str):
         named, learning_rate = named_optimizer(optimizer, learning_rate, schedule, total_steps)
         return named, learning_rate, schedule == "adaptive"
@@ -116,8 +96,7 @@ def resolve_optimizer(optimizer, learning_rate, schedule, total_steps):
 
 
 def transformation(optimizer) -> optax.GradientTransformation:
-    """The optax transformation of an optimizer description (``NamedOptimizer``, anything
-    with a ``transformation()`` method), or ``optimizer`` itself if it is one."""
+    """The optax transformation of a description (with ``transformation()``), or optax's own."""
     if isinstance(optimizer, optax.GradientTransformation):
         return optimizer
     return optimizer.transformation()

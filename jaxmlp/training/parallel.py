@@ -1,9 +1,8 @@
 """Data parallelism with ``jax.sharding``: one mesh axis ``"data"`` over the devices.
 
-Each batch is split across the devices along its rows, while the params, the optimizer
-state and the (small) dataset are replicated on every device; XLA inserts the all-reduce of
-the gradients. The model code does not change. The same code runs on the devices of one
-host or, after ``jax.distributed.initialize``, on the devices of many hosts.
+Each batch is split across the devices by rows; params, optimizer state and the (small) dataset
+are replicated, and XLA all-reduces the gradients. It runs on one host's devices or, after
+``jax.distributed.initialize``, on many hosts'.
 """
 
 from __future__ import annotations
@@ -18,12 +17,7 @@ DATA_AXIS = "data"
 
 
 def data_mesh(devices: Sequence[jax.Device] | int | None = None) -> Mesh:
-    """A 1-D mesh with axis ``"data"``.
-
-    Args:
-      devices: the devices, their number (the first ``k`` of ``jax.devices()``), or ``None``
-        for every device of every host.
-    """
+    """A 1-D mesh ``"data"`` over ``devices``, the first ``k`` of ``jax.devices()``, or all."""
     all_devices = jax.devices()
     if devices is None:
         devices = all_devices
@@ -59,11 +53,8 @@ def batch_sharded(mesh: Mesh) -> NamedSharding:
 
 
 def replicate(tree, mesh: Mesh):
-    """Every array of ``tree`` as a global array replicated on each device of ``mesh``.
-
-    Works across hosts: each process passes the same values (as after loading the same data
-    with the same seed), and each device gets its copy from its own host.
-    """
+    """Every array of ``tree`` replicated on each device of ``mesh``.
+    Across hosts each process passes the same values; each device copies from its own host."""
     sharding = replicated(mesh)
 
     def put(leaf):

@@ -26,10 +26,7 @@ GATHER_BYTES = 256 * 2**10
 @dataclasses.dataclass(frozen=True)
 class Program:
     """A compiled block of epochs, as a ``jax.jit`` static argument compared by ``==``.
-
-    ``optimizer`` is a description by value (``NamedOptimizer``) or an optax transformation,
-    which compares by identity: a new object compiles a new program.
-    """
+    An optax ``optimizer`` compares by identity: a new object compiles a new program."""
 
     mlp: MLP
     loss: Loss
@@ -48,8 +45,7 @@ class Program:
     mesh: Mesh | None = None  # data parallel: batches split over the mesh's "data" axis
     weight_decay: bool = True  # False when l2 == 0: the step leaves the penalty out
     monitor: str = "train_loss"  # one of MONITORS but "auto"
-    # Check params and optimizer state after every step, not once per epoch: a pass over them
-    # per step, so only to replay an epoch that diverged and name its first bad step.
+    # A pass over params and optimizer state per step: only to replay a diverged epoch.
     check_every_step: bool = False
 
     @property
@@ -88,11 +84,8 @@ def make_program(
     batch_size, epochs: int, epochs_left: int, epochs_per_program, monitor, early_stopping,
     restore_best, min_delta, **fields,
 ) -> tuple[Program, float | None]:  # fmt: skip
-    """``(program, learning_rate)`` for training on ``data = (X, T, X_val, T_val)``.
-
-    ``learning_rate`` is what the initial state must be given (``None``: the optimizer's own);
-    ``fields`` are ``Program``'s others (``grad``, ``patience``, ``mesh`` ...).
-    """
+    """``(program, learning_rate for the initial state)`` to train on ``(X, T, X_val, T_val)``.
+    ``fields`` are ``Program``'s others (``grad``, ``patience``, ``mesh`` ...)."""
     n, has_validation = data[0].shape[0], data[2].shape[0] > 0
     monitor = resolve_monitor(monitor, has_validation=has_validation, classification=classification)
     batch_size, steps_per_epoch = batch_sizes(batch_size, n)

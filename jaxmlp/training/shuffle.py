@@ -1,11 +1,9 @@
 """The per-epoch reshuffle: a keyed pseudo-random permutation of ``0 .. n-1`` without a sort.
 
-``jax.random.permutation`` sorts random keys, and XLA's sort on the CPU is slow next to a small
-model's epoch. ``permutation`` is a Feistel network over the indices (the "index shuffle" of
-streaming data loaders): a bijection of ``[0, 4^h)`` from ``ROUNDS`` keyed mixing rounds, whose
-values below ``n`` are kept in order: a few elementwise passes, a cumulative sum and a scatter.
-Not a uniform draw from all ``n!`` permutations, but each index lands in each position, and
-each pair in each batch, as often as a uniform shuffle would (``tests/test_shuffle.py``).
+``jax.random.permutation`` sorts, and XLA's CPU sort is slow next to a small model's epoch.
+``permutation`` is a Feistel network over the indices, a bijection of ``[0, 4^h)`` whose values
+below ``n`` are kept in order. Not uniform over all ``n!`` permutations, but each index lands in
+each position, and each pair in each batch, as often as a uniform shuffle would.
 """
 
 from __future__ import annotations

@@ -38,10 +38,8 @@ class StopReason(enum.StrEnum):
 
 class TrainState(NamedTuple):
     """Everything training needs to continue exactly where it stopped.
-
-    ``best_loss``, ``best_params`` and ``bad_epochs`` track the monitored quantity (a loss, or
-    an error rate ``1 - accuracy``); ``best_params`` is ``None`` unless they are restored.
-    """
+    ``best_*`` and ``bad_epochs`` track the monitored quantity; ``best_params`` is ``None``
+    unless they are restored."""
 
     params: Params
     opt_state: optax.OptState
@@ -56,12 +54,8 @@ class TrainState(NamedTuple):
 @dataclasses.dataclass
 class History:
     """Per-epoch metrics of a ``fit``; each list has one entry per epoch trained.
-
-    ``val_*`` and ``*_accuracy`` are ``nan`` without a validation set or classes;
-    ``learning_rate`` is ``nan`` for an optimizer without an injected one; ``time`` is seconds
-    since the start, compilation excluded; ``compile_time`` is ``0.0`` when the program was
-    compiled before in this process; ``steps`` counts updates.
-    """
+    ``val_*``, ``*_accuracy`` and ``learning_rate`` are ``nan`` where there is none; ``time`` is
+    seconds since the start, compilation excluded (``compile_time``: 0.0 when cached)."""
 
     epoch: list[int] = dataclasses.field(default_factory=list)
     train_loss: list[float] = dataclasses.field(default_factory=list)
@@ -91,13 +85,8 @@ class History:
 
 class DivergenceError(FloatingPointError):
     """A step's loss, or the params or optimizer state after its update, became non-finite.
-
-    ``state`` is the (finite) state at the end of the last epoch before it, ``params`` its
-    params: ``fit`` can continue from it, e.g. with a smaller learning rate. ``epoch`` and
-    ``step`` (counted from 1 over the run) name the update that diverged; ``what`` says what
-    became non-finite first: ``"the loss"``, ``"the params after the update"`` or ``"the
-    optimizer state"``.
-    """
+    ``state`` (and its ``params``) is the finite state of the epoch before, for ``fit`` to
+    continue from; ``epoch`` and ``step`` (from 1) name the update, ``what`` what diverged first."""
 
     def __init__(self, message, params, state, history, *, epoch=None, step=None, what=None):
         super().__init__(message)
@@ -107,11 +96,7 @@ class DivergenceError(FloatingPointError):
 
 @dataclasses.dataclass
 class SweepHistory:
-    """Per-member, per-epoch metrics: arrays ``(M, epochs)``; column ``e`` is epoch ``e + 1``.
-
-    Entries past a member's last epoch are ``nan``; so are ``val_*`` without a validation set
-    and ``*_accuracy`` without classes.
-    """
+    """Per-member metrics ``(M, epochs)``, ``nan`` where there is none; column ``e``: epoch e+1."""
 
     train_loss: np.ndarray
     train_accuracy: np.ndarray
@@ -129,10 +114,7 @@ class SweepHistory:
 @dataclasses.dataclass
 class SweepResult:
     """What ``fit_many`` returns: M members stacked along the leading axis of every array.
-
-    ``params`` and ``initial_params`` have ``mlp``'s (largest) widths; a narrower member's
-    extra units are zero, and ``unstack(result, i)`` gives member ``i`` at ``widths[i]``.
-    """
+    ``params`` have ``mlp``'s widths (a narrower member's extra units zero): see ``unstack``."""
 
     mlp: MLP
     params: Params

@@ -1,7 +1,6 @@
 """One update: the objective's gradient (``jax.grad`` or the hand-written backprop), then optax.
 
-The engine builds its objective from the lecture's pieces (``losses_and_outputs``,
-``gradients``, ``l2_penalty``) with two speed devices of its own, each said where it is.
+Built from the lecture's pieces, with two speed devices of its own, each said where it is.
 """
 
 from __future__ import annotations
@@ -19,11 +18,9 @@ from .program import Program
 
 
 def mean_loss(losses: jax.Array, weights: jax.Array | None = None) -> jax.Array:
-    """The mean of ``losses: (n,)``, or their ``weights``-weighted mean, as a dot product.
-
-    Why a dot: XLA's CPU reduction of a sweep's vmapped ``(M, n)`` losses is slow, a dot is
-    fast everywhere; ``HIGHEST``, as a TPU's default float32 dot rounds to bfloat16.
-    """
+    """The (``weights``-weighted) mean of ``losses: (n,)``, as a dot product.
+    XLA's CPU reduction of a sweep's vmapped ``(M, n)`` losses is slow, a dot is fast
+    everywhere; ``HIGHEST``, as a TPU's default float32 dot rounds to bfloat16."""
     highest = jax.lax.Precision.HIGHEST
     if weights is None:
         return jnp.dot(losses, jnp.full_like(losses, 1 / losses.shape[0]), precision=highest)
@@ -31,10 +28,7 @@ def mean_loss(losses: jax.Array, weights: jax.Array | None = None) -> jax.Array:
 
 
 def objective_and_outputs(program: Program, params, X, T, l2, weights=None):
-    """``(objective, Y_hat: (b, c))`` of the batch ``X: (b, d)``, ``T: (b, c)``.
-
-    The penalty only when ``program.weight_decay``: static, so ``l2 == 0`` adds no term.
-    """
+    """``(objective, Y_hat: (b, c))`` of ``X: (b, d)``, ``T: (b, c)``; ``l2 == 0`` adds no term."""
     losses, Y_hat = losses_and_outputs(program.mlp, params, X, T, program.loss)
     value = mean_loss(losses, weights)
     if program.weight_decay:
@@ -57,9 +51,7 @@ def value_and_grad(program: Program, params, X, T, l2, weights=None):
 
 def train_step(program: Program, params, opt_state, X, T, l2, weights=None):
     """One update on ``X: (b, d)``, ``T: (b, c)``; rows of ``weights: (b,)`` 0 are padding.
-
-    Returns ``(params, opt_state, loss, n_correct)``, finite or not: the epoch checks them.
-    """
+    Returns ``(params, opt_state, loss, n_correct)``, finite or not: the epoch checks."""
     (value, Y_hat), grads = value_and_grad(program, params, X, T, l2, weights)
     optimizer = transformation(program.optimizer)
     extra = {}
@@ -82,8 +74,7 @@ def train_step(program: Program, params, opt_state, X, T, l2, weights=None):
 
 
 def shard_batch(program: Program, batch: jax.Array) -> jax.Array:
-    """With a mesh, the batch's rows split over the devices (a full batch that does not divide
-    is left to XLA); params stay replicated and XLA all-reduces the gradient."""
+    """With a mesh, the batch's rows split over the devices (one that does not divide: XLA's)."""
     if program.mesh is None or batch.shape[0] % program.mesh.shape[parallel.DATA_AXIS]:
         return batch
     return jax.lax.with_sharding_constraint(batch, parallel.batch_sharded(program.mesh))

@@ -1,20 +1,9 @@
 """Sweeps and ensembles: M models trained at once, by ``jax.vmap``, in one compiled program.
 
-``fit_many`` stacks M members along a leading axis and vmaps ``fit``'s engine over them
-(``epoch.members_block``). What differs between members is data, never the program:
-
-- seed: the member's initial params and its shuffling key (``member_keys``);
-- learning rate: the injected hyperparameter in the member's optimizer state;
-- l2: a traced scalar per member;
-- hidden width: params are built at the MLP's (largest) widths, and a member of width
-  ``w < h`` has every weight and bias of its units beyond ``w`` zero, kept zero by a 0/1 mask
-  on their gradients in the optimizer state (``widths.py``): it is the width-``w`` network,
-  padded; ``unstack`` slices it back.
-
-Each member stops on its own (early stopping; the per-epoch ``lax.cond`` becomes a select
-under ``vmap``). A member that diverges stops too, instead of ending the sweep: stop reason
-``"diverged"``, its state that of its last finite epoch, its history ``nan`` from the epoch that
-diverged on; ``best_member`` never picks it.
+``fit_many`` vmaps ``fit``'s engine over M members stacked along a leading axis; what differs
+between them is data, never the program: seed, learning rate, l2 and hidden widths (padded,
+``widths.py``). Each member stops on its own; one that diverges (``"diverged"``) keeps its last
+finite state, has ``nan`` history after it, and ``best_member`` never picks it.
 """
 
 from __future__ import annotations
@@ -70,26 +59,20 @@ def fit_many(
 
     Args:
       mlp: the architecture; its hidden sizes are the largest widths.
-      X: ``(n, d)`` inputs, shared by all members, checked as ``jaxmlp.fit`` checks them.
-      y: ``(n,)`` class labels or ``(n, c)`` real targets, as ``jaxmlp.fit``'s.
+      X, y: ``(n, d)`` inputs, ``(n,)`` labels or ``(n, c)`` targets, as ``jaxmlp.fit``'s.
       key: PRNG key; member keys come from it and the seed (``member_keys``).
       seeds: integers in ``[0, 2**32)``: each member's initial params and shuffling.
-      learning_rates: positive numbers; ``None`` is ``fit``'s 0.1 (for an optax transformation,
-        its own). Several values need a constant or adaptive schedule.
+      learning_rates: ``> 0``; ``None``: 0.1 (an optax object's own); several need a constant
+        or adaptive schedule.
       l2s: weight decay coefficients ``>= 0``.
-      widths: hidden widths: an int for every hidden layer, or a tuple with one per hidden
-        layer, at most ``mlp``'s; ``None`` is ``mlp``'s.
+      widths: an int (every hidden layer) or a tuple (one per layer), at most ``mlp``'s.
       grid: train every combination of the swept values instead of zipping them.
-      init: the ``init_params`` scheme.
-      rescale_init: give a narrower member's initial weights the scale ``init`` gives at its
-        width; else keep the full-width scale.
-      dtype: params dtype; ``float64`` needs 64-bit JAX (``jax_enable_x64``).
-      loss, optimizer, schedule, batch_size, epochs, grad, early_stopping, patience,
-        min_delta, restore_best, monitor, epochs_per_program: as ``jaxmlp.fit``'s.
-      validation: ``(X_val, y_val)`` held-out data, shared by all members.
-      validation_fraction: or hold out this fraction of ``(X, y)``: one split for all members.
-      members_at_once: train this many members side by side, the groups one after another in
-        the same program (memory: ``members_at_once × batch × width`` per layer); ``None``: all.
+      init: the ``init_params`` scheme; ``dtype``: the params' (as ``init_params``).
+      rescale_init: give a narrower member the initial scale ``init`` gives at its width.
+      validation, validation_fraction: as ``jaxmlp.fit``'s, one set for all members; so are
+        loss, optimizer, schedule, batch_size, epochs, grad, early_stopping, patience,
+        min_delta, restore_best, monitor and epochs_per_program.
+      members_at_once: members side by side (memory ``members × batch × width``); ``None``: all.
 
     Returns:
       A ``SweepResult``: stacked ``params``, per-member ``history`` arrays ``(M, epochs)``.
@@ -176,13 +159,8 @@ def fit_many(
 
 def best_member(result: SweepResult, metric: str | None = None) -> int:
     """The index of the member with the best ``metric`` at the epoch of its returned params.
-
-    Args:
-      result: a ``fit_many`` result.
-      metric: ``"train_loss"``, ``"val_loss"`` (lowest wins), ``"train_accuracy"`` or
-        ``"val_accuracy"`` (highest wins); ``None`` is ``"val_loss"`` with a validation set,
-        else ``"train_loss"``. Members that diverged or whose value is ``nan`` never win.
-    """
+    ``metric``: a loss (lowest wins) or accuracy (highest) in ``METRICS``; ``None`` is
+    ``"val_loss"`` with a validation set, else ``"train_loss"``. Diverged or ``nan`` never win."""
     if metric is None:
         metric = "val_loss" if result.history.has_validation else "train_loss"
     if metric not in METRICS:
@@ -218,13 +196,8 @@ def member_mlp(result: SweepResult, i: int) -> MLP:
 
 
 def unstack(result: SweepResult, i: int, *, initial: bool = False) -> Params:
-    """Member ``i``'s params at its widths: a plain network of ``member_mlp(result, i)``.
-
-    Args:
-      result: a ``fit_many`` result.
-      i: the member, ``0 <= i < M`` (negative counts from the end).
-      initial: the member's initial params instead of its trained ones.
-    """
+    """Member ``i``'s params (``initial``: before training), a network of ``member_mlp``.
+    ``i``: the member, ``0 <= i < M`` (negative counts from the end)."""
     i = _check_member(result, i)
     sizes = member_mlp(result, i).sizes
     params = result.initial_params if initial else result.params

@@ -1,10 +1,8 @@
 """Narrower networks inside a wider one: hidden units masked out, for sweeps over width.
 
-A network of hidden widths ``w_l <= h_l`` is held in the ``h``-wide params with every weight and
-bias of its units beyond ``w_l`` zero: such a unit adds nothing to the next layer. Zero params
-alone do not stay zero (sigmoid(0) = 1/2 passes a gradient to the outgoing weights), so
-``mask_units``, first in the optimizer's chain, zeroes their gradients; the mask lives in the
-optimizer state, so that vmapped members each have their own.
+A network of hidden widths ``w_l <= h_l`` is held in ``h``-wide params whose units beyond
+``w_l`` are zero. Zero params alone do not stay zero (sigmoid(0) = 1/2 passes a gradient on),
+so ``mask_units`` zeroes their gradients, its mask in the optimizer state of each member.
 """
 
 from __future__ import annotations
@@ -24,8 +22,7 @@ from ..mlp import MLP
 from ..params import Params
 from .optimizers import transformation
 
-# How each init scheme's scale depends on a layer's fans: "avg" ~ 1/sqrt(n_in + n_out),
-# "in" ~ 1/sqrt(n_in). Used to give a narrower member the scale of its own width.
+# How an init's scale depends on a layer's fans: "avg" ~ 1/sqrt(n_in + n_out), "in" ~ 1/sqrt(n_in).
 INIT_FANS = {
     "glorot_uniform": "avg",
     "glorot_normal": "avg",
@@ -46,8 +43,7 @@ class UnitMaskState(NamedTuple):
 
 
 def mask_units(mlp: MLP) -> optax.GradientTransformation:
-    """Zeroes the gradient of every weight and bias of a masked hidden unit; the mask is the
-    state (all ones at ``init``). Put it first in an ``optax.chain``."""
+    """Zeroes the gradients of the hidden units masked in its state; first in an ``optax.chain``."""
 
     def init(params):
         dtype = params[0]["W"].dtype
@@ -61,12 +57,7 @@ def mask_units(mlp: MLP) -> optax.GradientTransformation:
 
 
 def mask_params(params: Params, units: Sequence[jax.Array]) -> Params:
-    """``params`` with the weights and biases of masked hidden units multiplied by 0.
-
-    Args:
-      params: one MLP's params (or gradients).
-      units: one ``(h_l,)`` 0/1 array per hidden layer.
-    """
+    """``params`` (or gradients) times ``units``, one ``(h_l,)`` 0/1 mask per hidden layer."""
     masks_in, masks_out = [None, *units], [*units, None]
     masked = []
     for layer, m_in, m_out in zip(params, masks_in, masks_out):
@@ -87,8 +78,7 @@ def masked_optimizer(mlp: MLP, optimizer: optax.GradientTransformation):
 
 @dataclasses.dataclass(frozen=True)
 class MaskedOptimizer:
-    """``masked_optimizer(mlp, optimizer)`` as a hashable value (compiled programs are cached
-    by value); ``optimizer`` is a description such as ``NamedOptimizer``, or optax's."""
+    """``masked_optimizer(mlp, optimizer)`` as a hashable value, for the cache of programs."""
 
     mlp: MLP
     optimizer: object
@@ -122,12 +112,7 @@ def check_widths(mlp: MLP, width, name: str) -> tuple[int, ...]:
 
 def init_scales(mlp: MLP, init: str, widths: np.ndarray) -> np.ndarray:
     """``(M, n_layers)``: each member's factor from ``mlp``'s initial weight scale to its own.
-
-    Args:
-      mlp: the full-width architecture.
-      init: an ``init_params`` scheme; one not in ``INIT_FANS`` gets factors of 1.
-      widths: ``(M, p)`` the members' hidden widths.
-    """
+    ``widths``: ``(M, p)``; an ``init`` not in ``INIT_FANS`` gets factors of 1."""
     if init not in INIT_FANS:
         return np.ones((len(widths), mlp.n_layers))
     M = len(widths)
