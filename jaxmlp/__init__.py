@@ -12,44 +12,77 @@ private name of another module.
    ``backprop.gradients``) and the optax update. Speed devices live here.
 3. The application: ``io/`` (atomic files, checkpoints, run directories), ``app/`` (the
    configuration and the command line) and ``sklearn`` (estimators over ``fit``).
+
+Every public name is imported on first use, so that ``import jaxmlp`` (and the command line's
+``--help``) costs no JAX:
+
+  >>> import jax
+  >>> import jaxmlp
+  >>> params = jaxmlp.init_params(jax.random.key(0), jaxmlp.MLP((2, 4, 3)))
+  >>> [layer["W"].shape for layer in params]
+  [(2, 4), (4, 3)]
 """
 
-import importlib.metadata
+from .lazy import lazy_attributes
 
-from . import data as data
-from . import gradcheck as gradcheck
-from . import training as training
-from .activations import ACTIVATIONS as ACTIVATIONS
-from .activations import Activation as Activation
-from .app import config as config
-from .backprop import backprop as backprop
-from .backprop import backprop_example as backprop_example
-from .backprop import backprop_trace as backprop_trace
-from .forward import forward as forward
-from .forward import forward_batch as forward_batch
-from .io.checkpoint import CheckpointError as CheckpointError
-from .io.checkpoint import load_checkpoint as load_checkpoint
-from .io.checkpoint import save_checkpoint as save_checkpoint
-from .losses import LOSSES as LOSSES
-from .losses import Loss as Loss
-from .losses import one_hot as one_hot
-from .mlp import MLP as MLP
-from .objective import objective as objective
-from .params import INITS as INITS
-from .params import init_params as init_params
-from .predict import evaluate as evaluate
-from .predict import predict as predict
-from .predict import predict_proba as predict_proba
-from .training import DivergenceError as DivergenceError
-from .training import History as History
-from .training import SweepResult as SweepResult
-from .training import TrainState as TrainState
-from .training import fit as fit
-from .training import fit_many as fit_many
-from .training import parallel as parallel
-from .training import sweep as sweep
+# Each public name -> the module that defines it, imported on first use.
+_ATTRIBUTES = {
+    "ACTIVATIONS": ".activations",
+    "Activation": ".activations",
+    "backprop": ".backprop",
+    "backprop_example": ".backprop",
+    "backprop_trace": ".backprop",
+    "forward": ".forward",
+    "forward_batch": ".forward",
+    "CheckpointError": ".io.checkpoint",
+    "load_checkpoint": ".io.checkpoint",
+    "save_checkpoint": ".io.checkpoint",
+    "LOSSES": ".losses",
+    "Loss": ".losses",
+    "one_hot": ".losses",
+    "MLP": ".mlp",
+    "objective": ".objective",
+    "INITS": ".params",
+    "init_params": ".params",
+    "evaluate": ".predict",
+    "predict": ".predict",
+    "predict_proba": ".predict",
+    "DivergenceError": ".training",
+    "History": ".training",
+    "SweepResult": ".training",
+    "TrainState": ".training",
+    "fit": ".training",
+    "fit_many": ".training",
+}
+# Each public name that is a module -> that module.
+_MODULES = {
+    "data": ".data",
+    "gradcheck": ".gradcheck",
+    "training": ".training",
+    "config": ".app.config",
+    "parallel": ".training.parallel",
+    "sweep": ".training.sweep",
+}
+__all__ = ["__version__", *_MODULES, *_ATTRIBUTES]
+_lazy_getattr, _lazy_dir = lazy_attributes(__name__, _ATTRIBUTES, _MODULES)
 
-try:
-    __version__ = importlib.metadata.version("jaxmlp")
-except importlib.metadata.PackageNotFoundError:  # running from a source tree
-    __version__ = "0.0.0"
+
+def __getattr__(name: str):
+    if name == "__version__":
+        global __version__
+        __version__ = _version()
+        return __version__
+    return _lazy_getattr(name)
+
+
+def __dir__() -> list[str]:
+    return sorted({*_lazy_dir(), "__version__"})
+
+
+def _version() -> str:
+    import importlib.metadata  # reads the installed metadata: not needed for --help
+
+    try:
+        return importlib.metadata.version("jaxmlp")
+    except importlib.metadata.PackageNotFoundError:  # running from a source tree
+        return "0.0.0"

@@ -2,7 +2,9 @@
 
 Value checks (finite, within the params' dtype, what a loss needs) run only on concrete
 arrays, so the public functions stay usable inside ``jit``. Every message names the
-argument, the value it got, and what was expected.
+argument, the value it got, and what was expected. The scalar rules (``RULES``,
+``check_scalar``, ``check_full_batch``) live in ``rules``, which needs no JAX, and are
+re-exported here: one home, usable by the command line without importing JAX.
 """
 
 from __future__ import annotations
@@ -15,6 +17,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from .mlp import MLP
+from .rules import RULES as RULES
+from .rules import check_full_batch as check_full_batch
+from .rules import check_scalar as check_scalar
 
 
 def is_concrete(x) -> bool:
@@ -250,50 +255,6 @@ def check_l2(l2) -> float:
     if isinstance(l2, jax.core.Tracer):
         return l2
     return check_scalar(l2, "non_negative", "l2")
-
-
-def _is_int(value) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
-def _is_real(value) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool) and np.isfinite(value)
-
-
-# The rules for scalar arguments, by name: (what is expected, the test). The compiled loop
-# counts epochs and steps in int32; a seed is drawn as 32 bits (a larger one would alias).
-RULES = {
-    "count": ("a positive integer below 2**31", lambda v: _is_int(v) and 1 <= v < 2**31),
-    "count_or_zero": ("an integer in [0, 2**31)", lambda v: _is_int(v) and 0 <= v < 2**31),
-    "seed": ("an integer in [0, 2**32)", lambda v: _is_int(v) and 0 <= v < 2**32),
-    "positive": ("a finite number > 0", lambda v: _is_real(v) and v > 0),
-    "non_negative": ("a finite number >= 0", lambda v: _is_real(v) and v >= 0),
-    "fraction": ("a number in (0, 1)", lambda v: _is_real(v) and 0 < v < 1),
-    "fraction_or_zero": ("a number in [0, 1)", lambda v: _is_real(v) and 0 <= v < 1),
-    "unit_interval": ("a number in [0, 1]", lambda v: _is_real(v) and 0 <= v <= 1),
-    "bool": ("True or False", lambda v: isinstance(v, bool | np.bool_)),
-}
-
-
-def check_scalar(value, rule: str, name: str, *, error: type[Exception] = ValueError):
-    """``value`` checked against ``RULES[rule]`` and converted (``int``, ``float``, ``bool``).
-    The one home of the scalar rules; ``name`` is the argument as its caller's user knows it."""
-    expected, ok = RULES[rule]
-    if not ok(value):
-        raise error(f"{name} must be {expected}, got {value!r}")
-    if rule == "bool":
-        return bool(value)
-    return int(value) if _is_int(value) else float(value)
-
-
-def check_full_batch(
-    optimizer, batch_size, n=None, *, name="batch_size", full="None", error=ValueError
-) -> None:
-    """L-BFGS's line search needs the same objective at every step: the full batch.
-    ``None``, ``"full"`` and values ``>= n`` are; without ``n`` (data not loaded) only the two."""
-    partial = batch_size not in (None, "full") and (n is None or batch_size < n)
-    if isinstance(optimizer, str) and optimizer == "lbfgs" and partial:
-        raise error(f"optimizer='lbfgs' is full-batch: {name} must be {full}, got {batch_size}")
 
 
 def check_dense(X, name: str) -> None:

@@ -16,6 +16,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .names import check_loss_output
+
 Array = jax.Array
 
 
@@ -86,11 +88,7 @@ def get_loss(name: str | Loss, output_name: str | None = None) -> Loss:
         loss = LOSSES[name]
     else:
         raise ValueError(f"loss={name!r} is not a known loss; choose one of {sorted(LOSSES)}")
-    if loss.output is not None and output_name is not None and loss.output != output_name:
-        raise ValueError(
-            f"loss={loss.name!r} needs output={loss.output!r} (it is computed from the output "
-            f"pre-activation), but the MLP has output={output_name!r}"
-        )
+    check_loss_output(loss.name, loss.output, output_name)
     return loss
 
 

@@ -24,19 +24,15 @@ import signal
 import sys
 from pathlib import Path
 
-import jax
-import jax.numpy as jnp
-
-from .. import gradcheck
-from ..data import SPECS
-from ..losses import one_hot
-from ..mlp import MLP
-from ..params import init_params
-from ..training import DivergenceError
-from . import flags, runs, saved, trained
+from ..data.catalog import SPECS
+from ..names import SPLITS
+from . import flags
 from .config import TrainConfig, check_config, flag
 from .config_file import closest_field, read_config_file
 from .progress import SIGNAL_NAMES, Progress, stop_on_signals
+
+# JAX and the modules on it are imported by the command handlers, once the command line is
+# checked: ``--help`` and a bad flag or value answer without them (``tests/test_cold_start.py``).
 
 EXIT_ERROR = 2
 GRADCHECK_DEFAULTS = {"sizes": (5, 7, 3), "dtype": "float64"}
@@ -129,7 +125,7 @@ def build_parser(prog: str = "jaxmlp") -> Parser:
         )
         use.add_argument(
             "--split",
-            choices=trained.SPLITS,
+            choices=SPLITS,
             default=split,
             help="test: the held-out split; train: the training split; all: every example, in "
             f"the order of the data's files (default: {split})",
@@ -168,11 +164,16 @@ def train_command(args) -> int:
         if "run_dir" in values and Path(values["run_dir"]) != Path(args.resume):
             raise UsageError(f"--run-dir {values['run_dir']} differs from --resume {args.resume}")
         values.pop("run_dir", None)
+        from . import runs, saved  # not imported for --help or a bad flag
+
         config = saved.saved_config(args.resume)
         start = functools.partial(runs.resume, args.resume, changes=values)
     else:
         config = check_config(TrainConfig(**values))
+        from . import runs  # not imported for --help or a bad flag or value: checked above
+
         start = functools.partial(runs.train, config, overwrite=args.overwrite)
+    from ..training import DivergenceError  # runs has imported it
 
     _use_dtype(config.dtype)
     progress = Progress(args.quiet)
@@ -202,6 +203,8 @@ def train_command(args) -> int:
 
 def evaluate_command(args) -> int:
     """``jaxmlp evaluate``: ``trained.evaluate_run``, as a line or as JSON."""
+    from . import saved, trained  # not imported for --help or a bad flag
+
     _use_dtype(saved.saved_config(args.run_dir).dtype)
     result = trained.evaluate_run(args.run_dir, data=args.data, split=args.split)
     if args.json:
@@ -214,6 +217,8 @@ def evaluate_command(args) -> int:
 
 def predict_command(args) -> int:
     """``jaxmlp predict``: ``trained.predict_run`` into ``--out``."""
+    from . import saved, trained  # not imported for --help or a bad flag
+
     _use_dtype(saved.saved_config(args.run_dir).dtype)
     result = trained.predict_run(args.run_dir, args.out, data=args.data, split=args.split)
     if args.out != "-":
@@ -232,6 +237,8 @@ def gradcheck_command(args) -> int:
     if args.examples < 1:
         raise UsageError(f"--examples must be a positive integer, got {args.examples}")
     config = check_config(TrainConfig(**values))
+    from .. import gradcheck  # not imported for --help or a bad flag
+
     _use_dtype(config.dtype)
     rows = random_gradient_check(config, args.examples)
     print(
@@ -255,6 +262,14 @@ def gradcheck_command(args) -> int:
 
 def random_gradient_check(config: TrainConfig, n: int) -> list:
     """``gradient_check``'s rows for the MLP of ``config`` on ``n`` random examples."""
+    import jax  # not imported for --help or a bad flag
+    import jax.numpy as jnp
+
+    from .. import gradcheck
+    from ..losses import one_hot
+    from ..mlp import MLP
+    from ..params import init_params
+
     dtype = jnp.dtype(config.dtype)
     mlp = MLP(config.sizes, config.hidden, config.output)
     key_params, key_X, key_y, key_check = jax.random.split(jax.random.key(config.seed), 4)
@@ -276,6 +291,8 @@ def _scores(loss: float, accuracy: float | None, split: str = "") -> str:
 
 def _use_dtype(dtype: str) -> None:
     if dtype == "float64":
+        import jax  # not imported for --help or a bad flag
+
         jax.config.update("jax_enable_x64", True)
 
 

@@ -2,7 +2,8 @@
 
 ``TrainConfig()``'s defaults, overridden by a TOML or JSON file (``config_file``), overridden
 by the command line (``batch_size`` is ``--batch-size``). Every value is checked by
-``check_field``, whatever its source, so it gets one message.
+``check_field``, whatever its source, so it gets one message. Nothing here imports JAX: the
+choices are ``jaxmlp.names``, the scalar rules ``jaxmlp.rules``.
 
 Example:
   >>> from jaxmlp.app.config import TrainConfig, check_config
@@ -19,12 +20,8 @@ import numbers
 import os
 from typing import Any
 
-from ..activations import ACTIVATIONS
-from ..checks import RULES, check_full_batch, check_scalar
-from ..losses import LOSSES, get_loss
-from ..params import INITS
-from ..training import MONITORS
-from ..training.optimizers import OPTIMIZERS, SCHEDULES
+from .. import names
+from ..rules import RULES, check_full_batch, check_scalar
 
 
 class ConfigError(ValueError):
@@ -97,18 +94,18 @@ class TrainConfig:
 
 FIELDS = {field.name: field for field in dataclasses.fields(TrainConfig)}
 CHOICES = {
-    "hidden": tuple(name for name, act in ACTIVATIONS.items() if act.elementwise),
-    "output": tuple(ACTIVATIONS),
-    "loss": tuple(LOSSES),
-    "optimizer": OPTIMIZERS,
-    "schedule": SCHEDULES,
+    "hidden": names.HIDDEN_ACTIVATIONS,
+    "output": names.ACTIVATIONS,
+    "loss": names.LOSSES,
+    "optimizer": names.OPTIMIZERS,
+    "schedule": names.SCHEDULES,
     "grad": ("autodiff", "backprop"),
-    "init": tuple(INITS),
+    "init": names.INITS,
     "scale": ("none", "standardize", "minmax"),
     "dtype": ("float32", "float64"),
-    "monitor": MONITORS,
+    "monitor": names.MONITORS,
 }
-# The fields that are scalars, by their rule in ``jaxmlp.checks.RULES``.
+# The fields that are scalars, by their rule in ``jaxmlp.rules.RULES``.
 SCALARS = {
     "epochs": "count",
     "patience": "count",
@@ -204,7 +201,8 @@ def check_config(config: TrainConfig, *, where: str = "") -> TrainConfig:
     check_full_batch(
         config.optimizer, config.batch_size, name=name, full="'full'", error=ConfigError
     )
-    get_loss(config.loss, config.output)  # a loss that needs another output activation
+    # A loss that needs another output activation.
+    names.check_loss_output(config.loss, names.LOSS_OUTPUTS[config.loss], config.output)
     return config
 
 

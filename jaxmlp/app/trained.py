@@ -13,12 +13,11 @@ from ..data import read
 from ..data.labels import LabelEncoder
 from ..data.specs import CLASSIFIERS, REGRESSION
 from ..io.atomic import atomic_write_text
+from ..names import SPLITS as SPLITS
 from ..predict import evaluate, predict_proba
 from ..targets import predicted_labels
 from .inputs import Run, RunError, load_data, model_inputs
 from .saved import final_params, open_run
-
-SPLITS = ("test", "train", "all")
 
 
 def evaluate_run(run_dir, *, data: str | None = None, split: str = "test") -> dict[str, Any]:

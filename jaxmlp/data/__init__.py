@@ -11,26 +11,34 @@ Example:
   ((90, 2), dtype('int32'), 3)
 """
 
-from . import synthetic as synthetic
-from .checks import DataError as DataError
-from .csv import read_csv as read_csv
-from .dataset import Dataset as Dataset
-from .digits import load_digits as load_digits
-from .idx import FASHION_MNIST_CLASSES as FASHION_MNIST_CLASSES
-from .idx import FASHION_MNIST_DIR as FASHION_MNIST_DIR
-from .idx import load_fashion_mnist as load_fashion_mnist
-from .idx import load_idx_dir as load_idx_dir
-from .idx import read_idx as read_idx
-from .idx import write_idx as write_idx
-from .labels import LabelEncoder as LabelEncoder
-from .labels import label_encoder as label_encoder
-from .npz import read_npz as read_npz
-from .preprocessing import SCALERS as SCALERS
-from .preprocessing import Scaler as Scaler
-from .preprocessing import fit_scaler as fit_scaler
-from .preprocessing import minmax as minmax
-from .preprocessing import standardize as standardize
-from .specs import SPECS as SPECS
-from .specs import load as load
-from .specs import read as read
-from .splits import split as split
+from ..lazy import lazy_attributes
+
+# Each public name -> the module that defines it, imported on first use: ``SPECS`` (the listing
+# of ``jaxmlp train --help``) costs no JAX.
+_ATTRIBUTES = {
+    "DataError": ".checks",
+    "read_csv": ".csv",
+    "Dataset": ".dataset",
+    "load_digits": ".digits",
+    "FASHION_MNIST_CLASSES": ".idx",
+    "FASHION_MNIST_DIR": ".idx",
+    "load_fashion_mnist": ".idx",
+    "load_idx_dir": ".idx",
+    "read_idx": ".idx",
+    "write_idx": ".idx",
+    "LabelEncoder": ".labels",
+    "label_encoder": ".labels",
+    "read_npz": ".npz",
+    "SCALERS": ".preprocessing",
+    "Scaler": ".preprocessing",
+    "fit_scaler": ".preprocessing",
+    "minmax": ".preprocessing",
+    "standardize": ".preprocessing",
+    "SPECS": ".catalog",
+    "load": ".specs",
+    "read": ".specs",
+    "split": ".splits",
+}
+_MODULES = {"synthetic": ".synthetic"}
+__all__ = [*_MODULES, *_ATTRIBUTES]
+__getattr__, __dir__ = lazy_attributes(__name__, _ATTRIBUTES, _MODULES)

@@ -20,6 +20,9 @@ import jax
 import numpy as np
 
 from . import synthetic
+from .catalog import FILE_KINDS as FILE_KINDS
+from .catalog import REGRESSION as REGRESSION
+from .catalog import SPECS as SPECS
 from .checks import DataError, check_features, check_key, check_real
 from .csv import read_csv
 from .dataset import Dataset
@@ -30,8 +33,6 @@ from .npz import read_npz
 from .preprocessing import fit_scaler
 from .splits import split
 
-FILE_KINDS = ("mnist", "idx", "csv", "npz")
-REGRESSION = tuple(synthetic.REGRESSION_TARGETS)
 CLASSIFIERS = {
     "xor": synthetic.xor,
     "moons": synthetic.two_moons,
@@ -41,17 +42,6 @@ CLASSIFIERS = {
 }
 # load("xor") is a noisy cloud; "xor:n=4,noise=0" gives the four points.
 SYNTHETIC_DEFAULTS = {"xor": {"n": 200, "noise": 0.2}}
-# The specs --data accepts, and what each one is.
-SPECS = {
-    "digits": "scikit-learn's 8x8 digits, 1797 images, 10 classes (the default)",
-    "fashion-mnist": "Fashion-MNIST from /usr/share/datasets/fashion-mnist (or fashion-mnist:DIR)",
-    "mnist:DIR": "MNIST-format IDX files in DIR",
-    "idx:DIR": "MNIST-format IDX files in DIR",
-    "csv:PATH": "a CSV file of features and a label column (last by default)",
-    "npz:PATH": "an .npz archive with arrays x, y (and optionally x_test, y_test)",
-    **{name: "synthetic 2-D classes, e.g. spirals:n=600,k=4,noise=0.1" for name in CLASSIFIERS},
-    **{name: "synthetic 1-D regression, e.g. sine:n=100,noise=0.1" for name in REGRESSION},
-}
 
 
 def load(

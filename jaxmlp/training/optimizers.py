@@ -15,9 +15,8 @@ import jax.numpy as jnp
 import optax
 
 from .. import checks
-
-OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam", "adamw", "lbfgs")
-SCHEDULES = ("constant", "invscaling", "cosine", "adaptive")
+from ..names import OPTIMIZERS as OPTIMIZERS
+from ..names import SCHEDULES as SCHEDULES
 
 MOMENTUM = 0.9  # for "momentum" and "nesterov", as scikit-learn's default
 POWER_T = 0.5  # "invscaling": lr_t = lr / (t + 1) ** POWER_T, scikit-learn's default

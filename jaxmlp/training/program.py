@@ -12,11 +12,10 @@ from jax.sharding import Mesh
 from .. import checks
 from ..losses import Loss
 from ..mlp import MLP
+from ..names import MONITORS as MONITORS
 from .optimizers import NamedOptimizer, resolve_optimizer
 
 GRADS = ("autodiff", "backprop")
-# An accuracy is watched as its error rate 1 - accuracy: lower is better for all of them.
-MONITORS = ("auto", "val_loss", "val_accuracy", "train_loss", "train_accuracy")
 STEPS_PER_PROGRAM = 4096  # "auto" blocks hold about this many updates
 # One gather fetches the rows of several batches, up to about a core's L2 cache: a gather per
 # step has a fixed cost that dominates small batches, and a larger chunk is copied twice.
