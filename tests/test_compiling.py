@@ -274,3 +274,49 @@ def test_compile_time_is_zero_from_the_cache_and_counted_after_jax_clear_caches(
     jax.clear_caches()  # empties jaxmlp's programs too, not only the jit wrappers inside
     assert compiling.cached_programs() == 0
     assert fit()[1].compile_time > 0
+
+
+# A fit in a fresh process; it prints the directory of JAX's persistent compilation cache.
+_FIT_IN_A_PROCESS = """
+import jax, numpy as np, jaxmlp
+mlp = jaxmlp.MLP((2, 4, 1))
+X = np.linspace(-1, 1, 16, dtype=np.float32).reshape(8, 2)
+params = jaxmlp.init_params(jax.random.key(0), mlp)
+jaxmlp.fit(mlp, params, X, X[:, :1], key=jax.random.key(1), epochs=2)
+print(jax.config.jax_compilation_cache_dir)
+"""
+
+
+def _fit_in_a_process(**env):
+    env = {**os.environ, "JAX_LOG_COMPILES": "1", **env}
+    result = subprocess.run(
+        [sys.executable, "-c", _FIT_IN_A_PROCESS], env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    hits = result.stderr.count("Persistent compilation cache hit for 'jit__lambda'")
+    return result.stdout.strip(), hits
+
+
+def test_a_new_process_loads_the_programs_an_earlier_one_compiled(tmp_path):
+    # On by default, in the user's cache directory.
+    env = {"JAXMLP_COMPILATION_CACHE": "", "XDG_CACHE_HOME": str(tmp_path)}
+    directory, hits = _fit_in_a_process(**env)
+    assert directory == str(tmp_path / "jaxmlp" / "xla")
+    entries = sorted(path.name for path in Path(directory).iterdir())
+    assert entries and hits == 0
+    directory, hits = _fit_in_a_process(**env)
+    assert hits >= 3  # the initial draw, the training state and the block of epochs
+    assert sorted(path.name for path in Path(directory).iterdir()) == entries
+
+
+def test_the_persistent_cache_can_be_moved_or_switched_off(tmp_path):
+    directory, _ = _fit_in_a_process(JAXMLP_COMPILATION_CACHE=str(tmp_path / "mine"))
+    assert directory == str(tmp_path / "mine") and any((tmp_path / "mine").iterdir())
+    off = {"JAXMLP_COMPILATION_CACHE": "off", "XDG_CACHE_HOME": str(tmp_path / "home")}
+    directory, _ = _fit_in_a_process(**off)
+    assert directory == "None" and not (tmp_path / "home").exists()
+    # JAX's own setting is the user's choice: left as it is.
+    directory, _ = _fit_in_a_process(
+        JAXMLP_COMPILATION_CACHE="", JAX_COMPILATION_CACHE_DIR=str(tmp_path / "jax")
+    )
+    assert directory == str(tmp_path / "jax")

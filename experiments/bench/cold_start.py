@@ -1,0 +1,107 @@
+"""Cold starts: what a user waits for in a fresh process, each timed as a whole process.
+
+Rows: ``jaxmlp --help``; a 1-epoch xor run of the command line; a ``GridSearchCV`` over
+``hidden_layer_sizes`` (32,) and (128,), 3 folds, on digits, with jaxmlp's estimator and with
+scikit-learn's. jaxmlp's rows run twice: first with an empty persistent compilation cache
+(the first run on a machine), then with the programs the first run left there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+from experiments.bench.record import machine, publish, versions
+
+GRID_SEARCH = """
+import warnings
+from sklearn.datasets import load_digits
+from sklearn.model_selection import GridSearchCV
+from {module} import MLPClassifier
+X, y = load_digits(return_X_y=True)
+warnings.simplefilter("ignore")  # scikit-learn's ConvergenceWarning at max_iter
+grid = {{"hidden_layer_sizes": [(32,), (128,)]}}
+search = GridSearchCV(MLPClassifier(random_state=0), grid, cv=3)
+search.fit(X / 16, y)
+print(round(search.best_score_, 4))
+"""
+COMMANDS = {
+    "jaxmlp --help": [sys.executable, "-m", "jaxmlp", "--help"],
+    "jaxmlp train --data xor --epochs 1": [
+        *(sys.executable, "-m", "jaxmlp", "train", "--data", "xor", "--epochs", "1", "--quiet"),
+    ],
+    "GridSearchCV, jaxmlp.sklearn.MLPClassifier": [
+        sys.executable,
+        "-c",
+        GRID_SEARCH.format(module="jaxmlp.sklearn"),
+    ],
+    "GridSearchCV, sklearn.neural_network.MLPClassifier": [
+        sys.executable,
+        "-c",
+        GRID_SEARCH.format(module="sklearn.neural_network"),
+    ],
+}
+
+
+def timed(command: list[str], env: dict, cwd: str) -> float:
+    """Seconds the command takes as a whole process; a failure is an error, not a number."""
+    start = time.perf_counter()
+    result = subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if result.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed: {result.stderr.strip()[-500:]}")
+    return seconds
+
+
+def main(repeats: int, out: str, results: str) -> dict:
+    rows = {}
+    for name, command in COMMANDS.items():
+        cold, warm = [], []
+        for _ in range(repeats):
+            with tempfile.TemporaryDirectory() as scratch:
+                env = {**os.environ, "JAXMLP_COMPILATION_CACHE": os.path.join(scratch, "xla")}
+                cold.append(timed(command, env, scratch))
+                warm.append(timed(command, env, scratch))
+        rows[name] = {"first run": statistics.median(cold), "next run": statistics.median(warm)}
+    sklearn = rows["GridSearchCV, sklearn.neural_network.MLPClassifier"]["next run"]
+    jaxmlp = rows["GridSearchCV, jaxmlp.sklearn.MLPClassifier"]
+    lines = [
+        "Each row a whole process, median of "
+        f"{repeats}; first run: an empty persistent compilation cache; next run: the programs "
+        "the first left there. `python -m experiments.bench.cold_start`, load "
+        f"{os.getloadavg()[0]:.1f}, {machine()['cpu']}, {machine()['cores']} cores.",
+        "",
+        "| process | first run (s) | next run (s) |",
+        "|---|---:|---:|",
+        *(f"| `{n}` | {r['first run']:.2f} | {r['next run']:.2f} |" for n, r in rows.items()),
+        "",
+        "| target | measured | met |",
+        "|---|---:|---|",
+        f"| `jaxmlp --help` < 0.5 s | {rows['jaxmlp --help']['next run']:.2f} s | "
+        f"{'yes' if rows['jaxmlp --help']['next run'] < 0.5 else 'no'} |",
+        f"| 1-epoch xor run < 2 s | {rows['jaxmlp train --data xor --epochs 1']['next run']:.2f}"
+        f" s | {'yes' if rows['jaxmlp train --data xor --epochs 1']['next run'] < 2 else 'no'} |",
+        f"| grid search, next run, faster than scikit-learn's | {jaxmlp['next run'] / sklearn:.2f}×"
+        f" its time | {'yes' if jaxmlp['next run'] < sklearn else 'no'} |",
+        f"| grid search, first run, within 1.5× scikit-learn's | "
+        f"{jaxmlp['first run'] / sklearn:.2f}× | "
+        f"{'yes' if jaxmlp['first run'] <= 1.5 * sklearn else 'no'} |",
+        "",
+    ]
+    metrics = {"rows": rows, "machine": machine(), "versions": versions()}
+    publish("cold_start", "\n".join(lines), metrics, out, results)
+    return metrics
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3, help="runs of each (default 3)")
+    parser.add_argument("--out", default="BENCHMARKS.md", help="markdown file to update")
+    parser.add_argument("--results", default="results/bench_cold_start", help="metrics.json")
+    args = parser.parse_args()
+    main(args.repeats, args.out, args.results)
