@@ -24,6 +24,9 @@ Every public name is imported on first use, so that ``import jaxmlp`` (and the c
 """
 
 from .lazy import lazy_attributes
+from .xla_cache import use_persistent_cache
+
+use_persistent_cache()
 
 # Each public name -> the module that defines it, imported on first use.
 _ATTRIBUTES = {

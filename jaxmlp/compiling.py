@@ -5,16 +5,12 @@
 memory mappings (JAX's caches keep all, up to ``vm.max_map_count``). ``run_once`` programs
 compile with ``RUN_ONCE`` options, as optimising them costs more than it saves; a float draw
 traced inside a user's ``jit`` may then differ by an ulp (a fused multiply-add).
-
-JAX's persistent compilation cache is on by default (``use_persistent_cache``), so that a new
-process loads the programs an earlier one compiled instead of compiling them again.
 """
 
 from __future__ import annotations
 
 import collections
 import functools
-import os
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -63,35 +59,6 @@ class _Programs:
             self.wrappers.clear()
 
 
-# A directory for JAX's persistent compilation cache, or "off"; unset: ``default_cache_dir()``.
-CACHE_ENV = "JAXMLP_COMPILATION_CACHE"
-
-
-def default_cache_dir() -> str:
-    """``$XDG_CACHE_HOME/jaxmlp/xla``, by default ``~/.cache/jaxmlp/xla``."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "jaxmlp", "xla")
-
-
-def use_persistent_cache() -> str | None:
-    """Switches JAX's persistent compilation cache on, unless the user chose (``$CACHE_ENV``
-    ``off``, or JAX's own ``jax_compilation_cache_dir``); returns the directory in use.
-
-    It takes effect if called before JAX checks its cache, at its first compile in the process.
-    """
-    if jax.config.jax_compilation_cache_dir:
-        return jax.config.jax_compilation_cache_dir
-    setting = os.environ.get(CACHE_ENV, "")
-    if setting.strip().lower() in ("off", "0", "false", "no"):
-        return None
-    directory = setting or default_cache_dir()
-    jax.config.update("jax_compilation_cache_dir", directory)
-    # jaxmlp's programs compile in well under a second, JAX's default threshold for caching.
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
-    return directory
-
-
-use_persistent_cache()
 _programs = _Programs()
 # jax.clear_caches() empties it too: a program compiled afterwards is timed as compiled.
 _register_cache(_programs, "jaxmlp.compiling")
