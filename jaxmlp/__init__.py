@@ -6,7 +6,8 @@ private name of another module.
 1. The lecture: ``mlp``, ``params``, ``activations``, ``losses``, ``forward``, ``objective``,
    ``backprop`` (the slides' equations over a params pytree), and ``targets``, ``predict``,
    ``gradcheck`` on them. Beside it: ``checks`` (every boundary check, one rule each),
-   ``compiling`` (programs compiled once per process) and ``data/``.
+   ``compiling`` (programs compiled once per process), ``data/``, and what needs no JAX:
+   ``rules``, ``names``, ``lazy``, ``xla_cache``.
 2. The engine, ``training/``: ``fit`` and ``fit_many`` build a ``Program`` and hand it to one
    host loop; the epoch scans batches, the step takes the gradient (``jax.grad`` or
    ``backprop.gradients``) and the optax update. Speed devices live here.
