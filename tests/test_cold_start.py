@@ -86,6 +86,7 @@ def test_help_and_usage_errors_import_no_jax(argv, status, expected):
         assert stderr.startswith("jaxmlp: error: ") and len(stderr.splitlines()) == 1
 
 
+@pytest.mark.heavy
 def test_a_command_still_imports_jax_and_runs():
     status, heavy, stdout, _ = run_cli("gradcheck", "--sizes", "2,3,2", "--examples", "2")
     assert status == 0 and "jax" in heavy
@@ -100,6 +101,7 @@ def test_python_m_jaxmlp_help_imports_no_jax():
     assert not {name for name in imported if name.split(".")[0] in HEAVY}
 
 
+@pytest.mark.heavy
 def test_import_jaxmlp_imports_nothing_heavy_until_a_name_is_used():
     code = "import sys, jaxmlp, jaxmlp.data; print(sorted(set({!r}) & set(sys.modules)))"
     assert python("-c", code.format(HEAVY)).stdout.strip() == "[]"
@@ -107,6 +109,7 @@ def test_import_jaxmlp_imports_nothing_heavy_until_a_name_is_used():
     assert python("-c", code).stdout.strip() == "True True"
 
 
+@pytest.mark.heavy
 @pytest.mark.parametrize("name", ["predict", "objective", "backprop", "forward"])
 def test_a_function_named_as_its_module_stays_the_function_after_importing_the_module(name):
     # Fresh interpreters: the import system sets jaxmlp.<name> to the submodule once loaded.

@@ -299,6 +299,7 @@ def _fit_in_a_process(**env):
     return result.stdout.strip(), hits
 
 
+@pytest.mark.heavy
 def test_a_new_process_loads_the_programs_an_earlier_one_compiled(tmp_path):
     # On by default, in the user's cache directory.
     env = {"JAXMLP_COMPILATION_CACHE": "", "XDG_CACHE_HOME": str(tmp_path)}
@@ -311,6 +312,7 @@ def test_a_new_process_loads_the_programs_an_earlier_one_compiled(tmp_path):
     assert sorted(path.name for path in Path(directory).iterdir()) == entries
 
 
+@pytest.mark.heavy
 def test_the_persistent_cache_can_be_moved_or_switched_off(tmp_path):
     directory, _ = _fit_in_a_process(JAXMLP_COMPILATION_CACHE=str(tmp_path / "mine"))
     assert directory == str(tmp_path / "mine") and any((tmp_path / "mine").iterdir())
