@@ -40,5 +40,6 @@ def use_persistent_cache() -> str | None:
         os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
     else:
         jax.config.update("jax_compilation_cache_dir", directory)
-        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+        if "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS" not in os.environ:  # the user's own
+            jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
     return directory
