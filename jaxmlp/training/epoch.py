@@ -13,7 +13,7 @@ import jax.numpy as jnp
 
 from ..compiling import cached_jit
 from ..targets import predicted_labels, true_labels
-from . import shuffle
+from . import parallel, shuffle
 from .optimizers import ADAPTIVE_FACTOR, ADAPTIVE_MIN_LR, current_learning_rate, scale_learning_rate
 from .program import Program
 from .state import StopReason, TrainState
@@ -216,6 +216,10 @@ def members_block(program: Program, members_at_once, state, data, l2, last_epoch
         return block(program, state, data, l2, last_epoch)
 
     members = (state, l2, last_epoch)
+    if program.mesh is not None:  # members split over the "models" axis, batches over "data"
+        state, metrics = jax.vmap(member_block, spmd_axis_name=parallel.MODELS_AXIS)(members)
+        # Every process reads every member's metrics: the host loop decides on them.
+        return state, jax.lax.with_sharding_constraint(metrics, parallel.replicated(program.mesh))
     if members_at_once is None or members_at_once >= len(last_epoch):
         return jax.vmap(member_block)(members)
     return jax.lax.map(member_block, members, batch_size=members_at_once)

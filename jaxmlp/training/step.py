@@ -75,6 +75,7 @@ def train_step(program: Program, params, opt_state, X, T, l2, weights=None):
 
 def shard_batch(program: Program, batch: jax.Array) -> jax.Array:
     """With a mesh, the batch's rows split over the devices (one that does not divide: XLA's)."""
-    if program.mesh is None or batch.shape[0] % program.mesh.shape[parallel.DATA_AXIS]:
+    data_devices = parallel.data_size(program.mesh)
+    if data_devices == 1 or batch.shape[0] % data_devices:
         return batch
     return jax.lax.with_sharding_constraint(batch, parallel.batch_sharded(program.mesh))
