@@ -51,7 +51,7 @@ def fit_many(
     validation_fraction: float | None = None, early_stopping: bool = False, patience: int = 10,
     min_delta: float = 1e-4, restore_best: bool = True, monitor: str = "auto",
     epochs_per_program: int | str = "auto", members_at_once: int | None = None,
-    mesh: Mesh | int | None = None,
+    sample_weight=None, class_weight=None, mesh: Mesh | int | None = None,
 ) -> SweepResult:  # fmt: skip
     """Trains M members of ``mlp`` at once, one per combination of the swept values.
 
@@ -73,7 +73,8 @@ def fit_many(
       rescale_init: give a narrower member the initial scale ``init`` gives at its width.
       validation, validation_fraction: as ``jaxmlp.fit``'s, one set for all members; so are
         loss, optimizer, schedule, batch_size, epochs, grad, early_stopping, patience,
-        min_delta, restore_best, monitor and epochs_per_program.
+        min_delta, restore_best, monitor, epochs_per_program, sample_weight and
+        class_weight (one weight per example, shared by every member).
       members_at_once: members side by side (memory ``members × batch × width``); ``None``: all.
       mesh: a ``jax.sharding.Mesh`` with a ``"models"`` axis (and optionally ``"data"``, see
         ``parallel.sweep_mesh``), or a number of devices for ``"models"``: members split over
@@ -120,8 +121,9 @@ def fit_many(
     # Split only when needed: an eager split compiles a program.
     key_holdout = jax.random.split(key)[1] if validation_fraction is not None else None
     data, classification = prepare_data(
-        mlp, X, y, dtype, key_holdout, validation, validation_fraction, loss
-    )
+        mlp, X, y, dtype, key_holdout, validation, validation_fraction, loss,
+        sample_weight, class_weight,
+    )  # fmt: skip
     check_learning_rates(optimizer, learning_rates, schedule)
     # The injected learning rate is set per member: any value builds the same program.
     program, _ = make_program(
