@@ -56,6 +56,7 @@ class TrainConfig:
     epochs: int = _field(10, "passes over the training split")
     l2: float = _field(0.0, "weight decay: l2/2 times the sum of the squared weights")
     grad: str = _field("autodiff", "gradients: autodiff is jax.grad, backprop the hand-written")
+    dropout: float = _field(0.0, "rate at which hidden units are dropped in training; 0: none")
     seed: int = _field(0, "one seed for the data split, the initial weights and the shuffling")
     init: str = _field("glorot_uniform", "initialisation of the weights")
     validation_fraction: float = _field(
@@ -125,6 +126,7 @@ SCALARS = {
     "lr": "positive",
     "l2": "non_negative",
     "validation_fraction": "fraction_or_zero",
+    "dropout": "fraction_or_zero",
     "test_fraction": "fraction",
 }
 BOOLS = ("early_stopping", "flatten", "header")

@@ -174,6 +174,7 @@ def _train(run: Run, data, state, records, wall_time, data_sha256, start, hooks:
                     epochs=config.epochs,
                     l2=config.l2,
                     grad=config.grad,
+                    dropout=config.dropout,
                     early_stopping=config.early_stopping,
                     patience=config.patience,
                     monitor=config.monitor,

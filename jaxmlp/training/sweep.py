@@ -19,6 +19,7 @@ import optax
 
 from .. import checks
 from ..compiling import cached_jit
+from ..dropout import check_rate
 from ..forward import apply
 from ..losses import Loss, get_loss
 from ..mlp import MLP
@@ -50,7 +51,7 @@ def fit_many(
     validation_fraction: float | None = None, early_stopping: bool = False, patience: int = 10,
     min_delta: float = 1e-4, restore_best: bool = True, monitor: str = "auto",
     epochs_per_program: int | str = "auto", members_at_once: int | None = None,
-    sample_weight=None, class_weight=None,
+    sample_weight=None, class_weight=None, dropout: float = 0.0,
 ) -> SweepResult:  # fmt: skip
     """Trains M members of ``mlp`` at once, one per combination of the swept values.
 
@@ -72,7 +73,7 @@ def fit_many(
       rescale_init: give a narrower member the initial scale ``init`` gives at its width.
       validation, validation_fraction: as ``jaxmlp.fit``'s, one set for all members; so are
         loss, optimizer, schedule, batch_size, epochs, grad, early_stopping, patience,
-        min_delta, restore_best, monitor, epochs_per_program, sample_weight and
+        min_delta, restore_best, monitor, epochs_per_program, dropout, sample_weight and
         class_weight (one weight per example, shared by every member).
       members_at_once: members side by side (memory ``members × batch × width``); ``None``: all.
 
@@ -121,7 +122,7 @@ def fit_many(
         learning_rate=float(learning_rates[0]), schedule=schedule, batch_size=batch_size,
         epochs=epochs, epochs_left=epochs, epochs_per_program=epochs_per_program,
         monitor=monitor, early_stopping=early_stopping, restore_best=restore_best, grad=grad,
-        patience=patience, min_delta=min_delta,
+        patience=patience, min_delta=min_delta, dropout=check_rate(dropout),
     )  # fmt: skip
     injected = has_learning_rate(program.optimizer)
     if masked:
