@@ -19,6 +19,8 @@ from .program import Program
 from .state import StopReason, TrainState
 from .step import nonzero, objective_and_outputs, shard_batch, train_step
 
+# The state's key folded with this gives the stream of the dropout masks.
+DROPOUT_STREAM = 1
 # What a diverging step made non-finite, by EpochMetrics.nonfinite's code.
 NONFINITE = {1: "the loss", 2: "the params after the update", 3: "the optimizer state"}
 
@@ -55,13 +57,17 @@ def train_batches(program: Program, state: TrainState, key, data, l2):
     with example weights ``w``, ``loss_sum`` and ``correct`` are weighted sums."""
     X, T, _, _, w, _ = data
     B, dtype = program.batch_size, X.dtype
+    # Each step's dropout masks from its own key, the state's folded with the step's number:
+    # a resumed run draws the same masks.
+    key_dropout = jax.random.fold_in(state.key, DROPOUT_STREAM) if program.dropout else None
 
     def step(carry, batch):
         params, opt_state, loss_sum, correct, first_bad, nonfinite, step_count = carry
         X_batch, T_batch, weights = batch
         X_batch, T_batch = shard_batch(program, X_batch), shard_batch(program, T_batch)
+        step_key = None if key_dropout is None else jax.random.fold_in(key_dropout, step_count)
         params, opt_state, value, n_correct = train_step(
-            program, params, opt_state, X_batch, T_batch, l2, weights
+            program, params, opt_state, X_batch, T_batch, l2, weights, step_key
         )
         if program.check_every_step:
             code = nonfinite_code(value, params, opt_state)

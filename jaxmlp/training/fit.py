@@ -17,6 +17,7 @@ from jax.sharding import Mesh
 from .. import checks
 from ..compiling import run_once
 from ..data.splits import split
+from ..dropout import check_rate
 from ..losses import Loss, get_loss
 from ..mlp import MLP
 from ..params import Params
@@ -39,7 +40,7 @@ def fit(
     min_delta: float = 1e-4, restore_best: bool = True, monitor: str = "auto",
     callback: Callable[[int, dict], bool | None] | None = None,
     epochs_per_program: int | str = "auto", mesh: Mesh | int | None = None,
-    sample_weight=None, class_weight=None,
+    sample_weight=None, class_weight=None, dropout: float = 0.0,
 ) -> tuple[Params, History]:  # fmt: skip
     """Trains ``mlp`` from ``params`` on ``(X, y)``.
 
@@ -76,6 +77,9 @@ def fit(
       class_weight: for class labels, ``"balanced"`` (``n / (c · count_k)``), a dict
         ``{class: weight}`` (others weigh 1) or one weight per class; example ``i`` weighs
         ``sample_weight_i · class_weight[y_i]``.
+      dropout: the rate in ``[0, 1)`` at which hidden units are dropped in training
+        (``jaxmlp.dropout``), with masks drawn afresh for each example and step; the
+        validation metrics and predictions use none. ``0``: no masks are drawn.
 
     Returns:
       ``(params, history)``; ``history.state`` is the final ``TrainState``.
@@ -103,7 +107,8 @@ def fit(
         mlp, loss, data, classification, optimizer=optimizer, learning_rate=learning_rate,
         schedule=schedule, batch_size=batch_size, epochs=epochs, epochs_left=epochs - first_epoch,
         epochs_per_program=epochs_per_program, monitor=monitor, early_stopping=early_stopping,
-        restore_best=restore_best, grad=grad, patience=patience, min_delta=min_delta, mesh=mesh,
+        restore_best=restore_best, grad=grad, patience=patience, min_delta=min_delta,
+        dropout=check_rate(dropout), mesh=mesh,
         weight_decay=l2 > 0,
     )  # fmt: skip
     if mesh is not None:

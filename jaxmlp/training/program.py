@@ -48,6 +48,8 @@ class Program:
     check_every_step: bool = False
     # The examples carry weights: accuracies sum them (floats) instead of counting (ints).
     weighted: bool = False
+    # The rate at which hidden units are dropped in training; 0: no masks are drawn at all.
+    dropout: float = 0.0
 
     @property
     def full_batch(self) -> bool:

@@ -10,6 +10,7 @@ import jax.numpy as jnp
 import optax
 
 from ..backprop import gradients
+from ..dropout import dropout_masks
 from ..objective import l2_penalty, losses_and_outputs
 from ..targets import predicted_labels, true_labels
 from . import parallel
@@ -32,21 +33,22 @@ def nonzero(total: jax.Array) -> jax.Array:
     return jnp.where(total > 0, total, jnp.ones_like(total))
 
 
-def objective_and_outputs(program: Program, params, X, T, l2, weights=None):
-    """``(objective, Y_hat: (b, c))`` of ``X: (b, d)``, ``T: (b, c)``; ``l2 == 0`` adds no term."""
-    losses, Y_hat = losses_and_outputs(program.mlp, params, X, T, program.loss)
+def objective_and_outputs(program: Program, params, X, T, l2, weights=None, masks=None):
+    """``(objective, Y_hat: (b, c))`` of ``X: (b, d)``, ``T: (b, c)``; ``l2 == 0`` adds no term.
+    ``masks``: dropout masks ``(b, h_l)``, or ``None``."""
+    losses, Y_hat = losses_and_outputs(program.mlp, params, X, T, program.loss, masks)
     value = mean_loss(losses, weights)
     if program.weight_decay:
         value = value + l2 * l2_penalty(params)
     return value, Y_hat
 
 
-def value_and_grad(program: Program, params, X, T, l2, weights=None):
+def value_and_grad(program: Program, params, X, T, l2, weights=None, masks=None):
     """``((objective, Y_hat), grads)`` by ``jax.grad`` or by the hand-written backprop."""
     if program.grad == "autodiff":
         value_and_grad = jax.value_and_grad(objective_and_outputs, argnums=1, has_aux=True)
-        return value_and_grad(program, params, X, T, l2, weights)
-    (losses, Y_hat), grads = gradients(program.mlp, params, X, T, program.loss, weights)
+        return value_and_grad(program, params, X, T, l2, weights, masks)
+    (losses, Y_hat), grads = gradients(program.mlp, params, X, T, program.loss, weights, masks)
     value = mean_loss(losses, weights)
     if program.weight_decay:
         value = value + l2 * l2_penalty(params)
@@ -54,11 +56,16 @@ def value_and_grad(program: Program, params, X, T, l2, weights=None):
     return (value, Y_hat), grads
 
 
-def train_step(program: Program, params, opt_state, X, T, l2, weights=None):
-    """One update on ``X: (b, d)``, ``T: (b, c)``; rows of ``weights: (b,)`` 0 are padding.
+def train_step(program: Program, params, opt_state, X, T, l2, weights=None, key=None):
+    """One update on ``X: (b, d)``, ``T: (b, c)``; rows of ``weights: (b,)`` 0 are padding;
+    ``key`` draws the step's dropout masks when ``program.dropout``.
     Returns ``(params, opt_state, loss, n_correct)``, finite or not: the epoch checks;
     ``n_correct`` sums the weights of the correct examples if ``program.weighted``."""
-    (value, Y_hat), grads = value_and_grad(program, params, X, T, l2, weights)
+    masks = None
+    if program.dropout:
+        dtype = jax.tree.leaves(params)[0].dtype
+        masks = dropout_masks(key, program.mlp, program.dropout, X.shape[0], dtype)
+    (value, Y_hat), grads = value_and_grad(program, params, X, T, l2, weights, masks)
     optimizer = transformation(program.optimizer)
     extra = {}
     if isinstance(optimizer, optax.GradientTransformationExtraArgs):
@@ -66,7 +73,7 @@ def train_step(program: Program, params, opt_state, X, T, l2, weights=None):
         extra = dict(
             value=value,
             grad=grads,
-            value_fn=lambda p: objective_and_outputs(program, p, X, T, l2, weights)[0],
+            value_fn=lambda p: objective_and_outputs(program, p, X, T, l2, weights, masks)[0],
         )
     updates, opt_state = optimizer.update(grads, opt_state, params, **extra)
     params = optax.apply_updates(params, updates)

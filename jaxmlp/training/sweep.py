@@ -20,6 +20,7 @@ from jax.sharding import Mesh
 
 from .. import checks
 from ..compiling import cached_jit
+from ..dropout import check_rate
 from ..forward import apply
 from ..losses import Loss, get_loss
 from ..mlp import MLP
@@ -51,7 +52,7 @@ def fit_many(
     validation_fraction: float | None = None, early_stopping: bool = False, patience: int = 10,
     min_delta: float = 1e-4, restore_best: bool = True, monitor: str = "auto",
     epochs_per_program: int | str = "auto", members_at_once: int | None = None,
-    sample_weight=None, class_weight=None, mesh: Mesh | int | None = None,
+    sample_weight=None, class_weight=None, dropout: float = 0.0, mesh: Mesh | int | None = None,
 ) -> SweepResult:  # fmt: skip
     """Trains M members of ``mlp`` at once, one per combination of the swept values.
 
@@ -73,7 +74,7 @@ def fit_many(
       rescale_init: give a narrower member the initial scale ``init`` gives at its width.
       validation, validation_fraction: as ``jaxmlp.fit``'s, one set for all members; so are
         loss, optimizer, schedule, batch_size, epochs, grad, early_stopping, patience,
-        min_delta, restore_best, monitor, epochs_per_program, sample_weight and
+        min_delta, restore_best, monitor, epochs_per_program, dropout, sample_weight and
         class_weight (one weight per example, shared by every member).
       members_at_once: members side by side (memory ``members × batch × width``); ``None``: all.
       mesh: a ``jax.sharding.Mesh`` with a ``"models"`` axis (and optionally ``"data"``, see
@@ -131,7 +132,7 @@ def fit_many(
         learning_rate=float(learning_rates[0]), schedule=schedule, batch_size=batch_size,
         epochs=epochs, epochs_left=epochs, epochs_per_program=epochs_per_program,
         monitor=monitor, early_stopping=early_stopping, restore_best=restore_best, grad=grad,
-        patience=patience, min_delta=min_delta, mesh=mesh,
+        patience=patience, min_delta=min_delta, dropout=check_rate(dropout), mesh=mesh,
     )  # fmt: skip
     if mesh is not None:
         parallel.check_batch_divides(program.batch_size, mesh)
