@@ -23,17 +23,21 @@ FIT = dict(rtol=1e-9, atol=1e-12)
 
 
 def _grid():
-    """Every activation and (output, loss) pair at depths 1 and 3, float64; float32 at depth 2.
-    The quick tier keeps one case per hidden activation and per (output, loss) pair."""
-    cases = list(itertools.product((1, 3), HIDDEN, OUTPUT_LOSS, ("per-example", "shared")))
-    for i, (depth, hidden, (output, loss), kind) in enumerate(cases):
-        quick = depth == 1 and kind == "per-example" and i % len(OUTPUT_LOSS) == 0
-        marks = () if quick else pytest.mark.heavy
-        case_id = f"depth{depth}-{hidden}-{output}-{loss}-{kind}"
-        yield pytest.param(depth, hidden, output, loss, kind, jnp.float64, id=case_id, marks=marks)
-    for hidden, (output, loss) in zip(itertools.cycle(HIDDEN), OUTPUT_LOSS):
-        case_id = f"depth2-{hidden}-{output}-{loss}-float32"
-        yield pytest.param(2, hidden, output, loss, "per-example", jnp.float32, id=case_id)
+    """Every activation with every (output, loss) pair at depth 1, float64; at depth 3 with masks
+    shared by the batch, each activation and each pair once; float32 at depth 2. The quick tier
+    keeps one case per hidden activation and per (output, loss) pair."""
+    cases = itertools.product(HIDDEN, OUTPUT_LOSS)
+    for i, (hidden, (output, loss)) in enumerate(cases):
+        marks = () if i % len(OUTPUT_LOSS) == 0 else pytest.mark.heavy
+        case_id = f"depth1-{hidden}-{output}-{loss}-per-example"
+        yield pytest.param(1, hidden, output, loss, "per-example", jnp.float64, id=case_id,
+                           marks=marks)  # fmt: skip
+    pairs = zip(itertools.cycle(HIDDEN), OUTPUT_LOSS)
+    for (hidden, (output, loss)), dtype in itertools.product(pairs, (jnp.float64, jnp.float32)):
+        depth, kind = (3, "shared") if dtype == jnp.float64 else (2, "per-example")
+        case_id = f"depth{depth}-{hidden}-{output}-{loss}-{kind}-{jnp.dtype(dtype).name}"
+        marks = () if dtype == jnp.float32 and output == "softmax" else pytest.mark.heavy
+        yield pytest.param(depth, hidden, output, loss, kind, dtype, id=case_id, marks=marks)
 
 
 @pytest.mark.parametrize("depth, hidden, output, loss, kind, dtype", list(_grid()))
