@@ -77,7 +77,7 @@ def train_batches(program: Program, state: TrainState, key, data, l2):
     minus_one = jnp.asarray(-1, jnp.int32)
     carry = (state.params, state.opt_state, zero, int_zero, minus_one, int_zero, state.step)
     if program.full_batch:
-        return step(carry, (X, T, None))[0]
+        return step(carry, (augmented(program, key, state.step, X), T, None))[0]
     steps, K = program.steps_per_epoch, program.batches_per_gather(X.dtype.itemsize)
     rows = shuffle.permutation(key, program.n)
     weights = None
@@ -89,10 +89,19 @@ def train_batches(program: Program, state: TrainState, key, data, l2):
     def gather_and_train(carry, chunk):
         rows, weights = chunk
         rows = rows.reshape(-1)  # the K batches' rows, in order: (K B,)
-        batches = (X[rows].reshape(K, B, -1), T[rows].reshape(K, B, -1), weights)
+        X_rows = augmented(program, key, carry[-1], X[rows])
+        batches = (X_rows.reshape(K, B, -1), T[rows].reshape(K, B, -1), weights)
         return jax.lax.scan(step, carry, batches)[0], None
 
     return jax.lax.scan(gather_and_train, carry, (rows.reshape(-1, K, B), weights))[0]
+
+
+def augmented(program: Program, key, step_count, X_rows):
+    """``X_rows`` through ``program.augment``, with a key of the epoch's ``key`` and the first
+    step they train: each gather its own draws, the same ones on a resume."""
+    if program.augment is None:
+        return X_rows
+    return program.augment(jax.random.fold_in(key, step_count), X_rows)
 
 
 def watch(program: Program, state: TrainState, monitored, opt_state):

@@ -16,6 +16,7 @@ from jax.sharding import Mesh
 
 from .. import checks
 from ..compiling import run_once
+from ..data.augment import Shifts
 from ..data.splits import split
 from ..losses import Loss, get_loss
 from ..mlp import MLP
@@ -38,6 +39,7 @@ def fit(
     min_delta: float = 1e-4, restore_best: bool = True, monitor: str = "auto",
     callback: Callable[[int, dict], bool | None] | None = None,
     epochs_per_program: int | str = "auto", mesh: Mesh | int | None = None,
+    augment: Shifts | None = None,
 ) -> tuple[Params, History]:  # fmt: skip
     """Trains ``mlp`` from ``params`` on ``(X, y)``.
 
@@ -65,6 +67,8 @@ def fit(
       callback: ``callback(epoch, metrics)`` after every epoch; returning ``True`` pauses.
       epochs_per_program: epochs per compiled block; ``"auto"``: ``STEPS_PER_PROGRAM`` updates.
       mesh: a ``jax.sharding.Mesh`` with a ``"data"`` axis or a number of devices.
+      augment: a ``jaxmlp.data.augment.Shifts`` applied to every training batch (never to
+        validation), its draws keyed by the state's key; ``None``: the rows as they are.
 
     Returns:
       ``(params, history)``; ``history.state`` is the final ``TrainState``.
@@ -79,6 +83,7 @@ def fit(
     loss = get_loss(loss, mlp.output_activation.name)
     check_training_args(epochs=epochs, grad=grad, patience=patience, min_delta=min_delta)
     l2 = checks.check_l2(l2)
+    augment = checks.check_augment(augment, mlp)
     key_holdout, key_train = _holdout_and_train_keys(checks.check_key(key))
     data, classification = prepare_data(
         mlp, X, y, dtype, key_holdout, validation, validation_fraction, loss
@@ -92,7 +97,7 @@ def fit(
         schedule=schedule, batch_size=batch_size, epochs=epochs, epochs_left=epochs - first_epoch,
         epochs_per_program=epochs_per_program, monitor=monitor, early_stopping=early_stopping,
         restore_best=restore_best, grad=grad, patience=patience, min_delta=min_delta, mesh=mesh,
-        weight_decay=l2 > 0,
+        weight_decay=l2 > 0, augment=augment,
     )  # fmt: skip
     if mesh is not None:
         parallel.check_batch_divides(program.batch_size, mesh)

@@ -10,6 +10,7 @@ import optax
 from jax.sharding import Mesh
 
 from .. import checks
+from ..data.augment import Shifts
 from ..losses import Loss
 from ..mlp import MLP
 from ..names import MONITORS as MONITORS
@@ -46,6 +47,7 @@ class Program:
     monitor: str = "train_loss"  # one of MONITORS but "auto"
     # A pass over params and optimizer state per step: only to replay a diverged epoch.
     check_every_step: bool = False
+    augment: Shifts | None = None  # applied to each gathered training batch, nothing else
 
     @property
     def full_batch(self) -> bool:

@@ -19,6 +19,7 @@ import optax
 
 from .. import checks
 from ..compiling import cached_jit
+from ..data.augment import Shifts
 from ..forward import apply
 from ..losses import Loss, get_loss
 from ..mlp import MLP
@@ -50,6 +51,7 @@ def fit_many(
     validation_fraction: float | None = None, early_stopping: bool = False, patience: int = 10,
     min_delta: float = 1e-4, restore_best: bool = True, monitor: str = "auto",
     epochs_per_program: int | str = "auto", members_at_once: int | None = None,
+    augment: Shifts | None = None,
 ) -> SweepResult:  # fmt: skip
     """Trains M members of ``mlp`` at once, one per combination of the swept values.
 
@@ -71,7 +73,7 @@ def fit_many(
       rescale_init: give a narrower member the initial scale ``init`` gives at its width.
       validation, validation_fraction: as ``jaxmlp.fit``'s, one set for all members; so are
         loss, optimizer, schedule, batch_size, epochs, grad, early_stopping, patience,
-        min_delta, restore_best, monitor and epochs_per_program.
+        min_delta, restore_best, monitor, epochs_per_program and augment.
       members_at_once: members side by side (memory ``members × batch × width``); ``None``: all.
 
     Returns:
@@ -106,6 +108,7 @@ def fit_many(
     dtype = jnp.dtype(dtype)
     loss = get_loss(loss, mlp.output_activation.name)
     check_training_args(epochs=epochs, grad=grad, patience=patience, min_delta=min_delta)
+    augment = checks.check_augment(augment, mlp)
     # Split only when needed: an eager split compiles a program.
     key_holdout = jax.random.split(key)[1] if validation_fraction is not None else None
     data, classification = prepare_data(
@@ -118,7 +121,7 @@ def fit_many(
         learning_rate=float(learning_rates[0]), schedule=schedule, batch_size=batch_size,
         epochs=epochs, epochs_left=epochs, epochs_per_program=epochs_per_program,
         monitor=monitor, early_stopping=early_stopping, restore_best=restore_best, grad=grad,
-        patience=patience, min_delta=min_delta,
+        patience=patience, min_delta=min_delta, augment=augment,
     )  # fmt: skip
     injected = has_learning_rate(program.optimizer)
     if masked:
