@@ -28,6 +28,8 @@ class Dataset:
       scaler: the scaler fitted on ``X_train`` and applied to every split, or ``None``.
       X_val: ``(v, d)`` features of a validation split, or ``None``.
       y_val: ``(v,)`` labels of the validation split, or ``None``.
+      image_shape: ``(h, w)`` or ``(h, w, channels)`` of an example that is an image, flattened
+        or not (``(28, 28)`` for Fashion-MNIST); ``None`` for other data.
     """
 
     name: str
@@ -39,6 +41,7 @@ class Dataset:
     scaler: Scaler | None = None
     X_val: np.ndarray | None = None
     y_val: np.ndarray | None = None
+    image_shape: tuple[int, ...] | None = None
 
     @property
     def n_features(self) -> int:

@@ -107,10 +107,11 @@ def load(
             generate = CLASSIFIERS[kind]
         X_train, y_train = generate(data_key, **options)
         X_test, y_test = generate(test_key, **options)
+        image_shape = None
     else:
         if n is not None or noise is not None:
             raise DataError(f"n and noise apply to synthetic data, not to {spec!r}")
-        X_train, y_train, X_test, y_test = _load_real(
+        X_train, y_train, X_test, y_test, image_shape = _load_real(
             kind, argument, spec, flatten, label_column, header
         )
         y_train = check_labels(y_train, f"the labels of {spec!r}")
@@ -147,6 +148,7 @@ def load(
         scaler=scaler,
         X_val=X_val,
         y_val=y_val,
+        image_shape=image_shape,
     )
 
 
@@ -176,7 +178,7 @@ def read(
     _check_kind(kind, spec)
     if kind in CLASSIFIERS or kind in REGRESSION:
         raise DataError(f"data spec {spec!r} is synthetic: it has no file to read; use load")
-    X, y, X_test, y_test = _load_real(kind, argument, spec, flatten, label_column, header)
+    X, y, X_test, y_test, _ = _load_real(kind, argument, spec, flatten, label_column, header)
     if X_test is not None:
         if np.shape(X)[1:] != np.shape(X_test)[1:]:
             raise DataError(
@@ -188,7 +190,17 @@ def read(
 
 
 def _load_real(kind: str, argument: str, spec: str, flatten: bool, label_column, header):
-    """``X_train, y_train, X_test, y_test`` (the test pair ``None`` if there is none)."""
+    """``X_train, y_train, X_test, y_test, image_shape`` (the test pair ``None`` if there is
+    none; ``image_shape`` that of one example, ``None`` if it is not an image)."""
+    X_train, y_train, X_test, y_test = _read_files(kind, argument, spec, label_column, header)
+    image_shape = _image_shape(kind, X_train)
+    if flatten:  # the images' shape read first: flattened rows do not tell it
+        X_train, X_test = (X if X is None else X.reshape(len(X), -1) for X in (X_train, X_test))
+    return X_train, y_train, X_test, y_test, image_shape
+
+
+def _read_files(kind: str, argument: str, spec: str, label_column, header):
+    """``X_train, y_train, X_test, y_test`` as the files hold them, images not flattened."""
     if kind in FILE_KINDS and not argument:
         what = "directory" if kind in ("mnist", "idx") else "path"
         raise DataError(f"data spec {spec!r} needs a {what}: {kind}:{what.upper()[:4]}")
@@ -197,14 +209,22 @@ def _load_real(kind: str, argument: str, spec: str, flatten: bool, label_column,
             raise DataError(f"data spec {spec!r}: digits takes no argument")
         return (*load_digits(flatten=True), None, None)
     if kind == "fashion-mnist":
-        return load_fashion_mnist(argument or None, flatten=flatten)
+        return load_fashion_mnist(argument or None)
     if kind == "mnist":
-        return load_idx_dir(argument, flatten=flatten, n_classes=10, dataset="MNIST")
+        return load_idx_dir(argument, n_classes=10, dataset="MNIST")
     if kind == "idx":
-        return load_idx_dir(argument, flatten=flatten)
+        return load_idx_dir(argument)
     if kind == "csv":
         return (*read_csv(argument, label_column=label_column, header=header), None, None)
-    return read_npz(argument, flatten=flatten)
+    return read_npz(argument)
+
+
+def _image_shape(kind: str, X: np.ndarray) -> tuple[int, ...] | None:
+    """The shape of one image of ``X`` as read: digits are 8 x 8 (read as rows); IDX and NPZ
+    images ``(n, h, w[, c])``; rows of features (CSV, a 2-D NPZ) are not images."""
+    if kind == "digits":
+        return (8, 8)
+    return tuple(int(size) for size in X.shape[1:]) if 3 <= X.ndim <= 4 else None
 
 
 def _check_kind(kind: str, spec: str) -> None:
