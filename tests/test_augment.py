@@ -1,6 +1,8 @@
 """Tests of data augmentation: per-example zero-filled shifts, and the engine applying them to
 training batches only."""
 
+import json
+
 import chex
 import jax
 import jax.numpy as jnp
@@ -9,8 +11,12 @@ import pytest
 from sklearn.datasets import load_digits
 
 import jaxmlp
+from jaxmlp.app import saved
+from jaxmlp.app.cli import main
+from jaxmlp.app.config_file import read_config_file
 from jaxmlp.data.augment import Shifts, shift, shifts_from_spec
 from jaxmlp.data.catalog import parse_augment
+from jaxmlp.io.rundir import CONFIG
 
 
 @pytest.fixture(scope="module")
@@ -177,3 +183,65 @@ def test_fit_and_fit_many_check_augment_at_the_boundary(digits, augment, error, 
         fit(digits, augment=augment)
     with pytest.raises(error, match=match):
         jaxmlp.fit_many(mlp, X, y, key=jax.random.key(0), augment=augment, **MANY)
+
+
+@pytest.fixture
+def cli(capsys):
+    """Runs ``jaxmlp ARGS`` in-process; returns ``(status, stdout, stderr)``."""
+
+    def run_cli(*argv):
+        status = main([str(arg) for arg in argv])
+        out, err = capsys.readouterr()
+        return status, out, err
+
+    return run_cli
+
+
+DIGITS = ["--data", "digits", "--sizes", "d,16,c", "--batch-size", "64", "--lr", "0.01"]
+
+
+def test_the_command_line_trains_with_shifts_saves_them_and_resumes_exactly(cli, tmp_path):
+    argv = ["train", *DIGITS, "--augment", "shift:1", "--quiet"]
+    assert cli(*argv, "--epochs", "3", "--run-dir", tmp_path / "straight")[0] == 0
+    assert cli(*argv, "--epochs", "1", "--run-dir", tmp_path / "split")[0] == 0
+    assert json.loads((tmp_path / "split" / CONFIG).read_text())["augment"] == "shift:1"
+    status, _, err = cli("train", "--resume", tmp_path / "split", "--epochs", "3")
+    assert status == 0, err
+    straight, split = (saved.open_run(tmp_path / name)[1] for name in ("straight", "split"))
+    chex.assert_trees_all_equal(split, straight)
+    plain = tmp_path / "plain"
+    assert cli("train", *DIGITS, "--epochs", "3", "--quiet", "--run-dir", plain)[0] == 0
+    assert not np.array_equal(saved.open_run(plain)[1].params[0]["W"], straight.params[0]["W"])
+    status, _, err = cli("train", "--resume", tmp_path / "split", "--augment", "none")
+    assert status == 2 and "--augment cannot change when resuming" in err
+
+
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["--augment", "shift:x"], "augment (--augment): augmentation 'shift:x' is not known"),
+        (
+            ["--augment", "shift:9"],
+            "--augment shift:9 on 'digits': max_shift must be an integer in [0, 8)",
+        ),
+        (["--data", "moons:n=64", "--augment", "shift:2"], "'moons:n=64' has no image shape"),
+        (["--augment", "shift:1", "--scale", "standardize"], "use --scale none with --augment"),
+    ],
+    ids=["bad-spec", "too-large-for-8x8", "not-images", "per-pixel-scaler"],
+)
+def test_bad_augmentation_on_the_command_line_is_one_line_and_status_2(
+    cli, tmp_path, flags, message
+):
+    run_dir = tmp_path / "run"
+    status, out, err = cli("train", *DIGITS, *flags, "--run-dir", run_dir)
+    assert status == 2 and out == ""
+    assert err.startswith("jaxmlp: error: ") and err.count("\n") == 1 and message in err
+    assert not run_dir.exists()  # nothing written
+
+
+def test_a_config_file_sets_augment_and_is_checked(cli, tmp_path):
+    (tmp_path / "good.toml").write_text('augment = "shift:2"\n')
+    assert read_config_file(tmp_path / "good.toml") == {"augment": "shift:2"}
+    (tmp_path / "bad.toml").write_text('augment = "roll:2"\n')
+    status, _, err = cli("train", "--config", tmp_path / "bad.toml", "--run-dir", tmp_path / "a")
+    assert status == 2 and "augment (--augment): augmentation 'roll:2' is not known" in err
