@@ -74,7 +74,8 @@ def gradients(mlp: MLP, params: Params, X, T, loss: Loss, weights=None):
     if weights is None:
         scale = 1.0 / X.shape[0]  # a Python float: X.dtype may be an integer type
     else:
-        scale = (weights / jnp.sum(weights))[:, None]
+        total = jnp.sum(weights)  # all 0 (a batch of padding): δ = 0, not NaN
+        scale = (weights / jnp.where(total > 0, total, jnp.ones_like(total)))[:, None]
     delta = output_delta(mlp, loss, A, Y_hat, T) * scale  # (n, c)
 
     grads = [None] * mlp.n_layers

@@ -13,11 +13,11 @@ import jax.numpy as jnp
 
 from ..compiling import cached_jit
 from ..targets import predicted_labels, true_labels
-from . import shuffle
+from . import parallel, shuffle
 from .optimizers import ADAPTIVE_FACTOR, ADAPTIVE_MIN_LR, current_learning_rate, scale_learning_rate
 from .program import Program
 from .state import StopReason, TrainState
-from .step import objective_and_outputs, shard_batch, train_step
+from .step import nonzero, objective_and_outputs, shard_batch, train_step
 
 # What a diverging step made non-finite, by EpochMetrics.nonfinite's code.
 NONFINITE = {1: "the loss", 2: "the params after the update", 3: "the optimizer state"}
@@ -51,8 +51,9 @@ def nonfinite_code(value, params, opt_state) -> jax.Array:
 
 
 def train_batches(program: Program, state: TrainState, key, data, l2):
-    """The updates: ``(params, opt_state, loss_sum, correct, first_bad, nonfinite, step)``."""
-    X, T, _, _ = data
+    """The updates: ``(params, opt_state, loss_sum, correct, first_bad, nonfinite, step)``;
+    with example weights ``w``, ``loss_sum`` and ``correct`` are weighted sums."""
+    X, T, _, _, w, _ = data
     B, dtype = program.batch_size, X.dtype
 
     def step(carry, batch):
@@ -75,9 +76,10 @@ def train_batches(program: Program, state: TrainState, key, data, l2):
 
     zero, int_zero = jnp.zeros((), dtype), jnp.zeros((), jnp.int32)
     minus_one = jnp.asarray(-1, jnp.int32)
-    carry = (state.params, state.opt_state, zero, int_zero, minus_one, int_zero, state.step)
+    correct = zero if program.weighted else int_zero
+    carry = (state.params, state.opt_state, zero, correct, minus_one, int_zero, state.step)
     if program.full_batch:
-        return step(carry, (augmented(program, key, state.step, X), T, None))[0]
+        return step(carry, (augmented(program, key, state.step, X), T, w))[0]
     steps, K = program.steps_per_epoch, program.batches_per_gather(X.dtype.itemsize)
     rows = shuffle.permutation(key, program.n)
     weights = None
@@ -89,6 +91,8 @@ def train_batches(program: Program, state: TrainState, key, data, l2):
     def gather_and_train(carry, chunk):
         rows, weights = chunk
         rows = rows.reshape(-1)  # the K batches' rows, in order: (K B,)
+        if w is not None:  # the examples' weights, times the padding's 0 or 1
+            weights = w[rows].reshape(K, B) * (1 if weights is None else weights)
         X_rows = augmented(program, key, carry[-1], X[rows])
         batches = (X_rows.reshape(K, B, -1), T[rows].reshape(K, B, -1), weights)
         return jax.lax.scan(step, carry, batches)[0], None
@@ -125,7 +129,7 @@ def watch(program: Program, state: TrainState, monitored, opt_state):
 
 def run_epoch(program: Program, state: TrainState, data, l2):
     """One epoch and its bookkeeping; a diverged epoch keeps the state it started from."""
-    X, _, X_val, T_val = data
+    X, _, X_val, T_val, w, w_val = data
     if program.full_batch:  # nothing to shuffle: the key stays, and its split is saved
         key = key_perm = state.key
     else:
@@ -143,13 +147,18 @@ def run_epoch(program: Program, state: TrainState, data, l2):
         nonfinite = jnp.where(nonfinite > 0, nonfinite, end)
     diverged = first_bad >= 0
 
-    train_loss = loss_sum / program.n
-    train_accuracy = correct / program.n if program.classification else jnp.nan
+    total = program.n if w is None else nonzero(jnp.sum(w))
+    train_loss = loss_sum / total
+    train_accuracy = correct / total if program.classification else jnp.nan
     val_loss = val_accuracy = jnp.asarray(jnp.nan, dtype)
     if program.has_validation:
-        val_loss, Y_hat = objective_and_outputs(program, params, X_val, T_val, l2)
+        val_loss, Y_hat = objective_and_outputs(program, params, X_val, T_val, l2, w_val)
         if program.classification:
-            val_accuracy = jnp.mean(predicted_labels(Y_hat) == true_labels(T_val))
+            correct = predicted_labels(Y_hat) == true_labels(T_val)
+            if w_val is None:
+                val_accuracy = jnp.mean(correct)
+            else:
+                val_accuracy = jnp.dot(w_val, correct.astype(dtype)) / nonzero(jnp.sum(w_val))
     monitored = {
         "train_loss": train_loss,
         "val_loss": val_loss,
@@ -225,6 +234,10 @@ def members_block(program: Program, members_at_once, state, data, l2, last_epoch
         return block(program, state, data, l2, last_epoch)
 
     members = (state, l2, last_epoch)
+    if program.mesh is not None:  # members split over the "models" axis, batches over "data"
+        state, metrics = jax.vmap(member_block, spmd_axis_name=parallel.MODELS_AXIS)(members)
+        # Every process reads every member's metrics: the host loop decides on them.
+        return state, jax.lax.with_sharding_constraint(metrics, parallel.replicated(program.mesh))
     if members_at_once is None or members_at_once >= len(last_epoch):
         return jax.vmap(member_block)(members)
     return jax.lax.map(member_block, members, batch_size=members_at_once)

@@ -24,7 +24,12 @@ def mean_loss(losses: jax.Array, weights: jax.Array | None = None) -> jax.Array:
     highest = jax.lax.Precision.HIGHEST
     if weights is None:
         return jnp.dot(losses, jnp.full_like(losses, 1 / losses.shape[0]), precision=highest)
-    return jnp.dot(weights, losses, precision=highest) / jnp.sum(weights)
+    return jnp.dot(weights, losses, precision=highest) / nonzero(jnp.sum(weights))
+
+
+def nonzero(total: jax.Array) -> jax.Array:
+    """``total``, or 1 where it is 0: a batch whose weights are all 0 has loss 0, not NaN."""
+    return jnp.where(total > 0, total, jnp.ones_like(total))
 
 
 def objective_and_outputs(program: Program, params, X, T, l2, weights=None):
@@ -51,7 +56,8 @@ def value_and_grad(program: Program, params, X, T, l2, weights=None):
 
 def train_step(program: Program, params, opt_state, X, T, l2, weights=None):
     """One update on ``X: (b, d)``, ``T: (b, c)``; rows of ``weights: (b,)`` 0 are padding.
-    Returns ``(params, opt_state, loss, n_correct)``, finite or not: the epoch checks."""
+    Returns ``(params, opt_state, loss, n_correct)``, finite or not: the epoch checks;
+    ``n_correct`` sums the weights of the correct examples if ``program.weighted``."""
     (value, Y_hat), grads = value_and_grad(program, params, X, T, l2, weights)
     optimizer = transformation(program.optimizer)
     extra = {}
@@ -64,17 +70,21 @@ def train_step(program: Program, params, opt_state, X, T, l2, weights=None):
         )
     updates, opt_state = optimizer.update(grads, opt_state, params, **extra)
     params = optax.apply_updates(params, updates)
-    n_correct = jnp.zeros((), jnp.int32)
+    n_correct = jnp.zeros((), value.dtype if program.weighted else jnp.int32)
     if program.classification:
         correct = predicted_labels(Y_hat) == true_labels(T)
-        if weights is not None:
-            correct = correct & (weights > 0)
-        n_correct = jnp.sum(correct, dtype=jnp.int32)
+        if program.weighted:
+            n_correct = jnp.dot(weights, correct.astype(weights.dtype))
+        else:
+            if weights is not None:
+                correct = correct & (weights > 0)
+            n_correct = jnp.sum(correct, dtype=jnp.int32)
     return params, opt_state, value, n_correct
 
 
 def shard_batch(program: Program, batch: jax.Array) -> jax.Array:
     """With a mesh, the batch's rows split over the devices (one that does not divide: XLA's)."""
-    if program.mesh is None or batch.shape[0] % program.mesh.shape[parallel.DATA_AXIS]:
+    data_devices = parallel.data_size(program.mesh)
+    if data_devices == 1 or batch.shape[0] % data_devices:
         return batch
     return jax.lax.with_sharding_constraint(batch, parallel.batch_sharded(program.mesh))
