@@ -69,16 +69,21 @@ class Recipe:
         )
 
 
-# The search's fixed list: widths and depth, dropout, shift size and epochs around the plain
-# JAX hints of issue 15 (784-1024-10 dropout 0.4, 25 epochs: 0.9054; 784-512-512-10 dropout
-# 0.3, 30 epochs: 0.9043), kept within the time budget (about 50 s per fit on 2 cores).
+# The search's fixed list, around the plain-JAX hints of issue 15 (784-1024-10 dropout 0.4, 25
+# epochs: test 0.9054; 784-512-512-10 dropout 0.3, 30 epochs: 0.9043), within the time budget
+# (about 50 s a fit on 2 cores: 30 epochs of 784-1024-10 at most).
+# Before dropout was in the engine, jaxmlp without it found on a 50000/10000 split (validation
+# accuracy, seed 0): 784-1024-10 25 epochs: no shift 0.9046, shift 1 0.8965, shift 2 0.8838;
+# shift 1, 40 epochs: 0.9022; 784-512-512-10 shift 1, 30 epochs: 0.9039. Shifts are a strong
+# regulariser for an MLP (training accuracy 0.91-0.92 against 0.96 without): they pay only with
+# more depth or epochs, so they are tried with little or no dropout, and 2 pixels not at all.
 CANDIDATES = (
-    Recipe(dropout=0.4, shift=0, epochs=25),
-    Recipe(dropout=0.4, shift=1, epochs=30),
-    Recipe(dropout=0.4, shift=2, epochs=30),
-    Recipe(dropout=0.2, shift=1, epochs=30),
-    Recipe(hidden=(512, 512), dropout=0.3, shift=1, epochs=30),
-    Recipe(dropout=0.0, shift=1, epochs=30),
+    Recipe(dropout=0.4, epochs=25),
+    Recipe(dropout=0.2, epochs=30),
+    Recipe(hidden=(512, 512), dropout=0.3, epochs=30),
+    Recipe(hidden=(512, 512), dropout=0.0, shift=1, epochs=30),
+    Recipe(hidden=(512, 512), dropout=0.1, shift=1, epochs=30),
+    Recipe(dropout=0.0, epochs=25),
 )
 
 
