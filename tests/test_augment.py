@@ -219,7 +219,7 @@ def test_the_command_line_trains_with_shifts_saves_them_and_resumes_exactly(cli,
 @pytest.mark.parametrize(
     "flags, message",
     [
-        (["--augment", "shift:x"], "augment (--augment): augmentation 'shift:x' is not known"),
+        (["--augment", "shift:x"], "augment (--augment) 'shift:x' is not known"),
         (
             ["--augment", "shift:9"],
             "--augment shift:9 on 'digits': max_shift must be an integer in [0, 8)",
@@ -244,4 +244,4 @@ def test_a_config_file_sets_augment_and_is_checked(cli, tmp_path):
     assert read_config_file(tmp_path / "good.toml") == {"augment": "shift:2"}
     (tmp_path / "bad.toml").write_text('augment = "roll:2"\n')
     status, _, err = cli("train", "--config", tmp_path / "bad.toml", "--run-dir", tmp_path / "a")
-    assert status == 2 and "augment (--augment): augmentation 'roll:2' is not known" in err
+    assert status == 2 and "augment (--augment) 'roll:2' is not known" in err

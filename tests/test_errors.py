@@ -230,6 +230,7 @@ BAD_FIELDS = {
     "weight-column-fraction": ("weight_column", 1.5, None),
     "class-weight": ("class_weight", "balance", ["--class-weight", "balance"]),
     "dropout-one": ("dropout", 1, ["--dropout", "1"]),
+    "augment-spec": ("augment", "shift:x", ["--augment", "shift:x"]),
     "checkpoint-every-negative": ("checkpoint_every", -1, ["--checkpoint-every=-1"]),
     "run-dir-empty": ("run_dir", "", ["--run-dir", ""]),
 }

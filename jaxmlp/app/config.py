@@ -170,8 +170,11 @@ def check_field(name: str, value: Any, *, where: str = "") -> Any:
     if name == "augment":
         try:
             parse_augment(value)
-        except ValueError as error:
-            raise ConfigError(f"{named}: {error}") from None
+        except ValueError:
+            raise ConfigError(
+                f"{named} {value!r} is not known; expected 'none' or 'shift:S' with S a positive "
+                "integer, the largest shift in pixels (e.g. 'shift:2')"
+            ) from None
         return value.strip()
     if name == "batch_size":
         if isinstance(value, str) and value == "full":
