@@ -320,6 +320,14 @@ def test_a_weighted_run_resumes_exactly_and_reads_its_weights_from_csv_or_npz(cl
     straight = read_metrics(tmp_path / "straight" / METRICS)
     unweighted = read_metrics(tmp_path / "plain" / METRICS)
     assert straight[0]["train_loss"] != pytest.approx(unweighted[0]["train_loss"], rel=1e-3)
+    # The final params' scores count every example alike, as `jaxmlp evaluate`'s do, while
+    # the epochs' metrics are weighted.
+    summary = json.loads((tmp_path / "straight" / "summary.json").read_text())
+    status, out, err = cli(
+        "evaluate", "--run-dir", tmp_path / "straight", "--split", "train", "--json"
+    )
+    assert status == 0, err
+    assert summary["splits"]["train"]["loss"] == pytest.approx(json.loads(out)["loss"], rel=1e-6)
 
 
 @pytest.mark.heavy
