@@ -79,7 +79,10 @@ def train_batches(program: Program, state: TrainState, key, data, l2):
     if program.full_batch:
         return step(carry, (X, T, None))[0]
     steps, K = program.steps_per_epoch, program.batches_per_gather(X.dtype.itemsize)
-    rows = shuffle.permutation(key, program.n)
+    if program.shuffle:
+        rows = shuffle.permutation(key, program.n)
+    else:
+        rows = jnp.arange(program.n, dtype=jnp.int32)
     weights = None
     if program.remainder:
         # The last, smaller batch is padded to B rows that weigh 0: one shape, one compile.

@@ -26,6 +26,7 @@ from .epoch import NONFINITE, EpochMetrics, run_block
 from .program import Program, check_training_args, make_program
 from .state import DivergenceError, History, StopReason, TrainState, copy_state, start_state
 
+ON_DIVERGENCE = ("raise", "stop")
 RECORDED = ("train_loss", "train_accuracy", "val_loss", "val_accuracy", "learning_rate")
 
 
@@ -38,6 +39,8 @@ def fit(
     min_delta: float = 1e-4, restore_best: bool = True, monitor: str = "auto",
     callback: Callable[[int, dict], bool | None] | None = None,
     epochs_per_program: int | str = "auto", mesh: Mesh | int | None = None,
+    shuffle: bool = True, optimizer_options: dict[str, float] | None = None,
+    on_divergence: str = "raise",
 ) -> tuple[Params, History]:  # fmt: skip
     """Trains ``mlp`` from ``params`` on ``(X, y)``.
 
@@ -65,13 +68,19 @@ def fit(
       callback: ``callback(epoch, metrics)`` after every epoch; returning ``True`` pauses.
       epochs_per_program: epochs per compiled block; ``"auto"``: ``STEPS_PER_PROGRAM`` updates.
       mesh: a ``jax.sharding.Mesh`` with a ``"data"`` axis or a number of devices.
+      shuffle: ``False`` takes every epoch's batches in the rows' order, unshuffled.
+      optimizer_options: a named optimizer's other hyperparameters (``optimizers.OPTIONS``,
+        e.g. ``{"b1": 0.8}``; ``{"power_t": 0.25}`` for ``"invscaling"``).
+      on_divergence: ``"raise"`` a ``DivergenceError``, or ``"stop"``: return the state of the
+        epoch before (the best one with ``restore_best``), with the diverged epoch's ``nan``
+        metrics in the history and ``stop_reason`` ``"diverged"``.
 
     Returns:
       ``(params, history)``; ``history.state`` is the final ``TrainState``.
 
     Raises:
-      DivergenceError: a step made the loss, params or optimizer state non-finite; it carries
-        the (finite) state of the epoch before.
+      DivergenceError: (``on_divergence="raise"``) a step made the loss, params or optimizer
+        state non-finite; it carries the (finite) state of the epoch before.
     """
     state = params if isinstance(params, TrainState) else None
     params = state.params if state is not None else params
@@ -79,6 +88,11 @@ def fit(
     loss = get_loss(loss, mlp.output_activation.name)
     check_training_args(epochs=epochs, grad=grad, patience=patience, min_delta=min_delta)
     l2 = checks.check_l2(l2)
+    shuffle = checks.check_scalar(shuffle, "bool", "shuffle")
+    if on_divergence not in ON_DIVERGENCE:
+        raise ValueError(
+            f"on_divergence={on_divergence!r} is not known; choose one of {ON_DIVERGENCE}"
+        )
     key_holdout, key_train = _holdout_and_train_keys(checks.check_key(key))
     data, classification = prepare_data(
         mlp, X, y, dtype, key_holdout, validation, validation_fraction, loss
@@ -92,7 +106,7 @@ def fit(
         schedule=schedule, batch_size=batch_size, epochs=epochs, epochs_left=epochs - first_epoch,
         epochs_per_program=epochs_per_program, monitor=monitor, early_stopping=early_stopping,
         restore_best=restore_best, grad=grad, patience=patience, min_delta=min_delta, mesh=mesh,
-        weight_decay=l2 > 0,
+        weight_decay=l2 > 0, shuffle=shuffle, optimizer_options=optimizer_options,
     )  # fmt: skip
     if mesh is not None:
         parallel.check_batch_divides(program.batch_size, mesh)
@@ -129,7 +143,7 @@ def fit(
     state, record = loop.train(run_block, (program,), state, data, l2, epochs, on_block)
     history.compile_time = record.compile_time
     history.stop_reason = record.stop_reasons()[0]
-    if history.stop_reason == StopReason.DIVERGED:
+    if history.stop_reason == StopReason.DIVERGED and on_divergence == "raise":
         raise _divergence(program, state, data, l2, record.blocks[-1], diverged_at[-1], history)
     # A stop by the callback is a pause (e.g. to save a checkpoint): keep the state as it is.
     if program.track_best and history.stop_reason != StopReason.CALLBACK:
