@@ -75,11 +75,12 @@ def test_partial_fit_and_warm_start_continue_training():
     model = MLPClassifier((16,), learning_rate_init=0.01, random_state=0)
     for _ in range(5):
         model.partial_fit(X, y, classes=[0, 1])
-    assert model.n_iter_ == 5 and len(model.loss_curve_) == 5
+    assert model.n_iter_ == 1 and len(model.loss_curve_) == 5  # n_iter_: the last call
     assert model.loss_curve_[-1] < model.loss_curve_[0]
     warm = MLPClassifier((16,), max_iter=3, warm_start=True, random_state=0, tol=0)
     warm.fit(X, y).fit(X, y)
-    assert warm.n_iter_ == 6
+    # As scikit-learn: n_iter_ counts the last fit, loss_curve_ all of them.
+    assert warm.n_iter_ == 3 and len(warm.loss_curve_) == 6
 
 
 @pytest.mark.parametrize(
@@ -138,14 +139,16 @@ def test_bad_parameters_are_named(Estimator, params, match):
         Estimator(**params).fit(X, y)
 
 
-@pytest.mark.filterwarnings("error")  # no numpy RuntimeWarning before the error
-def test_a_value_beyond_float32_is_named_without_a_warning():
-    X, y = make_moons(20, random_state=0)
-    X[3, 1] = 1e39
-    with pytest.raises(ValueError, match=r"X holds the value 1e\+39 at index \(3, 1\), beyond"):
-        MLPClassifier((4,), max_iter=2).fit(X, y)
-    with pytest.raises(ValueError, match=r"y holds the value 1e\+39 at index \(3, 0\), beyond"):
-        MLPRegressor((4,), max_iter=2).fit(X[:, :1], X[:, 1])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+def test_weights_and_predictions_follow_the_dtype_of_X(dtype):
+    X, y = make_moons(40, random_state=0)
+    X = X.astype(dtype)
+    regressor = MLPRegressor(hidden_layer_sizes=(4,), max_iter=2, tol=0).fit(X[:, :1], X[:, 1])
+    classifier = MLPClassifier((4,), max_iter=2).fit(X, y)
+    for model in (regressor, classifier):
+        assert {w.dtype for w in model.coefs_ + model.intercepts_} == {np.dtype(dtype)}
+    assert regressor.predict(X[:, :1]).dtype == dtype
+    assert classifier.predict_proba(X).dtype == dtype
 
 
 @pytest.mark.heavy
@@ -158,6 +161,82 @@ def test_a_fit_whose_update_overflows_raises_and_leaves_the_estimator_unfitted()
         (4,), solver="sgd", momentum=0, learning_rate_init=1e36, random_state=0
     )
     for train in (regressor.partial_fit, regressor.fit):
+        # scikit-learn's ValueError, and jaxmlp's error naming the step.
+        with pytest.raises(ValueError, match="Solver produced non-finite parameter weights"):
+            train(X, y)
         with pytest.raises(jaxmlp.DivergenceError, match="epoch 1, step 1: the params"):
             train(X, y)
         assert not hasattr(regressor, "coefs_")
+
+
+def test_the_parameters_are_scikit_learns_plus_jaxmlps_extras():
+    import inspect
+
+    import sklearn.neural_network as reference
+
+    for ours, theirs, extras in (
+        (MLPClassifier, reference.MLPClassifier, ["output", "loss", "grad"]),
+        (MLPRegressor, reference.MLPRegressor, ["output", "grad"]),  # loss is scikit-learn's
+    ):
+        ours_params = inspect.signature(ours).parameters
+        theirs_params = inspect.signature(theirs).parameters
+        assert list(ours_params) == list(theirs_params) + extras
+        for name, parameter in theirs_params.items():
+            assert ours_params[name].default == parameter.default, name
+            assert ours_params[name].kind == parameter.kind, name
+
+
+@pytest.mark.heavy
+def test_partial_fit_compiles_once():
+    from jaxmlp.compiling import cached_programs
+
+    X, y = make_moons(60, random_state=0)
+    model = MLPClassifier((8,), random_state=0)
+    model.partial_fit(X, y, classes=[0, 1])
+    programs = cached_programs()
+    for _ in range(4):
+        model.partial_fit(X, y)
+    assert cached_programs() == programs
+    assert len(model.loss_curve_) == 5
+
+
+def test_a_sparse_X_too_large_to_densify_is_refused_naming_the_bytes(monkeypatch):
+    import scipy.sparse
+
+    from jaxmlp.sklearn import inputs
+
+    X, y = make_moons(40, random_state=0)
+    monkeypatch.setattr(inputs, "DENSE_BYTES", 100)
+    with pytest.raises(ValueError, match=r"dense copy would need 640 bytes, more than"):
+        MLPClassifier((4,), max_iter=2).fit(scipy.sparse.csr_matrix(X), y)
+
+
+@pytest.mark.heavy
+def test_convergence_warning_and_an_infinite_n_iter_no_change():
+    from sklearn.exceptions import ConvergenceWarning
+
+    X, y = make_moons(40, random_state=0)
+    model = MLPClassifier((4,), max_iter=30, tol=1e9, n_iter_no_change=np.inf, solver="sgd")
+    with pytest.warns(ConvergenceWarning, match=r"Maximum iterations \(30\) reached"):
+        model.fit(X, y)
+    assert model.n_iter_ == 30
+    assert model.best_loss_ == min(model.loss_curve_)
+    assert model.validation_scores_ is None and model.best_validation_score_ is None
+
+
+@pytest.mark.heavy
+def test_the_regressors_validation_score_is_r2():
+
+    X, y = make_moons(200, noise=0.1, random_state=0)
+    model = MLPRegressor(
+        hidden_layer_sizes=(8,), early_stopping=True, alpha=0.0, max_iter=5, random_state=0
+    )
+    with pytest.warns(Warning):
+        model.fit(X[:, :1], X[:, 1])
+    assert model.best_loss_ is None
+    assert len(model.validation_scores_) == model.n_iter_
+    assert np.all(np.isfinite(model.validation_scores_))
+    assert model.best_validation_score_ == max(model.validation_scores_)
+    assert model.best_validation_score_ <= 1
+    # R² of the best params, not an accuracy (nan for real targets): near the fit's R².
+    assert abs(model.best_validation_score_ - model.score(X[:, :1], X[:, 1])) < 0.3
