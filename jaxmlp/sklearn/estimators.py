@@ -261,6 +261,8 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         if self._poisson():  # the validation loss, negated: higher is better
             return [-v for v in history.val_loss]
         total_variance = float(np.sum(np.var(validation[1], axis=0)))
+        if total_variance == 0:  # constant targets: r2_score's 1 for a perfect fit, else 0
+            return [float(v == 0) if np.isfinite(v) else np.nan for v in history.val_loss]
         return [1 - 2 * v / total_variance for v in history.val_loss]
 
     def predict(self, X):
