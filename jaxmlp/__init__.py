@@ -4,8 +4,8 @@ Architecture: three floors; a module imports from its own floor or those below, 
 private name of another module.
 
 1. The lecture: ``mlp``, ``params``, ``activations``, ``losses``, ``forward``, ``objective``,
-   ``backprop`` (the slides' equations over a params pytree), and ``targets``, ``predict``,
-   ``gradcheck`` on them. Beside it: ``checks`` (every boundary check, one rule each),
+   ``dropout``, ``backprop`` (the slides' equations over a params pytree), and ``targets``,
+   ``predict``, ``gradcheck`` on them. Beside it: ``checks`` (every boundary check, one rule each),
    ``compiling`` (programs compiled once per process), ``data/``, and what needs no JAX:
    ``rules``, ``names``, ``lazy``, ``xla_cache``.
 2. The engine, ``training/``: ``fit`` and ``fit_many`` build a ``Program`` and hand it to one

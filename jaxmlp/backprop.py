@@ -20,6 +20,11 @@ The output delta is elementwise, ``f'(a_k) ∂J/∂y_hat_k``, for an elementwise
 softmax output with MSE it is the full Jacobian ``∂y_hat_k'/∂a_k = y_hat_k' (δ_k'k - y_hat_k)``
 applied to ``∂J/∂y_hat``; for softmax with cross-entropy and sigmoid with binary
 cross-entropy the two factors collapse to ``δ = y_hat - t``.
+
+With dropout (``dropout.py``) hidden layer ``l`` outputs ``q^l = σ(p^l) ⊙ m^l``, so the
+recursion gains the mask, and a dropped unit passes no gradient back::
+
+    δ^l_j = Σ_k W^(l+1)_jk δ^(l+1)_k · m^l_j · σ'(p^l_j)
 """
 
 from __future__ import annotations
@@ -46,27 +51,37 @@ def output_delta(mlp: MLP, loss: Loss, a: jax.Array, y_hat: jax.Array, t: jax.Ar
     return jnp.einsum("...lk,...l->...k", jacobian, dJ_dy_hat)
 
 
-def backprop(mlp: MLP, params: Params, X, T, loss: str | Loss = "mse", l2=0.0, weights=None):
+def backprop(
+    mlp: MLP, params: Params, X, T, loss: str | Loss = "mse", l2=0.0, weights=None, masks=None
+):
     """The gradient of ``objective`` with respect to ``params``, computed by hand.
 
-    Args: as ``jaxmlp.objective``: ``X: (n, d)``, ``T: (n, c)``, ``weights: (n,)`` or ``None``.
+    Args: as ``jaxmlp.objective``: ``X: (n, d)``, ``T: (n, c)``, ``weights: (n,)`` or ``None``,
+      ``masks``: dropout masks ``(h_l,)`` or ``(n, h_l)`` per hidden layer, or ``None``.
 
     Returns:
       A params-shaped pytree: ``[{"W": (n_in, n_out), "b": (n_out,)}, ...]``.
     """
     mlp, loss, X, T, l2, weights = check_objective_args(mlp, params, X, T, loss, l2, weights)
-    _, grads = gradients(mlp, params, X, T, loss, weights)
+    checks.check_masks(mlp, masks, X.shape[0])
+    _, grads = gradients(mlp, params, X, T, loss, weights, masks)
     return [{"W": g["W"] + l2 * p["W"], "b": g["b"]} for g, p in zip(grads, params)]
 
 
-def gradients(mlp: MLP, params: Params, X, T, loss: Loss, weights=None):
+def gradients(mlp: MLP, params: Params, X, T, loss: Loss, weights=None, masks=None):
     """``((losses: (n,), Y_hat: (n, c)), grads)``: the (weighted) mean loss's gradient, no L2
-    term and no input checks; the forward pass keeps every layer's ``p`` and ``q``."""
+    term and no input checks; the forward pass keeps every layer's ``p``, ``σ(p)`` and ``q``."""
     sigma = mlp.hidden_activation
-    P, Q = [], [X]  # Q[0] is the input
-    for layer in params[:-1]:
+    M = (
+        [None] * mlp.n_hidden
+        if masks is None
+        else [m if m.ndim == 2 else m[None, :] for m in masks]
+    )
+    P, S, Q = [], [], [X]  # Q[0] is the input; S[l] = σ(P[l]), Q[l + 1] = S[l] ⊙ M[l]
+    for layer, m in zip(params[:-1], M):
         P.append(Q[-1] @ layer["W"] + layer["b"][None, :])  # (n, h_l)
-        Q.append(sigma(P[-1]))
+        S.append(sigma(P[-1]))
+        Q.append(S[-1] if m is None else S[-1] * m)
     A = Q[-1] @ params[-1]["W"] + params[-1]["b"][None, :]  # (n, c)
     Y_hat = mlp.output_activation(A)
 
@@ -74,7 +89,8 @@ def gradients(mlp: MLP, params: Params, X, T, loss: Loss, weights=None):
     if weights is None:
         scale = 1.0 / X.shape[0]  # a Python float: X.dtype may be an integer type
     else:
-        scale = (weights / jnp.sum(weights))[:, None]
+        total = jnp.sum(weights)  # all 0 (a batch of padding): δ = 0, not NaN
+        scale = (weights / jnp.where(total > 0, total, jnp.ones_like(total)))[:, None]
     delta = output_delta(mlp, loss, A, Y_hat, T) * scale  # (n, c)
 
     grads = [None] * mlp.n_layers
@@ -82,7 +98,10 @@ def gradients(mlp: MLP, params: Params, X, T, loss: Loss, weights=None):
         W = params[l]["W"]
         grads[l] = {"W": Q[l].T @ delta, "b": jnp.sum(delta, axis=0)}  # Σ_i q_i δ_iᵀ
         if l > 0:
-            delta = (delta @ W.T) * sigma.derivative(P[l - 1], Q[l])  # (n, h_(l-1))
+            delta = delta @ W.T  # (n, h_(l-1))
+            if M[l - 1] is not None:
+                delta = delta * M[l - 1]
+            delta = delta * sigma.derivative(P[l - 1], S[l - 1])
     return (loss.value(A, Y_hat, T), Y_hat), grads
 
 

@@ -211,6 +211,23 @@ def check_weights(weights, n: int, *, name: str = "weights", dtype=None):
     return weights
 
 
+def check_masks(mlp: MLP, masks, n: int) -> None:
+    """Checks dropout ``masks``: ``None``, or one ``(h_l,)`` or ``(n, h_l)`` per hidden layer."""
+    if masks is None:
+        return
+    hidden = mlp.sizes[1:-1]
+    if not isinstance(masks, list | tuple) or len(masks) != len(hidden):
+        got = f"{len(masks)} masks" if isinstance(masks, list | tuple) else type(masks).__name__
+        raise ValueError(
+            f"masks must be a list of {len(hidden)} masks, one per hidden layer of "
+            f"sizes={mlp.sizes}, got {got}"
+        )
+    for l, (mask, h) in enumerate(zip(masks, hidden)):
+        shape = tuple(jnp.shape(mask))
+        if shape not in ((h,), (n, h)):
+            raise ValueError(f"masks[{l}] has shape {shape} but ({h},) or ({n}, {h}) was expected")
+
+
 def check_finite(X, name: str, dtype=None) -> None:
     """Refuses NaN, infinite values, and values beyond the range of ``dtype`` (the params').
     A fine ``X`` costs its min and max (NaN propagates); the search for the bad value runs only

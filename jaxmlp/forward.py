@@ -6,6 +6,7 @@ For the lecture's 2-layer MLP:
     a = (W²)ᵀ q + b²,   y_hat = σ(a)
 
 and for ``p`` hidden layers the first line repeats ``p`` times (``y = f_{p+1}(... f_1(x))``).
+In training with dropout (``dropout.py``) a hidden layer's output is masked, ``q = σ(p) ⊙ m``.
 """
 
 from __future__ import annotations
@@ -17,13 +18,14 @@ from .mlp import MLP
 from .params import Params
 
 
-def output_preactivation(mlp: MLP, params: Params, x: jax.Array) -> jax.Array:
-    """The output layer's pre-activation ``a``: ``x: (d,) -> a: (c,)``. No input checks."""
+def output_preactivation(mlp: MLP, params: Params, x: jax.Array, masks=None) -> jax.Array:
+    """The output layer's pre-activation ``a``: ``x: (d,) -> a: (c,)``. No input checks.
+    ``masks``: one dropout mask ``(h_l,)`` per hidden layer, or ``None``."""
     sigma = mlp.hidden_activation
     q = x
-    for layer in params[:-1]:
+    for l, layer in enumerate(params[:-1]):
         p = q @ layer["W"] + layer["b"]  # the slides' Wᵀq, which vmap batches as Q @ W
-        q = sigma(p)
+        q = sigma(p) if masks is None else sigma(p) * masks[l]
     return q @ params[-1]["W"] + params[-1]["b"]
 
 

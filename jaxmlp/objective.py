@@ -2,6 +2,8 @@
 
     objective = (1/n) Σ_i J(x⁽ⁱ⁾, t⁽ⁱ⁾) + (l2/2) Σ_layers ‖W‖²
 
+With example weights the mean is ``Σ_i w_i J_i / Σ_i w_i``; with dropout masks each ``J_i``
+is that of the network whose hidden outputs are ``q = σ(p) ⊙ m`` (``dropout.py``).
 Differentiate it with ``jax.grad``; ``backprop.py`` computes the same gradient by hand.
 """
 
@@ -29,18 +31,22 @@ def l2_penalty(params: Params) -> jax.Array:
     return 0.5 * sum(jnp.sum(layer["W"] ** 2) for layer in params)
 
 
-def losses_and_outputs(mlp: MLP, params: Params, X, T, loss: Loss):
-    """``(losses: (n,), Y_hat: (n, c))``: each example's ``J`` and output, without checks."""
+def losses_and_outputs(mlp: MLP, params: Params, X, T, loss: Loss, masks=None):
+    """``(losses: (n,), Y_hat: (n, c))``: each example's ``J`` and output, without checks.
+    ``masks``: dropout masks, one per hidden layer, ``(h_l,)`` shared or ``(n, h_l)``."""
 
-    def loss_and_output(x, t):
-        a = output_preactivation(mlp, params, x)
+    def loss_and_output(x, t, masks):
+        a = output_preactivation(mlp, params, x, masks)
         y_hat = mlp.output_activation(a)
         return loss.value(a, y_hat, t), y_hat
 
-    return jax.vmap(loss_and_output)(X, T)
+    mask_axes = None if masks is None else [0 if jnp.ndim(m) == 2 else None for m in masks]
+    return jax.vmap(loss_and_output, in_axes=(0, 0, mask_axes))(X, T, masks)
 
 
-def objective(mlp: MLP, params: Params, X, T, loss: str | Loss = "mse", l2=0.0, weights=None):
+def objective(
+    mlp: MLP, params: Params, X, T, loss: str | Loss = "mse", l2=0.0, weights=None, masks=None
+):
     """The mean loss over a batch plus ``l2/2 · Σ‖W‖²``.
 
     Args:
@@ -51,6 +57,8 @@ def objective(mlp: MLP, params: Params, X, T, loss: str | Loss = "mse", l2=0.0, 
       loss: ``"mse"``, ``"cross_entropy"`` (softmax output) or ``"binary_cross_entropy"``.
       l2: the weight-decay coefficient, ``>= 0``.
       weights: ``(n,)`` example weights ``>= 0`` or ``None``: the mean is ``Σ w_i J_i / Σ w_i``.
+      masks: dropout masks (``dropout_masks``), one per hidden layer, ``(h_l,)`` or
+        ``(n, h_l)``, or ``None``.
 
     Returns:
       A scalar.
@@ -63,7 +71,8 @@ def objective(mlp: MLP, params: Params, X, T, loss: str | Loss = "mse", l2=0.0, 
       ...                                                jax.numpy.zeros((4, 1)))
     """
     mlp, loss, X, T, l2, weights = check_objective_args(mlp, params, X, T, loss, l2, weights)
-    losses, _ = losses_and_outputs(mlp, params, X, T, loss)
+    checks.check_masks(mlp, masks, X.shape[0])
+    losses, _ = losses_and_outputs(mlp, params, X, T, loss, masks)
     if weights is None:
         return jnp.mean(losses) + l2 * l2_penalty(params)
     return jnp.sum(weights * losses) / jnp.sum(weights) + l2 * l2_penalty(params)

@@ -288,6 +288,41 @@ def test_string_labels_are_predicted_back_as_strings_in_file_order(cli, tmp_path
 
 
 @pytest.mark.heavy
+def test_a_weighted_run_resumes_exactly_and_reads_its_weights_from_csv_or_npz(cli, tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 2)).astype(np.float32)
+    y = (X[:, 0] + 0.5 * X[:, 1] > 0.4).astype(int)  # unbalanced classes
+    w = rng.uniform(0.0, 3.0, 80).round(3)
+    rows = "".join(f"{a},{b},{ww},{label}\n" for (a, b), ww, label in zip(X, w, y))
+    (tmp_path / "w.csv").write_text("a,b,w,label\n" + rows)
+    np.savez(tmp_path / "w.npz", x=X, y=y, w=w)
+    argv = ["train", "--sizes", "d,8,c", "--batch-size", "16", "--lr", "0.01"]
+    argv += ["--validation-fraction", "0.25", "--class-weight", "balanced", "--quiet"]
+    csv_run = [*argv, "--data", f"csv:{tmp_path / 'w.csv'}", "--weight-column", "w"]
+    assert cli(*csv_run, "--epochs", "4", "--run-dir", tmp_path / "straight")[0] == 0
+    assert cli(*csv_run, "--epochs", "2", "--run-dir", tmp_path / "split")[0] == 0
+    status, _, err = cli("train", "--resume", tmp_path / "split", "--epochs", "4")
+    assert status == 0, err
+    chex.assert_trees_all_equal(
+        saved.open_run(tmp_path / "split")[1], saved.open_run(tmp_path / "straight")[1]
+    )
+    saved_config = json.loads((tmp_path / "split" / CONFIG).read_text())
+    assert (saved_config["weight_column"], saved_config["class_weight"]) == ("w", "balanced")
+    # The same rows and weights from an NPZ archive train the same model.
+    npz_run = [*argv, "--data", f"npz:{tmp_path / 'w.npz'}", "--epochs", "4"]
+    assert cli(*npz_run, "--run-dir", tmp_path / "npz")[0] == 0
+    chex.assert_trees_all_equal(final_params(tmp_path / "npz"), final_params(tmp_path / "straight"))
+    # The weights are used: without them the run is another one.
+    plain = [a for a in npz_run if a not in ("--class-weight", "balanced")]
+    np.savez(tmp_path / "plain.npz", x=X, y=y)
+    plain[plain.index(f"npz:{tmp_path / 'w.npz'}")] = f"npz:{tmp_path / 'plain.npz'}"
+    assert cli(*plain, "--run-dir", tmp_path / "plain")[0] == 0
+    straight = read_metrics(tmp_path / "straight" / METRICS)
+    unweighted = read_metrics(tmp_path / "plain" / METRICS)
+    assert straight[0]["train_loss"] != pytest.approx(unweighted[0]["train_loss"], rel=1e-3)
+
+
+@pytest.mark.heavy
 def test_evaluate_on_a_run_saved_in_float64(cli, tmp_path):
     status, _, err = cli(
         "train", *MOONS, "--epochs", "1", "--dtype", "float64", "--run-dir", tmp_path / "f64"

@@ -319,3 +319,70 @@ def test_csv_value_beyond_float32_names_the_line_of_the_file(tmp_path, key):
             r"range of float32",
         ):
             load(f"csv:{path}", key)
+
+
+# --- Example weights ---------------------------------------------------------------------------
+
+
+def _weighted_rows(n=40):
+    """Features, labels and weights whose weight is read off the row: ``w = 10 + x_0``."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(n, 2)).astype(np.float32)
+    return X, np.arange(n) % 2, 10 + X[:, 0].astype(np.float64)
+
+
+def _assert_each_weight_stays_with_its_row(data):
+    for part in ("train", "val", "test"):
+        X, w = getattr(data, f"X_{part}"), getattr(data, f"w_{part}")
+        np.testing.assert_allclose(w, 10 + X[:, 0], rtol=1e-6)
+
+
+@pytest.mark.parametrize("column", ["w", 1], ids=["name", "index"])
+def test_a_csv_weight_column_leaves_the_features_and_follows_its_rows(column, tmp_path, key):
+    X, y, w = _weighted_rows()
+    path = tmp_path / "w.csv"
+    rows = "".join(f"{a},{float(ww)!r},{b},{label}\n" for (a, b), ww, label in zip(X, w, y))
+    path.write_text("a,w,b,label\n" + rows)
+    data = load(f"csv:{path}", key, weight_column=column, validation=0.25)
+    assert data.n_features == 2  # the weights are not a feature
+    assert len(data.w_train) + len(data.w_val) + len(data.w_test) == len(X)
+    _assert_each_weight_stays_with_its_row(data)
+    X_all, y_all = read(f"csv:{path}", weight_column=column)
+    np.testing.assert_array_equal(X_all, X)
+
+
+def test_npz_weights_follow_their_rows_and_a_dataset_without_them_has_none(tmp_path, key):
+    X, y, w = _weighted_rows()
+    np.savez(tmp_path / "w.npz", x=X, y=y, w=w)
+    data = load(f"npz:{tmp_path / 'w.npz'}", key, validation=0.25)
+    _assert_each_weight_stays_with_its_row(data)
+    later = load(f"npz:{tmp_path / 'w.npz'}", key).with_validation(key, 0.25)
+    _assert_each_weight_stays_with_its_row(later)
+    plain = load("moons:n=20", key, validation=0.25)
+    assert plain.w_train is None and plain.w_val is None and plain.w_test is None
+
+
+BAD_WEIGHTS = {
+    "csv-negative": ("a,w,label\n1,1,0\n2,-0.5,1\n", dict(weight_column="w"), r"line 3, column 2 \('w'\): the weight '-0.5' must be a finite number >= 0"),
+    "csv-not-a-number": ("a,w,label\n1,x,0\n2,1,1\n", dict(weight_column="w"), r"line 2, column 2 \('w'\): the weight 'x' must be"),
+    "csv-unknown-column": ("a,w,label\n1,1,0\n2,1,1\n", dict(weight_column="weight"), r"weight_column='weight' is not known; choose one of \['a', 'w', 'label'\]"),
+    "csv-label-column": ("a,w,label\n1,1,0\n2,1,1\n", dict(weight_column=-1), r"weight_column=-1 is the label column"),
+    "csv-out-of-range": ("a,w,label\n1,1,0\n2,1,1\n", dict(weight_column=5), r"weight_column=5 is out of range"),
+    "npz-negative": (dict(x=np.zeros((4, 2)), y=np.arange(4) % 2, w=np.array([1, 1, -1.0, 1])), {}, r"NPZ file '.*': w\[2\]=-1.0 must be a finite number >= 0"),
+    "npz-length": (dict(x=np.zeros((4, 2)), y=np.arange(4) % 2, w=np.ones(3)), {}, r"x has 4 samples but w has 3"),
+    "npz-w-test-alone": (dict(x=np.zeros((4, 2)), y=np.arange(4) % 2, w_test=np.ones(4)), {}, r"holds w_test but no x_test"),
+    "weight-column-of-npz": (dict(x=np.zeros((4, 2)), y=np.arange(4) % 2), dict(weight_column=0), r"weight_column=0 applies to CSV files"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("content, kwargs, message", BAD_WEIGHTS.values(), ids=BAD_WEIGHTS.keys())
+def test_bad_weights_in_a_file_name_the_file_and_the_place(content, kwargs, message, tmp_path, key):
+    if isinstance(content, str):
+        path = tmp_path / "w.csv"
+        path.write_text(content)
+        spec = f"csv:{path}"
+    else:
+        np.savez(tmp_path / "w.npz", **content)
+        spec = f"npz:{tmp_path / 'w.npz'}"
+    with pytest.raises(DataError, match=message):
+        load(spec, key, test_fraction=0.5, **kwargs)

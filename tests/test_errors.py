@@ -100,6 +100,15 @@ BAD_TRAINING_INPUT = {
     "directory-not-file": (lambda tmp_path: ["--data", f"npz:{tmp_path}"], r"NPZ file '.*' is a directory, expected a file"),
     "missing-directory": (flags("--data", "mnist:/no/such/dir"), r"IDX directory '/no/such/dir' does not exist"),
     "images-not-flattened": (plus(npz_file(x=np.zeros((8, 4, 4), np.uint8), y=np.arange(8) % 2), "--no-flatten"), r"holds images of shape \(4, 4\), but an MLP takes rows: flatten them"),
+    # Example weights
+    "weight-column-unknown": (plus(csv_file("a,b,w,label\n1,2,1,0\n2,1,1,1\n3,1,1,0\n1,3,1,1\n1,1,1,0\n"), "--weight-column", "weight"), r"weight_column='weight' is not known; choose one of \['a', 'b', 'w', 'label'\]"),
+    "weight-negative-in-csv": (plus(csv_file("a,b,w,label\n1,2,1,0\n2,1,-2,1\n3,1,1,0\n1,3,1,1\n1,1,1,0\n"), "--weight-column", "w"), r"data.csv', line 3, column 3 \('w'\): the weight '-2' must be a finite number >= 0"),
+    "weights-all-zero": (plus(csv_file("a,b,w,label\n1,2,0,0\n2,1,0,1\n3,1,0,0\n1,3,0,1\n1,1,0,0\n"), "--weight-column", "2"), r"the weights of the training split of 'csv:.*': sample_weight are all zero"),
+    "weight-negative-in-npz": (npz_file(x=np.zeros((8, 2)), y=np.arange(8) % 2, w=np.r_[np.ones(7), np.nan]), r"NPZ file '.*': w\[7\]=nan must be a finite number >= 0"),
+    "weight-column-of-synthetic-data": (flags(*MOONS, "--weight-column", "0"), r"weight_column=0 applies to CSV files \(csv:PATH\), not to 'moons:n=32'"),
+    "class-weight-of-real-targets": (flags("--data", "sine", "--loss", "mse", "--output", "identity", "--class-weight", "balanced"), r"--class-weight balanced weighs classes, but 'sine' has real targets"),
+    "class-weight-unknown": (flags(*MOONS, "--class-weight", "balance"), r"class_weight \(--class-weight\) 'balance' is not known; choose one of \['none', 'balanced'\]; did you mean 'balanced'\?"),
+    "config-weight-alias": (config_file("run.toml", "sample_weight = 2\n"), r"unknown key 'sample_weight'; did you mean 'weight_column'\?"),
     # The model against the data
     "sizes-input-width": (flags(*MOONS, "--sizes", "3,8,2"), r"--sizes 3,8,2 starts with 3 inputs but 'moons:n=32' has 2 features; use --sizes 2,8,2"),
     "sizes-output-width": (flags(*MOONS, "--sizes", "d,8,3"), r"ends with 3 outputs but 'moons:n=32' has 2 classes"),
@@ -218,6 +227,9 @@ BAD_FIELDS = {
     "flatten-number": ("flatten", 1, None),
     "label-column-fraction": ("label_column", 1.5, None),
     "header-text": ("header", "no", None),
+    "weight-column-fraction": ("weight_column", 1.5, None),
+    "class-weight": ("class_weight", "balance", ["--class-weight", "balance"]),
+    "dropout-one": ("dropout", 1, ["--dropout", "1"]),
     "checkpoint-every-negative": ("checkpoint_every", -1, ["--checkpoint-every=-1"]),
     "run-dir-empty": ("run_dir", "", ["--run-dir", ""]),
 }

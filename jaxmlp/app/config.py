@@ -56,6 +56,7 @@ class TrainConfig:
     epochs: int = _field(10, "passes over the training split")
     l2: float = _field(0.0, "weight decay: l2/2 times the sum of the squared weights")
     grad: str = _field("autodiff", "gradients: autodiff is jax.grad, backprop the hand-written")
+    dropout: float = _field(0.0, "rate at which hidden units are dropped in training; 0: none")
     seed: int = _field(0, "one seed for the data split, the initial weights and the shuffling")
     init: str = _field("glorot_uniform", "initialisation of the weights")
     validation_fraction: float = _field(
@@ -77,6 +78,15 @@ class TrainConfig:
     )
     header: bool | None = _field(
         None, "CSV files: whether the first row is a header", shown="detect"
+    )
+    weight_column: int | str | None = _field(
+        None,
+        "CSV files: a column of example weights, an index or a header name, taken out of the "
+        "features (an NPZ archive's weights are its array w)",
+        shown="none",
+    )
+    class_weight: str = _field(
+        "none", "class weights: balanced weighs class k by n / (c count_k), as scikit-learn"
     )
     checkpoint_every: int = _field(
         1, "epochs between checkpoints; 0: only at the end and on interrupt"
@@ -104,6 +114,7 @@ CHOICES = {
     "scale": ("none", "standardize", "minmax"),
     "dtype": ("float32", "float64"),
     "monitor": names.MONITORS,
+    "class_weight": ("none", "balanced"),
 }
 # The fields that are scalars, by their rule in ``jaxmlp.rules.RULES``.
 SCALARS = {
@@ -115,6 +126,7 @@ SCALARS = {
     "lr": "positive",
     "l2": "non_negative",
     "validation_fraction": "fraction_or_zero",
+    "dropout": "fraction_or_zero",
     "test_fraction": "fraction",
 }
 BOOLS = ("early_stopping", "flatten", "header")
@@ -122,6 +134,7 @@ BOOLS = ("early_stopping", "flatten", "header")
 TEXTS = {
     "data": "a data spec such as 'digits'",
     "label_column": "a column index or a column name",
+    "weight_column": "a column index or a column name, or None for no weights",
     "run_dir": "a directory path, or None for runs/DATA-TIME",
 }
 
@@ -161,9 +174,9 @@ def check_field(name: str, value: Any, *, where: str = "") -> Any:
         if isinstance(value, bool) or (name == "header" and value is None):
             return value
         fail("true, false or None (detect)" if name == "header" else "true or false")
-    if name == "label_column" and _is_int(value):
+    if name in ("label_column", "weight_column") and _is_int(value):
         return int(value)
-    if name == "run_dir" and value is None:
+    if name in ("run_dir", "weight_column") and value is None:
         return None
     if name in TEXTS:
         value = os.fspath(value) if name == "run_dir" and isinstance(value, os.PathLike) else value
@@ -177,7 +190,7 @@ def parse_flag(name: str, text: str) -> Any:
     """Field ``name``'s flag text as a number, a tuple of widths or text, for ``check_field``."""
     if name == "sizes":
         return tuple(_number(part.strip()) for part in text.split(","))
-    if name == "label_column":
+    if name in ("label_column", "weight_column"):
         number = _number(text)
         return number if _is_int(number) else text
     if name in SCALARS:

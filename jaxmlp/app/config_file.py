@@ -68,6 +68,7 @@ ALIASES = {
         "seed": ("random_state",),
         "run_dir": ("out_dir", "output_dir"),
         "patience": ("n_iter_no_change",),
+        "weight_column": ("sample_weight", "weights"),
     }.items()
     for alias in aliases
 }

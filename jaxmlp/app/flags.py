@@ -46,7 +46,13 @@ def given_values(namespace: argparse.Namespace) -> dict[str, Any]:
     return {name: value for name, value in vars(namespace).items() if name in FIELDS}
 
 
-_METAVARS = {"sizes": "D,H,...,C", "data": "SPEC", "run_dir": "DIR", "batch_size": "N"}
+_METAVARS = {
+    "sizes": "D,H,...,C",
+    "data": "SPEC",
+    "run_dir": "DIR",
+    "batch_size": "N",
+    "weight_column": "NAME|INDEX",
+}
 
 
 def _argparse_type(name: str):

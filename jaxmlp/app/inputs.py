@@ -19,6 +19,7 @@ import numpy as np
 from ..data import Dataset, load
 from ..data.preprocessing import Scaler, fit_scaler
 from ..mlp import MLP
+from ..sample_weights import example_weights
 from .config import TrainConfig
 
 
@@ -55,6 +56,7 @@ def load_data(config: TrainConfig, *, spec: str | None = None, classes=None) -> 
         label_column=config.label_column,
         header=config.header,
         classes=classes,
+        weight_column=config.weight_column,
     )
 
 
@@ -99,6 +101,11 @@ def build_mlp(config: TrainConfig, data: Dataset) -> MLP:
             f"--sizes {given} ends with {sizes[-1]} outputs but {data.name!r} has {what}; "
             f"use --sizes {suggestion} (or c for the output width)"
         )
+    if config.class_weight != "none" and data.classes is None:
+        raise RunError(
+            f"--class-weight {config.class_weight} weighs classes, but {data.name!r} has real "
+            "targets; leave it at none (weigh examples with --weight-column)"
+        )
     if config.monitor.endswith("_accuracy") and data.classes is None:
         raise RunError(
             f"--monitor {config.monitor} needs classes, but {data.name!r} has real targets; "
@@ -107,10 +114,30 @@ def build_mlp(config: TrainConfig, data: Dataset) -> MLP:
     return MLP(tuple(sizes), config.hidden, config.output)
 
 
+def fit_weights(config: TrainConfig, data: Dataset, mlp: MLP) -> dict:
+    """``fit``'s ``sample_weight``, ``class_weight`` and ``validation`` for the run, checked:
+    a ``RunError`` for weights that leave nothing to train on."""
+    class_weight = None if config.class_weight == "none" else config.class_weight
+    validation = None if data.X_val is None else (data.X_val, data.y_val)
+    if validation is not None and data.w_val is not None:
+        validation = (*validation, data.w_val)
+    splits = [("training", data.y_train, data.w_train)]
+    if data.X_val is not None and (data.w_train is not None or class_weight is not None):
+        w_val = np.ones(len(data.y_val)) if data.w_val is None else data.w_val
+        splits.append(("validation", data.y_val, w_val))
+    for split, y, w in splits:
+        try:
+            example_weights(mlp, y, len(y), w, class_weight, np.float64)
+        except ValueError as error:
+            raise RunError(f"the weights of the {split} split of {data.name!r}: {error}") from None
+    return {"sample_weight": data.w_train, "class_weight": class_weight, "validation": validation}
+
+
 def fingerprint(data: Dataset) -> str:
-    """SHA-256 of the training and validation arrays and the classes: what a resume must match."""
+    """SHA-256 of the training and validation arrays, their weights and the classes: what a
+    resume must match."""
     sha256 = hashlib.sha256()
-    arrays = [data.X_train, data.y_train, data.X_val, data.y_val]
+    arrays = [data.X_train, data.y_train, data.X_val, data.y_val, data.w_train, data.w_val]
     if data.classes is not None:
         arrays.append(np.asarray(json_labels(data.classes), dtype=str))
     for array in arrays:

@@ -31,6 +31,7 @@ from .inputs import (
     default_run_dir,
     fingerprint,
     fit_training_scaler,
+    fit_weights,
     keys,
     load_data,
     model_data,
@@ -78,6 +79,7 @@ def train(config: TrainConfig, *, overwrite: bool = False, hooks: Hooks = Hooks(
     rundir.check_available(config.run_dir, overwrite=overwrite)
     data = load_data(config)
     mlp = build_mlp(config, data)
+    fit_weights(config, data, mlp)  # bad weights are refused before anything is written
     scaler = fit_training_scaler(config, data)
     params = init_params(keys(config.seed)["init"], mlp, config.init, jnp.dtype(config.dtype))
     run = Run(config, rundir.claim(config.run_dir, overwrite=overwrite), mlp, data.classes, scaler)
@@ -121,7 +123,7 @@ def _train(run: Run, data, state, records, wall_time, data_sha256, start, hooks:
     first_epoch = records[-1]["epoch"] + 1 if records else 1
     hooks.on_start(_describe(run, data) | {"first_epoch": first_epoch, "epochs": config.epochs})
     X = jnp.asarray(data.X_train)  # on the device once: every stretch of epochs re-enters fit
-    validation = None if data.X_val is None else (data.X_val, data.y_val)
+    weights = fit_weights(config, data, run.mlp)  # sample_weight, class_weight, validation
     saved_epoch = records[-1]["epoch"] if records else 0
     last_time = 0.0
 
@@ -172,12 +174,13 @@ def _train(run: Run, data, state, records, wall_time, data_sha256, start, hooks:
                     epochs=config.epochs,
                     l2=config.l2,
                     grad=config.grad,
-                    validation=validation,
+                    dropout=config.dropout,
                     early_stopping=config.early_stopping,
                     patience=config.patience,
                     monitor=config.monitor,
                     callback=callback,
                     epochs_per_program=1,  # the callback, and so a checkpoint, after every epoch
+                    **weights,
                 )
             except DivergenceError as error:
                 # The last finite epoch's state replaces the checkpoint, marked so that a

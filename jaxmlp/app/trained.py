@@ -75,8 +75,9 @@ def examples(run: Run, spec: str | None, split: str) -> tuple[np.ndarray, np.nda
     kind = spec.strip().partition(":")[0]
     if split == "all" and kind not in CLASSIFIERS and kind not in REGRESSION:
         X, y = read(
-            spec, flatten=config.flatten, label_column=config.label_column, header=config.header
-        )
+            spec, flatten=config.flatten, label_column=config.label_column,
+            header=config.header, weight_column=config.weight_column,
+        )  # fmt: skip
         if run.classes is not None:
             y = LabelEncoder(run.classes).encode(y, f"the labels of {spec!r}")
     else:

@@ -16,9 +16,10 @@ from .labels import INT64_LIMIT
 
 
 def read_csv(
-    path, *, label_column: int | str = -1, header: bool | None = None, delimiter: str = ","
-) -> tuple[np.ndarray, np.ndarray]:
-    """Reads a CSV file of numeric features and one column of labels.
+    path, *, label_column: int | str = -1, header: bool | None = None, delimiter: str = ",",
+    weight_column: int | str | None = None,
+) -> tuple[np.ndarray, ...]:  # fmt: skip
+    """Reads a CSV file of numeric features, one column of labels and optionally one of weights.
 
     Args:
       path: the file.
@@ -27,19 +28,24 @@ def read_csv(
       header: whether the first row names the columns; ``None`` detects it: the first row is
         a header if it has a non-number in a column where the second row has a number.
       delimiter: the field separator.
+      weight_column: a column of example weights (finite, ``>= 0``), an index or a name, taken
+        out of the features; ``None``: none.
 
     Returns:
       ``X: (n, d) float32`` features and ``y: (n,)`` labels: ``int64`` if every label is an
-      integer, ``float64`` for other numbers, else ``str``.
+      integer, ``float64`` for other numbers, else ``str``; with a ``weight_column``, then
+      ``w: (n,) float64`` the weights.
 
     Raises:
       DataError: the file is missing or unreadable, ragged, or a feature is not a finite
-        number; the message names the file, line and column.
+        number, or a weight not a finite number ``>= 0``; the message names the file, line
+        and column.
     """
     path = os.fspath(path)
     rows, lines = _read_rows(path, delimiter)
     if header is None:
-        header = isinstance(label_column, str) or _looks_like_header(rows)
+        named = isinstance(label_column, str) or isinstance(weight_column, str)
+        header = named or _looks_like_header(rows)
     names = [name.strip() for name in rows[0]] if header else None
     if header:
         rows, lines = rows[1:], lines[1:]
@@ -56,9 +62,22 @@ def read_csv(
         raise DataError(
             f"CSV file {path!r} has {width} column; it needs features and a label column"
         )
-    label = _label_index(label_column, names, width, path)
+    label = _column_index(label_column, names, width, path)
+    weight = None
+    if weight_column is not None:
+        weight = _column_index(weight_column, names, width, path, "weight_column")
+        if weight == label:
+            raise DataError(
+                f"weight_column={weight_column!r} is the label column of CSV file {path!r}; "
+                "the weights need a column of their own"
+            )
+        if width < 3:
+            raise DataError(
+                f"CSV file {path!r} has {width} columns; with weights it needs features, a "
+                "label column and a weight column"
+            )
     cells = np.char.strip(np.array(rows, dtype=str))  # (n, width)
-    features = [j for j in range(width) if j != label]
+    features = [j for j in range(width) if j not in (label, weight)]
 
     def where(i: int, j: int) -> str:
         name = f" ({names[j]!r})" if names else ""
@@ -90,7 +109,24 @@ def read_csv(
     if y.dtype.kind == "U" and (y == "").any():
         i = int(np.argmax(y == ""))
         raise DataError(f"{where(i, label)}: the label is empty")
-    return X.astype(np.float32), y
+    if weight is None:
+        return X.astype(np.float32), y
+    return X.astype(np.float32), y, _weights(cells[:, weight], lambda i: where(i, weight))
+
+
+def _weights(cells: np.ndarray, where) -> np.ndarray:
+    """The weight column as ``float64``; a ``DataError`` names the first that is not a finite
+    number ``>= 0``."""
+    w = np.empty(len(cells))
+    for i, cell in enumerate(cells):
+        try:
+            w[i] = float(cell)
+        except ValueError:
+            w[i] = np.nan
+        if not (np.isfinite(w[i]) and w[i] >= 0):
+            text = repr(str(cell)) if cell else "an empty field"
+            raise DataError(f"{where(i)}: the weight {text} must be a finite number >= 0")
+    return w
 
 
 def _read_rows(path: str, delimiter: str) -> tuple[list[list[str]], list[int]]:
@@ -132,22 +168,25 @@ def _looks_like_header(rows: list[list[str]]) -> bool:
     return any(not _is_number(a) and _is_number(b) for a, b in zip(first, second, strict=False))
 
 
-def _label_index(label_column, names: list[str] | None, width: int, path: str) -> int:
-    if isinstance(label_column, str):
+def _column_index(
+    column, names: list[str] | None, width: int, path: str, name: str = "label_column"
+) -> int:
+    """The index of ``column`` (an index, negative from the end, or a header name)."""
+    if isinstance(column, str):
         if names is None:
             raise DataError(
-                f"label_column={label_column!r} is a name, but CSV file {path!r} is read "
+                f"{name}={column!r} is a name, but CSV file {path!r} is read "
                 "without a header; give the column's index instead"
             )
-        return names.index(check_choice(label_column, "label_column", names))
-    if isinstance(label_column, bool) or not isinstance(label_column, int | np.integer):
-        raise DataError(f"label_column={label_column!r} must be a column index or a name")
-    if not -width <= label_column < width:
+        return names.index(check_choice(column, name, names))
+    if isinstance(column, bool) or not isinstance(column, int | np.integer):
+        raise DataError(f"{name}={column!r} must be a column index or a name")
+    if not -width <= column < width:
         raise DataError(
-            f"label_column={label_column} is out of range for CSV file {path!r}, which has "
+            f"{name}={column} is out of range for CSV file {path!r}, which has "
             f"{width} columns (indices {-width} to {width - 1})"
         )
-    return int(label_column) % width
+    return int(column) % width
 
 
 def _parse_labels(labels: np.ndarray) -> np.ndarray:

@@ -28,6 +28,9 @@ class Dataset:
       scaler: the scaler fitted on ``X_train`` and applied to every split, or ``None``.
       X_val: ``(v, d)`` features of a validation split, or ``None``.
       y_val: ``(v,)`` labels of the validation split, or ``None``.
+      w_train, w_test, w_val: ``(n,)``, ``(m,)``, ``(v,)`` the examples' weights (``float64``,
+        finite, ``>= 0``) where the data hold any (a CSV weight column, an NPZ ``w``), else
+        ``None``.
     """
 
     name: str
@@ -39,6 +42,9 @@ class Dataset:
     scaler: Scaler | None = None
     X_val: np.ndarray | None = None
     y_val: np.ndarray | None = None
+    w_train: np.ndarray | None = None
+    w_test: np.ndarray | None = None
+    w_val: np.ndarray | None = None
 
     @property
     def n_features(self) -> int:
@@ -76,7 +82,16 @@ class Dataset:
             raise DataError(f"dataset {self.name!r} already has a validation split")
         if not check_real(fraction, "fraction", strict=True) < 1:
             raise DataError(f"fraction={fraction!r} must be a fraction in (0, 1)")
-        (X_train, y_train), (X_val, y_val) = split(
-            key, self.X_train, self.y_train, (1 - fraction, fraction)
-        )
-        return dataclasses.replace(self, X_train=X_train, y_train=y_train, X_val=X_val, y_val=y_val)
+        fractions = (1 - fraction, fraction)
+        if self.w_train is None:
+            (X_train, y_train), (X_val, y_val) = split(key, self.X_train, self.y_train, fractions)
+            w_train = w_val = None
+        else:  # the rows' numbers split as the rows: each weight goes with its row
+            rows = split(key, np.arange(len(self.X_train)), self.y_train, fractions)
+            (train, y_train), (held_out, y_val) = rows
+            X_train, X_val = self.X_train[train], self.X_train[held_out]
+            w_train, w_val = self.w_train[train], self.w_train[held_out]
+        return dataclasses.replace(
+            self, X_train=X_train, y_train=y_train, X_val=X_val, y_val=y_val, w_train=w_train,
+            w_val=w_val,
+        )  # fmt: skip

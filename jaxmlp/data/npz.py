@@ -1,4 +1,5 @@
-"""NPZ archives holding arrays ``x`` and ``y`` (and optionally ``x_test``, ``y_test``).
+"""NPZ archives holding arrays ``x`` and ``y`` (and optionally ``x_test``, ``y_test``, and the
+examples' weights ``w``, ``w_test``).
 
 Each array's ``.npy`` header is read here rather than by ``np.load``: an archive cannot run
 code (there is no pickle), an array of Python objects is refused with a message saying so,
@@ -20,7 +21,7 @@ import numpy as np
 
 from .checks import DataError, check_features, check_same_length, read_bytes
 
-NPZ_KEYS = ("x", "y", "x_test", "y_test")
+NPZ_KEYS = ("x", "y", "x_test", "y_test", "w", "w_test")
 NPY_MAGIC = b"\x93NUMPY"
 # The .npy format versions: how the header's length is stored, and the header's encoding.
 NPY_VERSIONS = {1: ("<H", "latin1"), 2: ("<I", "latin1"), 3: ("<I", "utf8")}
@@ -28,24 +29,26 @@ NPY_VERSIONS = {1: ("<H", "latin1"), 2: ("<I", "latin1"), 3: ("<I", "utf8")}
 MAX_HEADER_SIZE = 10000
 
 
-def read_npz(
-    path, *, flatten: bool = False
-) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
+def read_npz(path, *, flatten: bool = False, weights: bool = False) -> tuple:
     """Reads features and labels from an ``.npz`` archive (``np.savez(path, x=X, y=y)``).
 
     Args:
       path: the file.
       flatten: return ``x: (n, h, w)`` images as ``(n, h * w)`` rows.
+      weights: also return the examples' weights ``w: (n,)`` and ``w_test: (m,)``, finite
+        and ``>= 0`` (``None`` where the archive has none).
 
     Returns:
       ``X: (n, ...)``, ``y: (n,)``, and ``X_test``, ``y_test`` or ``None`` where the archive
-      has no ``x_test``/``y_test``; arrays keep their stored types.
+      has no ``x_test``/``y_test``; arrays keep their stored types; with ``weights``, then
+      ``w``, ``w_test`` as ``float64`` or ``None``.
 
     Raises:
       DataError: the file is missing, unreadable or not an archive; ``x`` or ``y`` is
         missing; an array holds Python objects, is damaged, or holds fewer or more bytes
         than its header's shape needs; ``x`` has no features or a value that is not finite
-        in ``float32``; lengths differ; ``x_test`` has other features than ``x``.
+        in ``float32``; lengths differ; ``x_test`` has other features than ``x``; a weight
+        is not a finite number ``>= 0``, or ``w_test`` comes without ``x_test``.
     """
     path = os.fspath(path)
     data = read_bytes(path, "NPZ file")
@@ -84,7 +87,32 @@ def read_npz(
             f"NPZ file {path!r}: x_test has examples of shape {arrays['x_test'].shape[1:]} but "
             f"x has {arrays['x'].shape[1:]}; both must have the same features"
         )
-    return arrays["x"], arrays["y"], arrays.get("x_test"), arrays.get("y_test")
+    examples = arrays["x"], arrays["y"], arrays.get("x_test"), arrays.get("y_test")
+    if not weights:
+        return examples
+    if "w_test" in arrays and "x_test" not in arrays:
+        raise DataError(f"NPZ file {path!r} holds w_test but no x_test for it to weigh")
+    w = [
+        _weights(arrays[key], key, arrays[x_key], x_key, path) if key in arrays else None
+        for key, x_key in (("w", "x"), ("w_test", "x_test"))
+    ]
+    return (*examples, *w)
+
+
+def _weights(w: np.ndarray, key: str, X: np.ndarray, x_key: str, path: str) -> np.ndarray:
+    """``w: (n,)`` the weights of the examples ``X`` (array ``x_key``) as ``float64``, checked."""
+    if w.ndim != 1 or w.dtype.kind not in "biuf":
+        raise DataError(
+            f"NPZ file {path!r}: {key} must be a 1-D array of numbers (one weight per example "
+            f"of {x_key}), got shape {w.shape} of {w.dtype}"
+        )
+    check_same_length(X, w, f"{x_key}, {key}", file=path)
+    w = w.astype(np.float64)
+    bad = ~np.isfinite(w) | (w < 0)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise DataError(f"NPZ file {path!r}: {key}[{i}]={w[i]} must be a finite number >= 0")
+    return w
 
 
 def _read_member(archive: zipfile.ZipFile, name: str, key: str, path: str) -> np.ndarray:

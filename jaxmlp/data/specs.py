@@ -57,6 +57,7 @@ def load(
     label_column: int | str = -1,
     header: bool | None = None,
     classes=None,
+    weight_column: int | str | None = None,
 ) -> Dataset:
     """Loads the dataset ``spec`` as train and test splits.
 
@@ -83,6 +84,9 @@ def load(
       header: for CSV, whether the first row is a header (``None``: detect it).
       classes: ``(c,)`` original labels to encode against (those of a trained model), instead
         of the labels found in the training split.
+      weight_column: for CSV, a column of example weights (index or name), taken out of the
+        features. An NPZ archive's weights are its arrays ``w`` (and ``w_test``). The splits
+        keep each example's weight (``Dataset.w_train`` ...).
 
     Returns:
       The ``Dataset``.
@@ -105,23 +109,27 @@ def load(
             options = {"name": kind, **options}
         else:
             generate = CLASSIFIERS[kind]
+        _check_weight_column(weight_column, spec)
         X_train, y_train = generate(data_key, **options)
         X_test, y_test = generate(test_key, **options)
+        w_train = w_test = None
     else:
         if n is not None or noise is not None:
             raise DataError(f"n and noise apply to synthetic data, not to {spec!r}")
-        X_train, y_train, X_test, y_test = _load_real(
-            kind, argument, spec, flatten, label_column, header
+        X_train, y_train, X_test, y_test, w_train, w_test = _load_real(
+            kind, argument, spec, flatten, label_column, header, weight_column
         )
         y_train = check_labels(y_train, f"the labels of {spec!r}")
         if X_test is None:
-            (X_train, y_train), (X_test, y_test) = split(
-                data_key, X_train, y_train, (1 - test_fraction, test_fraction)
+            fractions = (1 - test_fraction, test_fraction)
+            (X_train, y_train, w_train), (X_test, y_test, w_test) = _split(
+                data_key, X_train, y_train, w_train, fractions
             )
-    splits = {"train": [X_train, y_train], "test": [X_test, y_test]}
+    splits = {"train": [X_train, y_train, w_train], "test": [X_test, y_test, w_test]}
     if validation != 0:
         _check_fraction(validation, "validation")
-        parts = split(validation_key, X_train, y_train, (1 - validation, validation))
+        fractions = (1 - validation, validation)
+        parts = _split(validation_key, X_train, y_train, w_train, fractions)
         splits["train"], splits["val"] = (list(part) for part in parts)
     for name, pair in splits.items():
         pair[0] = _features(pair[0], f"X_{name}")
@@ -138,21 +146,44 @@ def load(
     if scaler is not None:
         for name, pair in splits.items():
             pair[0] = scaler(pair[0], f"X_{name}")
-    X_val, y_val = splits.get("val", (None, None))
+    X_val, y_val, w_val = splits.get("val", (None, None, None))
+    (X_train, y_train, w_train), (X_test, y_test, w_test) = splits["train"], splits["test"]
     return Dataset(
         spec,
-        *splits["train"],
-        *splits["test"],
+        X_train,
+        y_train,
+        X_test,
+        y_test,
         classes=None if encoder is None else encoder.classes,
         scaler=scaler,
         X_val=X_val,
         y_val=y_val,
+        w_train=w_train,
+        w_test=w_test,
+        w_val=w_val,
     )
 
 
+def _split(key, X, y, w, fractions) -> tuple[tuple, ...]:
+    """``split``'s parts as ``(X, y, w)``; the weights ``w`` (or ``None``) go with their rows."""
+    if w is None:
+        return tuple((*part, None) for part in split(key, X, y, fractions))
+    parts = split(key, np.arange(len(X)), y, fractions)  # the rows' numbers split as the rows
+    return tuple((X[rows], y_part, w[rows]) for rows, y_part in parts)
+
+
+def _check_weight_column(weight_column, spec: str) -> None:
+    if weight_column is not None:
+        raise DataError(
+            f"weight_column={weight_column!r} applies to CSV files (csv:PATH), not to "
+            f"{spec!r}; an NPZ archive holds its weights as an array w"
+        )
+
+
 def read(
-    spec: str, *, flatten: bool = False, label_column: int | str = -1, header: bool | None = None
-) -> tuple[np.ndarray, np.ndarray]:
+    spec: str, *, flatten: bool = False, label_column: int | str = -1, header: bool | None = None,
+    weight_column: int | str | None = None,
+) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
     """Every example of a file or dataset spec, in the order of its files, not split.
 
     For the rows of a file as they are (e.g. to predict each one): the training file, then
@@ -162,7 +193,8 @@ def read(
     Args:
       spec: ``digits``, ``fashion-mnist[:DIR]``, ``mnist:DIR``, ``idx:DIR``, ``csv:PATH`` or
         ``npz:PATH``.
-      flatten, label_column, header: as for ``load``.
+      flatten, label_column, header, weight_column: as for ``load`` (the weights are left
+        out).
 
     Returns:
       ``X: (n, d) float32`` (or images ``(n, h, w)``) and the labels ``y: (n,)``.
@@ -176,7 +208,9 @@ def read(
     _check_kind(kind, spec)
     if kind in CLASSIFIERS or kind in REGRESSION:
         raise DataError(f"data spec {spec!r} is synthetic: it has no file to read; use load")
-    X, y, X_test, y_test = _load_real(kind, argument, spec, flatten, label_column, header)
+    X, y, X_test, y_test, _, _ = _load_real(
+        kind, argument, spec, flatten, label_column, header, weight_column
+    )
     if X_test is not None:
         if np.shape(X)[1:] != np.shape(X_test)[1:]:
             raise DataError(
@@ -187,24 +221,34 @@ def read(
     return _features(X, "X"), check_labels(y, f"the labels of {spec!r}")
 
 
-def _load_real(kind: str, argument: str, spec: str, flatten: bool, label_column, header):
-    """``X_train, y_train, X_test, y_test`` (the test pair ``None`` if there is none)."""
+def _load_real(
+    kind: str, argument: str, spec: str, flatten: bool, label_column, header, weight_column=None
+):
+    """``X_train, y_train, X_test, y_test, w_train, w_test`` (``None`` where there is none)."""
     if kind in FILE_KINDS and not argument:
         what = "directory" if kind in ("mnist", "idx") else "path"
         raise DataError(f"data spec {spec!r} needs a {what}: {kind}:{what.upper()[:4]}")
+    if kind == "csv":
+        if weight_column is None:
+            X, y = read_csv(argument, label_column=label_column, header=header)
+            return X, y, None, None, None, None
+        X, y, w = read_csv(
+            argument, label_column=label_column, header=header, weight_column=weight_column
+        )
+        return X, y, None, None, w, None
+    _check_weight_column(weight_column, spec)
     if kind == "digits":
         if argument:
             raise DataError(f"data spec {spec!r}: digits takes no argument")
-        return (*load_digits(flatten=True), None, None)
+        return (*load_digits(flatten=True), None, None, None, None)
     if kind == "fashion-mnist":
-        return load_fashion_mnist(argument or None, flatten=flatten)
+        return (*load_fashion_mnist(argument or None, flatten=flatten), None, None)
     if kind == "mnist":
-        return load_idx_dir(argument, flatten=flatten, n_classes=10, dataset="MNIST")
+        examples = load_idx_dir(argument, flatten=flatten, n_classes=10, dataset="MNIST")
+        return (*examples, None, None)
     if kind == "idx":
-        return load_idx_dir(argument, flatten=flatten)
-    if kind == "csv":
-        return (*read_csv(argument, label_column=label_column, header=header), None, None)
-    return read_npz(argument, flatten=flatten)
+        return (*load_idx_dir(argument, flatten=flatten), None, None)
+    return read_npz(argument, flatten=flatten, weights=True)
 
 
 def _check_kind(kind: str, spec: str) -> None:

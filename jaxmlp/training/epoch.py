@@ -13,12 +13,14 @@ import jax.numpy as jnp
 
 from ..compiling import cached_jit
 from ..targets import predicted_labels, true_labels
-from . import shuffle
+from . import parallel, shuffle
 from .optimizers import ADAPTIVE_FACTOR, ADAPTIVE_MIN_LR, current_learning_rate, scale_learning_rate
 from .program import Program
 from .state import StopReason, TrainState
-from .step import objective_and_outputs, shard_batch, train_step
+from .step import nonzero, objective_and_outputs, shard_batch, train_step
 
+# The state's key folded with this gives the stream of the dropout masks.
+DROPOUT_STREAM = 1
 # What a diverging step made non-finite, by EpochMetrics.nonfinite's code.
 NONFINITE = {1: "the loss", 2: "the params after the update", 3: "the optimizer state"}
 
@@ -51,16 +53,21 @@ def nonfinite_code(value, params, opt_state) -> jax.Array:
 
 
 def train_batches(program: Program, state: TrainState, key, data, l2):
-    """The updates: ``(params, opt_state, loss_sum, correct, first_bad, nonfinite, step)``."""
-    X, T, _, _ = data
+    """The updates: ``(params, opt_state, loss_sum, correct, first_bad, nonfinite, step)``;
+    with example weights ``w``, ``loss_sum`` and ``correct`` are weighted sums."""
+    X, T, _, _, w, _ = data
     B, dtype = program.batch_size, X.dtype
+    # Each step's dropout masks from its own key, the state's folded with the step's number:
+    # a resumed run draws the same masks.
+    key_dropout = jax.random.fold_in(state.key, DROPOUT_STREAM) if program.dropout else None
 
     def step(carry, batch):
         params, opt_state, loss_sum, correct, first_bad, nonfinite, step_count = carry
         X_batch, T_batch, weights = batch
         X_batch, T_batch = shard_batch(program, X_batch), shard_batch(program, T_batch)
+        step_key = None if key_dropout is None else jax.random.fold_in(key_dropout, step_count)
         params, opt_state, value, n_correct = train_step(
-            program, params, opt_state, X_batch, T_batch, l2, weights
+            program, params, opt_state, X_batch, T_batch, l2, weights, step_key
         )
         if program.check_every_step:
             code = nonfinite_code(value, params, opt_state)
@@ -75,9 +82,10 @@ def train_batches(program: Program, state: TrainState, key, data, l2):
 
     zero, int_zero = jnp.zeros((), dtype), jnp.zeros((), jnp.int32)
     minus_one = jnp.asarray(-1, jnp.int32)
-    carry = (state.params, state.opt_state, zero, int_zero, minus_one, int_zero, state.step)
+    correct = zero if program.weighted else int_zero
+    carry = (state.params, state.opt_state, zero, correct, minus_one, int_zero, state.step)
     if program.full_batch:
-        return step(carry, (X, T, None))[0]
+        return step(carry, (X, T, w))[0]
     steps, K = program.steps_per_epoch, program.batches_per_gather(X.dtype.itemsize)
     if program.shuffle:
         rows = shuffle.permutation(key, program.n)
@@ -92,6 +100,8 @@ def train_batches(program: Program, state: TrainState, key, data, l2):
     def gather_and_train(carry, chunk):
         rows, weights = chunk
         rows = rows.reshape(-1)  # the K batches' rows, in order: (K B,)
+        if w is not None:  # the examples' weights, times the padding's 0 or 1
+            weights = w[rows].reshape(K, B) * (1 if weights is None else weights)
         batches = (X[rows].reshape(K, B, -1), T[rows].reshape(K, B, -1), weights)
         return jax.lax.scan(step, carry, batches)[0], None
 
@@ -119,7 +129,7 @@ def watch(program: Program, state: TrainState, monitored, opt_state):
 
 def run_epoch(program: Program, state: TrainState, data, l2):
     """One epoch and its bookkeeping; a diverged epoch keeps the state it started from."""
-    X, _, X_val, T_val = data
+    X, _, X_val, T_val, w, w_val = data
     if program.full_batch:  # nothing to shuffle: the key stays, and its split is saved
         key = key_perm = state.key
     else:
@@ -137,13 +147,18 @@ def run_epoch(program: Program, state: TrainState, data, l2):
         nonfinite = jnp.where(nonfinite > 0, nonfinite, end)
     diverged = first_bad >= 0
 
-    train_loss = loss_sum / program.n
-    train_accuracy = correct / program.n if program.classification else jnp.nan
+    total = program.n if w is None else nonzero(jnp.sum(w))
+    train_loss = loss_sum / total
+    train_accuracy = correct / total if program.classification else jnp.nan
     val_loss = val_accuracy = jnp.asarray(jnp.nan, dtype)
     if program.has_validation:
-        val_loss, Y_hat = objective_and_outputs(program, params, X_val, T_val, l2)
+        val_loss, Y_hat = objective_and_outputs(program, params, X_val, T_val, l2, w_val)
         if program.classification:
-            val_accuracy = jnp.mean(predicted_labels(Y_hat) == true_labels(T_val))
+            correct = predicted_labels(Y_hat) == true_labels(T_val)
+            if w_val is None:
+                val_accuracy = jnp.mean(correct)
+            else:
+                val_accuracy = jnp.dot(w_val, correct.astype(dtype)) / nonzero(jnp.sum(w_val))
     monitored = {
         "train_loss": train_loss,
         "val_loss": val_loss,
@@ -219,6 +234,10 @@ def members_block(program: Program, members_at_once, state, data, l2, last_epoch
         return block(program, state, data, l2, last_epoch)
 
     members = (state, l2, last_epoch)
+    if program.mesh is not None:  # members split over the "models" axis, batches over "data"
+        state, metrics = jax.vmap(member_block, spmd_axis_name=parallel.MODELS_AXIS)(members)
+        # Every process reads every member's metrics: the host loop decides on them.
+        return state, jax.lax.with_sharding_constraint(metrics, parallel.replicated(program.mesh))
     if members_at_once is None or members_at_once >= len(last_epoch):
         return jax.vmap(member_block)(members)
     return jax.lax.map(member_block, members, batch_size=members_at_once)

@@ -17,9 +17,11 @@ from jax.sharding import Mesh
 from .. import checks
 from ..compiling import run_once
 from ..data.splits import split
+from ..dropout import check_rate
 from ..losses import Loss, get_loss
 from ..mlp import MLP
 from ..params import Params
+from ..sample_weights import example_weights
 from ..targets import check_y, is_classification, targets
 from . import loop, parallel
 from .epoch import NONFINITE, EpochMetrics, run_block
@@ -41,6 +43,7 @@ def fit(
     epochs_per_program: int | str = "auto", mesh: Mesh | int | None = None,
     shuffle: bool = True, optimizer_options: dict[str, float] | None = None,
     on_divergence: str = "raise",
+    sample_weight=None, class_weight=None, dropout: float = 0.0,
 ) -> tuple[Params, History]:  # fmt: skip
     """Trains ``mlp`` from ``params`` on ``(X, y)``.
 
@@ -59,7 +62,8 @@ def fit(
       epochs: the epoch to train up to, counted from 0 (a maximum with early stopping).
       l2: weight decay, ``l2/2 Σ‖W‖²`` added to the objective.
       grad: ``"autodiff"`` (``jax.grad``) or ``"backprop"`` (the hand-written gradients).
-      validation: ``(X_val, y_val)`` held-out data, evaluated after every epoch.
+      validation: ``(X_val, y_val)`` held-out data, evaluated after every epoch, or
+        ``(X_val, y_val, sample_weight_val)``; weighed by ``class_weight`` too.
       validation_fraction: or hold out this fraction of ``(X, y)``, stratified for classes.
       early_stopping: stop after ``patience`` epochs without a ``min_delta`` improvement.
       restore_best: with early stopping, return the params of the best monitored epoch.
@@ -74,6 +78,17 @@ def fit(
       on_divergence: ``"raise"`` a ``DivergenceError``, or ``"stop"``: return the state of the
         epoch before (the best one with ``restore_best``), with the diverged epoch's ``nan``
         metrics in the history and ``stop_reason`` ``"diverged"``.
+      sample_weight: ``(n,)`` example weights, finite, ``>= 0``, not all 0: each step
+        minimises ``Σ w_i J_i / Σ w_i`` over its batch (scikit-learn's convention); the
+        epoch's ``train_loss`` and the validation loss are weighted means, and the
+        accuracies weighted too (``Σ w_i [correct_i] / Σ w_i``, as scikit-learn's
+        ``score(sample_weight=)``). ``validation_fraction`` keeps each row's weight.
+      class_weight: for class labels, ``"balanced"`` (``n / (c · count_k)``), a dict
+        ``{class: weight}`` (others weigh 1) or one weight per class; example ``i`` weighs
+        ``sample_weight_i · class_weight[y_i]``.
+      dropout: the rate in ``[0, 1)`` at which hidden units are dropped in training
+        (``jaxmlp.dropout``), with masks drawn afresh for each example and step; the
+        validation metrics and predictions use none. ``0``: no masks are drawn.
 
     Returns:
       ``(params, history)``; ``history.state`` is the final ``TrainState``.
@@ -95,8 +110,9 @@ def fit(
         )
     key_holdout, key_train = _holdout_and_train_keys(checks.check_key(key))
     data, classification = prepare_data(
-        mlp, X, y, dtype, key_holdout, validation, validation_fraction, loss
-    )
+        mlp, X, y, dtype, key_holdout, validation, validation_fraction, loss,
+        sample_weight, class_weight,
+    )  # fmt: skip
     if mesh is not None:
         mesh = mesh if isinstance(mesh, Mesh) else parallel.data_mesh(mesh)
     # A block of the epochs left: a continued run (partial_fit) needs no longer program.
@@ -105,7 +121,8 @@ def fit(
         mlp, loss, data, classification, optimizer=optimizer, learning_rate=learning_rate,
         schedule=schedule, batch_size=batch_size, epochs=epochs, epochs_left=epochs - first_epoch,
         epochs_per_program=epochs_per_program, monitor=monitor, early_stopping=early_stopping,
-        restore_best=restore_best, grad=grad, patience=patience, min_delta=min_delta, mesh=mesh,
+        restore_best=restore_best, grad=grad, patience=patience, min_delta=min_delta,
+        dropout=check_rate(dropout), mesh=mesh,
         weight_decay=l2 > 0, shuffle=shuffle, optimizer_options=optimizer_options,
     )  # fmt: skip
     if mesh is not None:
@@ -163,33 +180,68 @@ def _holdout_and_train_keys(key: jax.Array) -> tuple[jax.Array, jax.Array]:
 
 
 def prepare_data(
-    mlp: MLP, X, y, dtype, key_holdout, validation, validation_fraction, loss: Loss | None = None
-):
-    """``((X, T, X_val, T_val), classification)``: checked, split, one-hot, in ``dtype``.
-    Without a validation set ``X_val`` and ``T_val`` have 0 rows."""
+    mlp: MLP, X, y, dtype, key_holdout, validation, validation_fraction, loss: Loss | None = None,
+    sample_weight=None, class_weight=None,
+):  # fmt: skip
+    """``((X, T, X_val, T_val, w, w_val), classification)``: checked, split, one-hot, in
+    ``dtype``. Without a validation set ``X_val`` and ``T_val`` have 0 rows; ``w``, ``w_val``
+    are the examples' weights (``sample_weights.example_weights``), ``None`` without any."""
     X = checks.check_inputs(mlp, X, dtype=dtype)
     classification = is_classification(y)
-    check_y(mlp, y, X.shape[0], dtype=dtype, loss=loss)  # before splitting it: its row numbers
+    checked = check_y(mlp, y, X.shape[0], dtype=dtype, loss=loss)  # before the split: row numbers
+    w = example_weights(mlp, checked, X.shape[0], sample_weight, class_weight, dtype)
     if validation is not None and validation_fraction is not None:
         raise ValueError("give either validation=(X_val, y_val) or validation_fraction, not both")
+    if validation is not None:
+        if not isinstance(validation, tuple | list) or len(validation) not in (2, 3):
+            raise ValueError(
+                "validation must be a pair (X_val, y_val) or a triple (X_val, y_val, "
+                "sample_weight_val)"
+            )
+        if len(validation) == 3 and w is None:
+            w = np.ones(X.shape[0], dtype)  # weighted validation metrics need a weighted run
+    w_val = None if w is None else np.zeros(0, dtype)
     if validation_fraction is not None:
         checks.check_scalar(validation_fraction, "fraction", "validation_fraction")
         fractions = (1 - validation_fraction, validation_fraction)
-        (X, y), validation = split(key_holdout, X, y, fractions, stratify=classification)
+        # The rows' numbers split as the rows would: the weights go with their rows.
+        parts = split(key_holdout, np.arange(X.shape[0]), y, fractions, stratify=classification)
+        (train, y), (held_out, y_val) = parts
+        X = np.asarray(X)
+        validation = (X[held_out], y_val)
+        if w is not None:
+            w, w_val = w[train], w[held_out]
+            _check_some_weight(w, "training"), _check_some_weight(w_val, "validation")
+        X = X[train]
     T = targets(mlp, y, X.shape[0], dtype)
     X = checks.to_device(X, dtype)
     # Made on the host, not sliced on the device: an eager slice compiles a program per shape.
     X_val = checks.to_device(np.zeros((0, X.shape[1])), dtype)
     T_val = checks.to_device(np.zeros((0, T.shape[1])), dtype)
     if validation is not None:
-        if not isinstance(validation, tuple | list) or len(validation) != 2:
-            raise ValueError("validation must be a pair (X_val, y_val)")
         X_val = checks.check_inputs(mlp, validation[0], name="X_val", dtype=dtype)
         X_val = checks.to_device(X_val, dtype)
         if is_classification(validation[1]) != classification:
             raise ValueError("y_val must be of the same kind as y (class labels or targets)")
         T_val = targets(mlp, validation[1], X_val.shape[0], dtype, name="y_val", loss=loss)
-    return (X, T, X_val, T_val), classification
+        if w is not None and validation_fraction is None:  # given: weighed as the training set
+            y_val = check_y(mlp, validation[1], X_val.shape[0], name="y_val", dtype=dtype)
+            sample_weight_val = validation[2] if len(validation) == 3 else None
+            w_val = example_weights(
+                mlp, y_val, X_val.shape[0], sample_weight_val, class_weight, dtype, "_val"
+            )
+            w_val = np.ones(X_val.shape[0], dtype) if w_val is None else w_val
+    if w is not None:
+        w, w_val = checks.to_device(w, dtype), checks.to_device(w_val, dtype)
+    return (X, T, X_val, T_val, w, w_val), classification
+
+
+def _check_some_weight(w: np.ndarray, split: str) -> None:
+    if not np.any(w > 0):
+        raise ValueError(
+            f"every example of the {split} split left by validation_fraction weighs 0 "
+            "(sample_weight · class_weight); give more examples a weight > 0"
+        )
 
 
 def _divergence(program: Program, state, data, l2, metrics, index, history) -> DivergenceError:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.experimental import multihost_utils
 
 from ..compiling import CachedFunction
 from .epoch import EpochMetrics
@@ -50,7 +51,7 @@ def train(
     compiled, compile_time = run.program(*static, state, data, l2, last_on_device)
     record = Record([], np.zeros(max(1, last_epoch.size), np.int64), compile_time, 0.0)
     start = time.perf_counter()
-    while np.any(np.asarray(state.epoch) < last_epoch):
+    while np.any(host_epochs(state) < last_epoch):
         state, metrics = compiled(*static, state, data, l2, last_on_device)
         metrics = EpochMetrics(*(np.atleast_2d(m) for m in jax.device_get(metrics)))
         record.blocks.append(metrics)
@@ -61,12 +62,19 @@ def train(
             break
         if not metrics.ran.any():
             break
-        stopped = np.where(record.stop > 0, np.asarray(state.epoch), epochs)
+        stopped = np.where(record.stop > 0, host_epochs(state), epochs)
         if not np.array_equal(stopped.reshape(last_epoch.shape), last_epoch):
             last_epoch = stopped.reshape(last_epoch.shape).astype(np.int32)
             last_on_device = jax.device_put(last_epoch)
     record.time = time.perf_counter() - start
     return state, record
+
+
+def host_epochs(state: TrainState) -> np.ndarray:
+    """Each member's epoch on this host, also when the members are split over several hosts."""
+    if state.epoch.is_fully_addressable:
+        return np.asarray(state.epoch)
+    return multihost_utils.process_allgather(state.epoch, tiled=True)
 
 
 def best_epochs(program: Program, record: Record, epochs: int) -> np.ndarray:

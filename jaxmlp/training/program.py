@@ -47,6 +47,10 @@ class Program:
     # A pass over params and optimizer state per step: only to replay a diverged epoch.
     check_every_step: bool = False
     shuffle: bool = True  # False: every epoch takes the batches in the rows' order
+    # The examples carry weights: accuracies sum them (floats) instead of counting (ints).
+    weighted: bool = False
+    # The rate at which hidden units are dropped in training; 0: no masks are drawn at all.
+    dropout: float = 0.0
 
     @property
     def full_batch(self) -> bool:
@@ -84,7 +88,8 @@ def make_program(
     batch_size, epochs: int, epochs_left: int, epochs_per_program, monitor, early_stopping,
     restore_best, min_delta, optimizer_options=None, **fields,
 ) -> tuple[Program, float | None]:  # fmt: skip
-    """``(program, learning_rate for the initial state)`` to train on ``(X, T, X_val, T_val)``.
+    """``(program, learning_rate for the initial state)`` to train on
+    ``(X, T, X_val, T_val, w, w_val)``.
     ``fields`` are ``Program``'s others (``grad``, ``patience``, ``mesh`` ...)."""
     n, has_validation = data[0].shape[0], data[2].shape[0] > 0
     monitor = resolve_monitor(monitor, has_validation=has_validation, classification=classification)
@@ -107,6 +112,7 @@ def make_program(
         track_best=early_stopping and restore_best,
         monitor=monitor,
         min_delta=float(min_delta),
+        weighted=data[4] is not None,
         **fields,
     )
     return program, learning_rate

@@ -10,6 +10,7 @@ import jax.numpy as jnp
 import optax
 
 from ..backprop import gradients
+from ..dropout import dropout_masks
 from ..objective import l2_penalty, losses_and_outputs
 from ..targets import predicted_labels, true_labels
 from . import parallel
@@ -24,24 +25,30 @@ def mean_loss(losses: jax.Array, weights: jax.Array | None = None) -> jax.Array:
     highest = jax.lax.Precision.HIGHEST
     if weights is None:
         return jnp.dot(losses, jnp.full_like(losses, 1 / losses.shape[0]), precision=highest)
-    return jnp.dot(weights, losses, precision=highest) / jnp.sum(weights)
+    return jnp.dot(weights, losses, precision=highest) / nonzero(jnp.sum(weights))
 
 
-def objective_and_outputs(program: Program, params, X, T, l2, weights=None):
-    """``(objective, Y_hat: (b, c))`` of ``X: (b, d)``, ``T: (b, c)``; ``l2 == 0`` adds no term."""
-    losses, Y_hat = losses_and_outputs(program.mlp, params, X, T, program.loss)
+def nonzero(total: jax.Array) -> jax.Array:
+    """``total``, or 1 where it is 0: a batch whose weights are all 0 has loss 0, not NaN."""
+    return jnp.where(total > 0, total, jnp.ones_like(total))
+
+
+def objective_and_outputs(program: Program, params, X, T, l2, weights=None, masks=None):
+    """``(objective, Y_hat: (b, c))`` of ``X: (b, d)``, ``T: (b, c)``; ``l2 == 0`` adds no term.
+    ``masks``: dropout masks ``(b, h_l)``, or ``None``."""
+    losses, Y_hat = losses_and_outputs(program.mlp, params, X, T, program.loss, masks)
     value = mean_loss(losses, weights)
     if program.weight_decay:
         value = value + l2 * l2_penalty(params)
     return value, Y_hat
 
 
-def value_and_grad(program: Program, params, X, T, l2, weights=None):
+def value_and_grad(program: Program, params, X, T, l2, weights=None, masks=None):
     """``((objective, Y_hat), grads)`` by ``jax.grad`` or by the hand-written backprop."""
     if program.grad == "autodiff":
         value_and_grad = jax.value_and_grad(objective_and_outputs, argnums=1, has_aux=True)
-        return value_and_grad(program, params, X, T, l2, weights)
-    (losses, Y_hat), grads = gradients(program.mlp, params, X, T, program.loss, weights)
+        return value_and_grad(program, params, X, T, l2, weights, masks)
+    (losses, Y_hat), grads = gradients(program.mlp, params, X, T, program.loss, weights, masks)
     value = mean_loss(losses, weights)
     if program.weight_decay:
         value = value + l2 * l2_penalty(params)
@@ -49,10 +56,16 @@ def value_and_grad(program: Program, params, X, T, l2, weights=None):
     return (value, Y_hat), grads
 
 
-def train_step(program: Program, params, opt_state, X, T, l2, weights=None):
-    """One update on ``X: (b, d)``, ``T: (b, c)``; rows of ``weights: (b,)`` 0 are padding.
-    Returns ``(params, opt_state, loss, n_correct)``, finite or not: the epoch checks."""
-    (value, Y_hat), grads = value_and_grad(program, params, X, T, l2, weights)
+def train_step(program: Program, params, opt_state, X, T, l2, weights=None, key=None):
+    """One update on ``X: (b, d)``, ``T: (b, c)``; rows of ``weights: (b,)`` 0 are padding;
+    ``key`` draws the step's dropout masks when ``program.dropout``.
+    Returns ``(params, opt_state, loss, n_correct)``, finite or not: the epoch checks;
+    ``n_correct`` sums the weights of the correct examples if ``program.weighted``."""
+    masks = None
+    if program.dropout:
+        dtype = jax.tree.leaves(params)[0].dtype
+        masks = dropout_masks(key, program.mlp, program.dropout, X.shape[0], dtype)
+    (value, Y_hat), grads = value_and_grad(program, params, X, T, l2, weights, masks)
     optimizer = transformation(program.optimizer)
     extra = {}
     if isinstance(optimizer, optax.GradientTransformationExtraArgs):
@@ -60,21 +73,25 @@ def train_step(program: Program, params, opt_state, X, T, l2, weights=None):
         extra = dict(
             value=value,
             grad=grads,
-            value_fn=lambda p: objective_and_outputs(program, p, X, T, l2, weights)[0],
+            value_fn=lambda p: objective_and_outputs(program, p, X, T, l2, weights, masks)[0],
         )
     updates, opt_state = optimizer.update(grads, opt_state, params, **extra)
     params = optax.apply_updates(params, updates)
-    n_correct = jnp.zeros((), jnp.int32)
+    n_correct = jnp.zeros((), value.dtype if program.weighted else jnp.int32)
     if program.classification:
         correct = predicted_labels(Y_hat) == true_labels(T)
-        if weights is not None:
-            correct = correct & (weights > 0)
-        n_correct = jnp.sum(correct, dtype=jnp.int32)
+        if program.weighted:
+            n_correct = jnp.dot(weights, correct.astype(weights.dtype))
+        else:
+            if weights is not None:
+                correct = correct & (weights > 0)
+            n_correct = jnp.sum(correct, dtype=jnp.int32)
     return params, opt_state, value, n_correct
 
 
 def shard_batch(program: Program, batch: jax.Array) -> jax.Array:
     """With a mesh, the batch's rows split over the devices (one that does not divide: XLA's)."""
-    if program.mesh is None or batch.shape[0] % program.mesh.shape[parallel.DATA_AXIS]:
+    data_devices = parallel.data_size(program.mesh)
+    if data_devices == 1 or batch.shape[0] % data_devices:
         return batch
     return jax.lax.with_sharding_constraint(batch, parallel.batch_sharded(program.mesh))

@@ -16,14 +16,16 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+from jax.sharding import Mesh
 
 from .. import checks
 from ..compiling import cached_jit
+from ..dropout import check_rate
 from ..forward import apply
 from ..losses import Loss, get_loss
 from ..mlp import MLP
 from ..params import Params, init_params
-from . import loop
+from . import loop, parallel
 from .epoch import run_members
 from .fit import prepare_data
 from .members import check_learning_rates, has_learning_rate, start_members, swept_values
@@ -50,6 +52,7 @@ def fit_many(
     validation_fraction: float | None = None, early_stopping: bool = False, patience: int = 10,
     min_delta: float = 1e-4, restore_best: bool = True, monitor: str = "auto",
     epochs_per_program: int | str = "auto", members_at_once: int | None = None,
+    sample_weight=None, class_weight=None, dropout: float = 0.0, mesh: Mesh | int | None = None,
 ) -> SweepResult:  # fmt: skip
     """Trains M members of ``mlp`` at once, one per combination of the swept values.
 
@@ -71,8 +74,13 @@ def fit_many(
       rescale_init: give a narrower member the initial scale ``init`` gives at its width.
       validation, validation_fraction: as ``jaxmlp.fit``'s, one set for all members; so are
         loss, optimizer, schedule, batch_size, epochs, grad, early_stopping, patience,
-        min_delta, restore_best, monitor and epochs_per_program.
+        min_delta, restore_best, monitor, epochs_per_program, dropout, sample_weight and
+        class_weight (one weight per example, shared by every member).
       members_at_once: members side by side (memory ``members × batch × width``); ``None``: all.
+      mesh: a ``jax.sharding.Mesh`` with a ``"models"`` axis (and optionally ``"data"``, see
+        ``parallel.sweep_mesh``), or a number of devices for ``"models"``: members split over
+        ``"models"``, each member's batches over ``"data"``; M need not divide, the members
+        added to fill the last devices are trained and dropped.
 
     Returns:
       A ``SweepResult``: stacked ``params``, per-member ``history`` arrays ``(M, epochs)``.
@@ -94,7 +102,12 @@ def fit_many(
     if learning_rates is None and isinstance(optimizer, str):
         learning_rates = 0.1  # fit's default
     seeds, learning_rates, l2s, widths = swept_values(mlp, seeds, learning_rates, l2s, widths, grid)
-    M = len(seeds)
+    M, swept = len(seeds), (seeds, l2s, widths)
+    if mesh is not None:
+        mesh = parallel.check_sweep_mesh(mesh, members_at_once)
+        seeds, learning_rates, l2s, widths = (
+            parallel.pad_members(v, mesh) for v in (seeds, learning_rates, l2s, widths)
+        )
     masked = bool(np.any(widths < np.asarray(mlp.sizes[1:-1])))
     rescale_init = checks.check_scalar(rescale_init, "bool", "rescale_init", error=TypeError)
     jax.eval_shape(lambda key: init_params(key, mlp, init, dtype), key)  # checks init, dtype
@@ -109,8 +122,9 @@ def fit_many(
     # Split only when needed: an eager split compiles a program.
     key_holdout = jax.random.split(key)[1] if validation_fraction is not None else None
     data, classification = prepare_data(
-        mlp, X, y, dtype, key_holdout, validation, validation_fraction, loss
-    )
+        mlp, X, y, dtype, key_holdout, validation, validation_fraction, loss,
+        sample_weight, class_weight,
+    )  # fmt: skip
     check_learning_rates(optimizer, learning_rates, schedule)
     # The injected learning rate is set per member: any value builds the same program.
     program, _ = make_program(
@@ -118,8 +132,10 @@ def fit_many(
         learning_rate=float(learning_rates[0]), schedule=schedule, batch_size=batch_size,
         epochs=epochs, epochs_left=epochs, epochs_per_program=epochs_per_program,
         monitor=monitor, early_stopping=early_stopping, restore_best=restore_best, grad=grad,
-        patience=patience, min_delta=min_delta,
+        patience=patience, min_delta=min_delta, dropout=check_rate(dropout), mesh=mesh,
     )  # fmt: skip
+    if mesh is not None:
+        parallel.check_batch_divides(program.batch_size, mesh)
     injected = has_learning_rate(program.optimizer)
     if masked:
         program = dataclasses.replace(program, optimizer=MaskedOptimizer(mlp, program.optimizer))
@@ -137,21 +153,29 @@ def fit_many(
     if lrs is None and (lr := current_learning_rate(state.opt_state)) is not None:
         learning_rates = np.asarray(lr, np.float64)  # a transformation's own learning rate
     l2 = checks.to_device(l2s, dtype)
+    if mesh is not None:
+        state, l2 = parallel.place((state, l2), parallel.members_sharded(mesh))
+        data = parallel.replicate(data, mesh)
     static = (program, members_at_once)
     state, record = loop.train(run_members, static, state, data, l2, epochs)
+    if mesh is not None:  # the padding members dropped, the rest readable on every host
+        state = parallel.first_members(state, M, mesh)
+        initial_params = jax.tree.map(lambda x: x[:M], initial_params)
+        learning_rates = learning_rates[:M]
     best_epoch = np.zeros(M, np.int64)
     if program.track_best:
-        best_epoch = loop.best_epochs(program, record, epochs)
+        best_epoch = loop.best_epochs(program, record, epochs)[:M]
         state = loop.restore_best(state, best_epoch > 0)
     history = SweepHistory(
-        **{field: record.column(field, epochs) for field in (*METRICS, "learning_rate")},
+        **{field: record.column(field, epochs)[:M] for field in (*METRICS, "learning_rate")},
         epochs_trained=np.asarray(state.epoch, np.int64),
         best_epoch=best_epoch,
-        stop_reason=record.stop_reasons(),
+        stop_reason=record.stop_reasons()[:M],
         has_validation=program.has_validation,
         compile_time=init_compile_time + record.compile_time,
         time=record.time,
     )
+    seeds, l2s, widths = swept
     return SweepResult(
         mlp, state.params, initial_params, seeds, learning_rates, l2s, widths, history, state
     )
