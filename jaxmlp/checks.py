@@ -268,6 +268,25 @@ def _largest(array_dtype, dtype) -> float | None:
     return min(limits) if limits else None
 
 
+def check_augment(augment, mlp: MLP):
+    """``augment``: ``None`` or a ``jaxmlp.data.augment.Shifts`` whose images are the MLP's rows."""
+    from .data.augment import Shifts  # the data package is imported on first use
+
+    if augment is None:
+        return None
+    if not isinstance(augment, Shifts):
+        raise TypeError(
+            f"augment must be None or a jaxmlp.data.augment.Shifts such as "
+            f"Shifts((28, 28), max_shift=2), got {type(augment).__name__} {augment!r}"
+        )
+    if augment.n_inputs != mlp.n_inputs:
+        raise ValueError(
+            f"augment={augment!r} shifts images of {augment.n_inputs} pixels but the MLP takes "
+            f"{mlp.n_inputs} inputs (sizes[0]); give the image_shape of its rows"
+        )
+    return augment
+
+
 def check_l2(l2) -> float:
     if isinstance(l2, jax.core.Tracer):
         return l2

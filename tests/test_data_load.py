@@ -121,6 +121,21 @@ def test_idx_spec(tmp_path, key):
     for kind in ("idx", "mnist"):
         data = load(f"{kind}:{tmp_path}", key, flatten=True)
         assert data.X_train.shape == (9, 4) and data.X_test.shape == (3, 4) and data.n_classes == 3
+        assert data.image_shape == (2, 2)
+
+
+def test_image_data_know_their_image_shape_flattened_or_not(tmp_path, key):
+    x = np.zeros((8, 3, 5, 2), np.uint8)  # 3 x 5 images of 2 channels
+    np.savez(tmp_path / "rgb.npz", x=x, y=np.arange(8) % 2)
+    np.savez(tmp_path / "rows.npz", x=x.reshape(8, -1), y=np.arange(8) % 2)
+    for flatten in (False, True):
+        assert load(f"npz:{tmp_path / 'rgb.npz'}", key, flatten=flatten).image_shape == (3, 5, 2)
+        assert load(f"npz:{tmp_path / 'rows.npz'}", key, flatten=flatten).image_shape is None
+    assert load("digits", key).image_shape == (8, 8)
+    assert load("moons", key).image_shape is None
+    path = tmp_path / "rows.csv"
+    path.write_text("x1,x2,label\n1,2,b\n3,4,a\n5,6,b\n7,8,a\n")
+    assert load(f"csv:{path}", key, test_fraction=0.5).image_shape is None
 
 
 def test_read_gives_every_example_in_file_order(tmp_path):

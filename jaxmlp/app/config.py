@@ -21,6 +21,7 @@ import os
 from typing import Any
 
 from .. import names
+from ..data.catalog import parse_augment
 from ..rules import RULES, check_full_batch, check_scalar
 
 
@@ -73,6 +74,11 @@ class TrainConfig:
     dtype: str = _field("float32", "float type of the params; float64 enables 64-bit JAX")
     test_fraction: float = _field(0.2, "share held out for testing when the data has no test split")
     flatten: bool = _field(True, "flatten images (n, h, w) into rows (n, h*w)")
+    augment: str = _field(
+        "none",
+        "training-time augmentation of image data: none, or shift:S to move each training "
+        "image by its own random (dy, dx) in [-S, S]^2, zero-filled; never validation or test",
+    )
     label_column: int | str = _field(
         -1, "CSV files: the label column, an index or a header name", shown="-1, the last"
     )
@@ -161,6 +167,12 @@ def check_field(name: str, value: Any, *, where: str = "") -> Any:
         raise ConfigError(f"{named} {value!r} is not known; choose one of {list(choices)}{hint}")
     if name == "sizes":
         return _check_sizes(value, named)
+    if name == "augment":
+        try:
+            parse_augment(value)
+        except ValueError as error:
+            raise ConfigError(f"{named}: {error}") from None
+        return value.strip()
     if name == "batch_size":
         if isinstance(value, str) and value == "full":
             return value

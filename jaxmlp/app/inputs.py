@@ -17,6 +17,7 @@ import jax
 import numpy as np
 
 from ..data import Dataset, load
+from ..data.augment import Shifts, shifts_from_spec
 from ..data.preprocessing import Scaler, fit_scaler
 from ..mlp import MLP
 from ..sample_weights import example_weights
@@ -36,6 +37,7 @@ class Run:
     mlp: MLP
     classes: np.ndarray | None  # (c,) original labels; None for regression
     scaler: Scaler | None
+    augment: Shifts | None = None  # of config.augment, for the data's images
 
 
 def keys(seed: int) -> dict[str, jax.Array]:
@@ -131,6 +133,29 @@ def fit_weights(config: TrainConfig, data: Dataset, mlp: MLP) -> dict:
         except ValueError as error:
             raise RunError(f"the weights of the {split} split of {data.name!r}: {error}") from None
     return {"sample_weight": data.w_train, "class_weight": class_weight, "validation": validation}
+
+
+def build_augment(config: TrainConfig, data: Dataset) -> Shifts | None:
+    """The augmentation ``config.augment`` names, for the images of ``data``; a ``RunError``
+    for data that are not images, or images a per-pixel scaler would scramble when shifted."""
+    if config.augment == "none":
+        return None
+    if data.image_shape is None:
+        raise RunError(
+            f"--augment {config.augment} shifts images, but {data.name!r} has no image shape; "
+            "use image data (fashion-mnist, mnist:DIR, idx:DIR, digits, an .npz of images) "
+            "or --augment none"
+        )
+    if config.scale != "none":
+        # A shifted row would carry each pixel's scaled value to a place scaled otherwise.
+        raise RunError(
+            f"--augment {config.augment} shifts pixels, but --scale {config.scale} scales each "
+            "pixel by its own statistics; use --scale none with --augment (pixels are in [0, 1])"
+        )
+    try:
+        return shifts_from_spec(config.augment, data.image_shape)
+    except ValueError as error:  # a shift too large for the images
+        raise RunError(f"--augment {config.augment} on {data.name!r}: {error}") from None
 
 
 def fingerprint(data: Dataset) -> str:

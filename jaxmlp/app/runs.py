@@ -27,6 +27,7 @@ from .config import TrainConfig, check_config
 from .inputs import (
     Run,
     RunError,
+    build_augment,
     build_mlp,
     default_run_dir,
     fingerprint,
@@ -80,9 +81,11 @@ def train(config: TrainConfig, *, overwrite: bool = False, hooks: Hooks = Hooks(
     data = load_data(config)
     mlp = build_mlp(config, data)
     fit_weights(config, data, mlp)  # bad weights are refused before anything is written
+    augment = build_augment(config, data)
     scaler = fit_training_scaler(config, data)
     params = init_params(keys(config.seed)["init"], mlp, config.init, jnp.dtype(config.dtype))
-    run = Run(config, rundir.claim(config.run_dir, overwrite=overwrite), mlp, data.classes, scaler)
+    path = rundir.claim(config.run_dir, overwrite=overwrite)
+    run = Run(config, path, mlp, data.classes, scaler, augment)
     data = model_data(run, data)
     return _train(run, data, params, [], 0.0, fingerprint(data), start, hooks)
 
@@ -103,7 +106,8 @@ def resume(run_dir, *, changes: dict[str, Any] | None = None, hooks: Hooks = Hoo
     data = load_data(config)
     # The MLP as trained and the scaler refitted as in training: the fingerprint proves both.
     mlp = MLP(tuple(metadata["sizes"]), config.hidden, config.output)
-    run = Run(config, path, mlp, data.classes, fit_training_scaler(config, data))
+    scaler = fit_training_scaler(config, data)
+    run = Run(config, path, mlp, data.classes, scaler, build_augment(config, data))
     data = model_data(run, data)
     if fingerprint(data) != metadata["data_sha256"]:
         raise RunError(
@@ -181,6 +185,7 @@ def _train(run: Run, data, state, records, wall_time, data_sha256, start, hooks:
                     callback=callback,
                     epochs_per_program=1,  # the callback, and so a checkpoint, after every epoch
                     **weights,
+                    augment=run.augment,
                 )
             except DivergenceError as error:
                 # The last finite epoch's state replaces the checkpoint, marked so that a

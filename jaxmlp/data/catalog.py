@@ -20,3 +20,24 @@ SPECS = {
     **dict.fromkeys(CLASSIFIER_NAMES, "synthetic 2-D classes, e.g. spirals:n=600,k=4,noise=0.1"),
     **dict.fromkeys(REGRESSION, "synthetic 1-D regression, e.g. sine:n=100,noise=0.1"),
 }
+
+# The training-time augmentations --augment accepts (``augment.Shifts``), and what each is.
+AUGMENTATIONS = {
+    "none": "no augmentation (the default)",
+    "shift:S": "shift each training image by its own random (dy, dx) in [-S, S]^2, zero-filled",
+}
+
+
+def parse_augment(spec) -> int:
+    """The largest shift of an augmentation spec: ``"shift:2"`` -> 2, ``"none"`` -> 0; a
+    ``ValueError`` that names the spec and the forms expected otherwise."""
+    if isinstance(spec, str):
+        kind, colon, size = spec.strip().partition(":")
+        if kind == "none" and not colon:
+            return 0
+        if kind == "shift" and size.strip().isdigit() and int(size) >= 1:
+            return int(size)
+    raise ValueError(
+        f"augmentation {spec!r} is not known; expected 'none' or 'shift:S' with S a positive "
+        "integer, the largest shift in pixels (e.g. 'shift:2')"
+    )

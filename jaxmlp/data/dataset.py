@@ -31,6 +31,8 @@ class Dataset:
       w_train, w_test, w_val: ``(n,)``, ``(m,)``, ``(v,)`` the examples' weights (``float64``,
         finite, ``>= 0``) where the data hold any (a CSV weight column, an NPZ ``w``), else
         ``None``.
+      image_shape: ``(h, w)`` or ``(h, w, channels)`` of an example that is an image, flattened
+        or not (``(28, 28)`` for Fashion-MNIST); ``None`` for other data.
     """
 
     name: str
@@ -45,6 +47,7 @@ class Dataset:
     w_train: np.ndarray | None = None
     w_test: np.ndarray | None = None
     w_val: np.ndarray | None = None
+    image_shape: tuple[int, ...] | None = None
 
     @property
     def n_features(self) -> int:

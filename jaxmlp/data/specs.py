@@ -112,11 +112,11 @@ def load(
         _check_weight_column(weight_column, spec)
         X_train, y_train = generate(data_key, **options)
         X_test, y_test = generate(test_key, **options)
-        w_train = w_test = None
+        w_train = w_test = image_shape = None
     else:
         if n is not None or noise is not None:
             raise DataError(f"n and noise apply to synthetic data, not to {spec!r}")
-        X_train, y_train, X_test, y_test, w_train, w_test = _load_real(
+        X_train, y_train, X_test, y_test, w_train, w_test, image_shape = _load_real(
             kind, argument, spec, flatten, label_column, header, weight_column
         )
         y_train = check_labels(y_train, f"the labels of {spec!r}")
@@ -161,6 +161,7 @@ def load(
         w_train=w_train,
         w_test=w_test,
         w_val=w_val,
+        image_shape=image_shape,
     )
 
 
@@ -208,7 +209,7 @@ def read(
     _check_kind(kind, spec)
     if kind in CLASSIFIERS or kind in REGRESSION:
         raise DataError(f"data spec {spec!r} is synthetic: it has no file to read; use load")
-    X, y, X_test, y_test, _, _ = _load_real(
+    X, y, X_test, y_test, *_ = _load_real(
         kind, argument, spec, flatten, label_column, header, weight_column
     )
     if X_test is not None:
@@ -224,7 +225,21 @@ def read(
 def _load_real(
     kind: str, argument: str, spec: str, flatten: bool, label_column, header, weight_column=None
 ):
-    """``X_train, y_train, X_test, y_test, w_train, w_test`` (``None`` where there is none)."""
+    """``X_train, y_train, X_test, y_test, w_train, w_test, image_shape`` (``None`` where there
+    is none; ``image_shape`` that of one example, ``None`` if it is not an image)."""
+    *examples, w_train, w_test = _read_files(
+        kind, argument, spec, label_column, header, weight_column
+    )
+    X_train, y_train, X_test, y_test = examples
+    image_shape = _image_shape(kind, X_train)
+    if flatten:  # the images' shape read first: flattened rows do not tell it
+        X_train, X_test = (X if X is None else X.reshape(len(X), -1) for X in (X_train, X_test))
+    return X_train, y_train, X_test, y_test, w_train, w_test, image_shape
+
+
+def _read_files(kind: str, argument: str, spec: str, label_column, header, weight_column):
+    """``X_train, y_train, X_test, y_test, w_train, w_test`` as the files hold them, images not
+    flattened (``None`` where there is none)."""
     if kind in FILE_KINDS and not argument:
         what = "directory" if kind in ("mnist", "idx") else "path"
         raise DataError(f"data spec {spec!r} needs a {what}: {kind}:{what.upper()[:4]}")
@@ -242,13 +257,20 @@ def _load_real(
             raise DataError(f"data spec {spec!r}: digits takes no argument")
         return (*load_digits(flatten=True), None, None, None, None)
     if kind == "fashion-mnist":
-        return (*load_fashion_mnist(argument or None, flatten=flatten), None, None)
+        return (*load_fashion_mnist(argument or None), None, None)
     if kind == "mnist":
-        examples = load_idx_dir(argument, flatten=flatten, n_classes=10, dataset="MNIST")
-        return (*examples, None, None)
+        return (*load_idx_dir(argument, n_classes=10, dataset="MNIST"), None, None)
     if kind == "idx":
-        return (*load_idx_dir(argument, flatten=flatten), None, None)
-    return read_npz(argument, flatten=flatten, weights=True)
+        return (*load_idx_dir(argument), None, None)
+    return read_npz(argument, weights=True)
+
+
+def _image_shape(kind: str, X: np.ndarray) -> tuple[int, ...] | None:
+    """The shape of one image of ``X`` as read: digits are 8 x 8 (read as rows); IDX and NPZ
+    images ``(n, h, w[, c])``; rows of features (CSV, a 2-D NPZ) are not images."""
+    if kind == "digits":
+        return (8, 8)
+    return tuple(int(size) for size in X.shape[1:]) if 3 <= X.ndim <= 4 else None
 
 
 def _check_kind(kind: str, spec: str) -> None:

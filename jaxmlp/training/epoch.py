@@ -85,7 +85,7 @@ def train_batches(program: Program, state: TrainState, key, data, l2):
     correct = zero if program.weighted else int_zero
     carry = (state.params, state.opt_state, zero, correct, minus_one, int_zero, state.step)
     if program.full_batch:
-        return step(carry, (X, T, w))[0]
+        return step(carry, (augmented(program, key, state.step, X), T, w))[0]
     steps, K = program.steps_per_epoch, program.batches_per_gather(X.dtype.itemsize)
     if program.shuffle:
         rows = shuffle.permutation(key, program.n)
@@ -102,10 +102,19 @@ def train_batches(program: Program, state: TrainState, key, data, l2):
         rows = rows.reshape(-1)  # the K batches' rows, in order: (K B,)
         if w is not None:  # the examples' weights, times the padding's 0 or 1
             weights = w[rows].reshape(K, B) * (1 if weights is None else weights)
-        batches = (X[rows].reshape(K, B, -1), T[rows].reshape(K, B, -1), weights)
+        X_rows = augmented(program, key, carry[-1], X[rows])
+        batches = (X_rows.reshape(K, B, -1), T[rows].reshape(K, B, -1), weights)
         return jax.lax.scan(step, carry, batches)[0], None
 
     return jax.lax.scan(gather_and_train, carry, (rows.reshape(-1, K, B), weights))[0]
+
+
+def augmented(program: Program, key, step_count, X_rows):
+    """``X_rows`` through ``program.augment``, with a key of the epoch's ``key`` and the first
+    step they train: each gather its own draws, the same ones on a resume."""
+    if program.augment is None:
+        return X_rows
+    return program.augment(jax.random.fold_in(key, step_count), X_rows)
 
 
 def watch(program: Program, state: TrainState, monitored, opt_state):

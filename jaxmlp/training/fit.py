@@ -16,6 +16,7 @@ from jax.sharding import Mesh
 
 from .. import checks
 from ..compiling import run_once
+from ..data.augment import Shifts
 from ..data.splits import split
 from ..dropout import check_rate
 from ..losses import Loss, get_loss
@@ -43,7 +44,7 @@ def fit(
     epochs_per_program: int | str = "auto", mesh: Mesh | int | None = None,
     shuffle: bool = True, optimizer_options: dict[str, float] | None = None,
     on_divergence: str = "raise",
-    sample_weight=None, class_weight=None, dropout: float = 0.0,
+    sample_weight=None, class_weight=None, dropout: float = 0.0, augment: Shifts | None = None,
 ) -> tuple[Params, History]:  # fmt: skip
     """Trains ``mlp`` from ``params`` on ``(X, y)``.
 
@@ -89,6 +90,8 @@ def fit(
       dropout: the rate in ``[0, 1)`` at which hidden units are dropped in training
         (``jaxmlp.dropout``), with masks drawn afresh for each example and step; the
         validation metrics and predictions use none. ``0``: no masks are drawn.
+      augment: a ``jaxmlp.data.augment.Shifts`` applied to every training batch (never to
+        validation), its draws keyed by the state's key; ``None``: the rows as they are.
 
     Returns:
       ``(params, history)``; ``history.state`` is the final ``TrainState``.
@@ -108,6 +111,7 @@ def fit(
         raise ValueError(
             f"on_divergence={on_divergence!r} is not known; choose one of {ON_DIVERGENCE}"
         )
+    augment = checks.check_augment(augment, mlp)
     key_holdout, key_train = _holdout_and_train_keys(checks.check_key(key))
     data, classification = prepare_data(
         mlp, X, y, dtype, key_holdout, validation, validation_fraction, loss,
@@ -122,8 +126,8 @@ def fit(
         schedule=schedule, batch_size=batch_size, epochs=epochs, epochs_left=epochs - first_epoch,
         epochs_per_program=epochs_per_program, monitor=monitor, early_stopping=early_stopping,
         restore_best=restore_best, grad=grad, patience=patience, min_delta=min_delta,
-        dropout=check_rate(dropout), mesh=mesh,
-        weight_decay=l2 > 0, shuffle=shuffle, optimizer_options=optimizer_options,
+        dropout=check_rate(dropout), mesh=mesh, weight_decay=l2 > 0, augment=augment,
+        shuffle=shuffle, optimizer_options=optimizer_options,
     )  # fmt: skip
     if mesh is not None:
         parallel.check_batch_divides(program.batch_size, mesh)

@@ -10,6 +10,7 @@ import optax
 from jax.sharding import Mesh
 
 from .. import checks
+from ..data.augment import Shifts
 from ..losses import Loss
 from ..mlp import MLP
 from ..names import MONITORS as MONITORS
@@ -51,6 +52,7 @@ class Program:
     weighted: bool = False
     # The rate at which hidden units are dropped in training; 0: no masks are drawn at all.
     dropout: float = 0.0
+    augment: Shifts | None = None  # applied to each gathered training batch, nothing else
 
     @property
     def full_batch(self) -> bool:

@@ -20,6 +20,7 @@ from jax.sharding import Mesh
 
 from .. import checks
 from ..compiling import cached_jit
+from ..data.augment import Shifts
 from ..dropout import check_rate
 from ..forward import apply
 from ..losses import Loss, get_loss
@@ -53,6 +54,7 @@ def fit_many(
     min_delta: float = 1e-4, restore_best: bool = True, monitor: str = "auto",
     epochs_per_program: int | str = "auto", members_at_once: int | None = None,
     sample_weight=None, class_weight=None, dropout: float = 0.0, mesh: Mesh | int | None = None,
+    augment: Shifts | None = None,
 ) -> SweepResult:  # fmt: skip
     """Trains M members of ``mlp`` at once, one per combination of the swept values.
 
@@ -74,8 +76,8 @@ def fit_many(
       rescale_init: give a narrower member the initial scale ``init`` gives at its width.
       validation, validation_fraction: as ``jaxmlp.fit``'s, one set for all members; so are
         loss, optimizer, schedule, batch_size, epochs, grad, early_stopping, patience,
-        min_delta, restore_best, monitor, epochs_per_program, dropout, sample_weight and
-        class_weight (one weight per example, shared by every member).
+        min_delta, restore_best, monitor, epochs_per_program, dropout, sample_weight,
+        class_weight (one weight per example, shared by every member) and augment.
       members_at_once: members side by side (memory ``members × batch × width``); ``None``: all.
       mesh: a ``jax.sharding.Mesh`` with a ``"models"`` axis (and optionally ``"data"``, see
         ``parallel.sweep_mesh``), or a number of devices for ``"models"``: members split over
@@ -119,6 +121,7 @@ def fit_many(
     dtype = jnp.dtype(dtype)
     loss = get_loss(loss, mlp.output_activation.name)
     check_training_args(epochs=epochs, grad=grad, patience=patience, min_delta=min_delta)
+    augment = checks.check_augment(augment, mlp)
     # Split only when needed: an eager split compiles a program.
     key_holdout = jax.random.split(key)[1] if validation_fraction is not None else None
     data, classification = prepare_data(
@@ -133,6 +136,7 @@ def fit_many(
         epochs=epochs, epochs_left=epochs, epochs_per_program=epochs_per_program,
         monitor=monitor, early_stopping=early_stopping, restore_best=restore_best, grad=grad,
         patience=patience, min_delta=min_delta, dropout=check_rate(dropout), mesh=mesh,
+        augment=augment,
     )  # fmt: skip
     if mesh is not None:
         parallel.check_batch_divides(program.batch_size, mesh)

@@ -1,0 +1,68 @@
+"""experiments/fashion_best.py: its verdict rules both ways, and a quick run on a subset."""
+
+import dataclasses
+import json
+import os
+
+import pytest
+
+from experiments import fashion_best
+from experiments.common import TARGET_VERDICTS
+from jaxmlp.data import FASHION_MNIST_DIR
+
+MET, NOT_MET, _, FULL_SIZE = TARGET_VERDICTS
+
+
+@pytest.mark.parametrize(
+    "accuracies, verdict",
+    [([0.912, 0.909, 0.911], MET), ([0.910, 0.910, 0.910], MET), ([0.911, 0.905, 0.909], NOT_MET)],
+    ids=["mean-above", "mean-at", "mean-below"],
+)
+def test_the_accuracy_target_is_the_mean_of_the_seeds(accuracies, verdict):
+    assert fashion_best.accuracy_verdict(accuracies, full=True) == verdict
+    assert fashion_best.accuracy_verdict(accuracies, full=False) == FULL_SIZE
+
+
+@pytest.mark.parametrize(
+    "fit_times, sklearn_time, verdict",
+    [
+        ([40.0, 49.0, 80.0], 200.0, MET),
+        ([40.0, 50.0, 55.0], 200.0, NOT_MET),
+        ([60.0] * 3, 200.0, NOT_MET),
+    ],
+    ids=["median-below", "median-at", "all-above"],
+)
+def test_the_time_target_is_the_median_fit_against_a_quarter_of_sklearn(
+    fit_times, sklearn_time, verdict
+):
+    assert fashion_best.time_verdict(fit_times, sklearn_time, full=True) == verdict
+    assert fashion_best.time_verdict(fit_times, None, full=True) == FULL_SIZE
+    assert fashion_best.time_verdict(fit_times, sklearn_time, full=False) == FULL_SIZE
+
+
+def test_the_search_picks_the_best_validation_accuracy_first_on_a_tie():
+    assert fashion_best.best([{"val_accuracy": a} for a in (0.90, 0.91, 0.905)]) == 1
+    assert fashion_best.best([{"val_accuracy": a} for a in (0.91, 0.90, 0.91)]) == 0
+
+
+@pytest.mark.heavy
+@pytest.mark.skipif(not os.path.isdir(FASHION_MNIST_DIR), reason="Fashion-MNIST not installed")
+def test_a_quick_run_searches_on_validation_then_scores_the_seeds_on_test(tmp_path):
+    config = dataclasses.replace(fashion_best.QUICK, results=tmp_path, n_train=1200, n_test=500)
+    metrics = fashion_best.main(config)
+    written = json.loads((tmp_path / fashion_best.NAME / "metrics.json").read_text())
+    assert written["size"] == "custom" and len(written["search"]) == 2
+    for entry in written["search"]:
+        assert (entry["n_train"], entry["n_val"]) == (1000, 200)
+        assert 0.3 < entry["val_accuracy"] <= 1.0  # above chance after 3 epochs
+    chosen = written["search"][written["chosen"]]
+    assert chosen["val_accuracy"] == max(e["val_accuracy"] for e in written["search"])
+    final = written["final"]
+    assert final["recipe"] == chosen["recipe"] and (final["n_train"], final["n_test"]) == (
+        1200,
+        500,
+    )
+    assert len(final["test_accuracy"]) == len(final["fit_time"]) == 2
+    assert all(0.3 < a <= 1.0 for a in final["test_accuracy"])
+    assert [t["verdict"] for t in written["targets"]] == [FULL_SIZE, FULL_SIZE]
+    assert metrics["final"]["test_accuracy"] == final["test_accuracy"]
