@@ -175,8 +175,8 @@ def test_the_parameters_are_scikit_learns_plus_jaxmlps_extras():
     import sklearn.neural_network as reference
 
     for ours, theirs, extras in (
-        (MLPClassifier, reference.MLPClassifier, ["output", "loss", "grad"]),
-        (MLPRegressor, reference.MLPRegressor, ["output", "grad"]),  # loss is scikit-learn's
+        (MLPClassifier, reference.MLPClassifier, ["output", "loss", "grad", "dropout"]),
+        (MLPRegressor, reference.MLPRegressor, ["output", "grad", "dropout"]),  # loss: theirs
     ):
         ours_params = inspect.signature(ours).parameters
         theirs_params = inspect.signature(theirs).parameters

@@ -12,7 +12,7 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
 from .. import checks
 from ..mlp import MLP
@@ -43,7 +43,7 @@ SKLEARN_PARAMS = dict(
     n_iter_no_change=10, max_fun=15000,
 )  # fmt: skip
 # jaxmlp's extras, after scikit-learn's.
-EXTRAS = dict(output=None, grad="autodiff")
+EXTRAS = dict(output=None, grad="autodiff", dropout=0.0)
 
 
 class NonFiniteWeightsError(DivergenceError, ValueError):
@@ -56,17 +56,20 @@ class BaseMLP(BaseEstimator):
 
     Unlike scikit-learn's: the classifier's softmax covers all classes, also for two (one
     logistic unit in scikit-learn); ``alpha`` is the per-batch L2 term ``alpha/(2·batch)
-    Σ‖W‖²``; ``grad="backprop"`` trains with the lecture's hand-written gradients; the epochs
-    run compiled into one program (on a GPU where JAX has one); ``"invscaling"`` divides the
-    rate by ``(t + 1)^power_t`` at update ``t`` (scikit-learn: ``t`` counts samples, per epoch);
-    L-BFGS is optax's (a zoom line search), limited to ``min(max_iter, max_fun)`` iterations
-    (``max_fun`` bounds its iterations, not its function evaluations) and stopped after
-    ``LBFGS_PATIENCE`` iterations without a lower loss (``tol`` is not its gradient tolerance);
-    a fit that diverges raises ``NonFiniteWeightsError`` (scikit-learn's ``ValueError``) at the
-    first non-finite step and leaves the estimator as it was; with early stopping it ends
-    there, keeps the best weights and records ``nan``, as scikit-learn's; the regressor's
-    ``validation_scores_`` are the R² of the validation objective (which holds the ``alpha``
-    term), pooled over several targets (``multioutput="variance_weighted"``).
+    Σ‖W‖²`` (with ``sample_weight``: ``alpha/(2·batch·mean(w))``, scikit-learn's
+    ``alpha/(2 Σ_batch w)`` where the batches' weights sum alike); ``dropout`` is a jaxmlp
+    extra (``jaxmlp.fit``'s rate; 0: none); ``grad="backprop"`` trains with the lecture's
+    hand-written gradients; the epochs run compiled into one program (on a GPU where JAX has
+    one); ``"invscaling"`` divides the rate by ``(t + 1)^power_t`` at update ``t``
+    (scikit-learn: ``t`` counts samples, per epoch); L-BFGS is optax's (a zoom line search),
+    limited to ``min(max_iter, max_fun)`` iterations (``max_fun`` bounds its iterations, not
+    its function evaluations) and stopped after ``LBFGS_PATIENCE`` iterations without a lower
+    loss (``tol`` is not its gradient tolerance); a fit that diverges raises
+    ``NonFiniteWeightsError`` (scikit-learn's ``ValueError``) at the first non-finite step and
+    leaves the estimator as it was; with early stopping it ends there, keeps the best weights
+    and records ``nan``, as scikit-learn's; the regressor's ``validation_scores_`` are the R² of
+    the validation objective (which holds the ``alpha`` term), pooled over several targets
+    (``multioutput="variance_weighted"``).
     """
 
     def _check_parameters(self):
@@ -134,8 +137,6 @@ class BaseMLP(BaseEstimator):
     def _train(self, X, targets, n_outputs, *, incremental, first_pass, sample_weight=None):
         """Trains on ``(X, targets)``; ``targets``: labels, or ``(n, k)`` values."""
         hidden = self._check_parameters()
-        if sample_weight is not None:
-            raise ValueError("sample_weight is not supported yet; pass sample_weight=None")
         if incremental and self.early_stopping:
             raise ValueError("partial_fit does not support early_stopping=True")
         lbfgs = self.solver == "lbfgs"
@@ -145,10 +146,16 @@ class BaseMLP(BaseEstimator):
         start = None if first_pass else getattr(self, "_state", None)
         dtype = X.dtype if start is None else np.dtype(jax.tree.leaves(start.params)[0].dtype)
         X = X.astype(dtype, copy=False)
+        if sample_weight is not None:  # scikit-learn's checks and errors, in X's dtype
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=dtype, ensure_non_negative=True
+            )
         validation = None
         validating = self.early_stopping and not lbfgs
         if validating:
-            X, targets, validation = self._holdout(X, targets, random_state)
+            X, targets, sample_weight, validation = self._holdout(
+                X, targets, sample_weight, random_state
+            )
         n, d = X.shape
         mlp = MLP((d, *hidden, n_outputs), ACTIVATIONS[self.activation], self._output())
         batch = min(200, n) if self.batch_size == "auto" else int(self.batch_size)
@@ -176,7 +183,8 @@ class BaseMLP(BaseEstimator):
                     optimizer=name, optimizer_options=options or None,
                     learning_rate=self.learning_rate_init, schedule=self.learning_rate,
                     batch_size=batch, epochs=first_epoch + epochs,
-                    l2=float(self.alpha) / (batch or n), grad=self.grad, validation=validation,
+                    l2=self._l2(batch or n, sample_weight), grad=self.grad,
+                    validation=validation, sample_weight=sample_weight, dropout=self.dropout,
                     early_stopping=not incremental,
                     patience=LBFGS_PATIENCE if lbfgs else self._patience(),
                     min_delta=0.0 if lbfgs else min_delta, restore_best=validating,
@@ -193,8 +201,19 @@ class BaseMLP(BaseEstimator):
             warnings.warn(self._convergence_message(epochs), ConvergenceWarning)
         return self
 
-    def _holdout(self, X, targets, random_state):
-        """``(X_train, targets_train, (X_val, targets_val))``: scikit-learn's split."""
+    def _l2(self, batch, sample_weight):
+        """jaxmlp's ``l2`` for scikit-learn's ``alpha``: its batch loss adds
+        ``alpha/2 ‖W‖² / Σ_batch w`` (``Σ w``: the batch's size without weights); jaxmlp's
+        takes one ``l2`` for every batch, ``alpha / (batch · mean(w))``, the same where the
+        batches' weights sum alike (always for L-BFGS's one full batch)."""
+        mean_weight = 1.0 if sample_weight is None else float(np.mean(sample_weight))
+        if mean_weight == 0:  # refused by jaxmlp.fit, with the argument named
+            mean_weight = 1.0
+        return float(self.alpha) / (batch * mean_weight)
+
+    def _holdout(self, X, targets, sample_weight, random_state):
+        """``(X_train, targets_train, w_train, (X_val, targets_val[, w_val]))``: scikit-learn's
+        split, each row's weight going with it."""
         stratify = self._stratify(targets)
         train, val = train_test_split(
             np.arange(X.shape[0]),
@@ -207,7 +226,10 @@ class BaseMLP(BaseEstimator):
                 "The validation set is too small. Increase 'validation_fraction' or the size "
                 "of your dataset."
             )
-        return X[train], targets[train], (X[val], targets[val])
+        if sample_weight is None:
+            return X[train], targets[train], None, (X[val], targets[val])
+        validation = (X[val], targets[val], sample_weight[val])
+        return X[train], targets[train], sample_weight[train], validation
 
     def _record(self, mlp, params, history, validation, first_pass, n_outputs):
         """The fitted attributes, as scikit-learn names them."""

@@ -40,8 +40,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
 
     scikit-learn's parameters, plus jaxmlp's ``output`` and ``loss`` (``"softmax"`` with
     ``"cross_entropy"`` by default, the lecture's ``"sigmoid"`` with ``"mse"``; multilabel
-    ``y``: sigmoid with ``"binary_cross_entropy"``) and ``grad``. How it differs from
-    scikit-learn's: ``BaseMLP``.
+    ``y``: sigmoid with ``"binary_cross_entropy"``), ``grad`` and ``dropout``. How it differs
+    from scikit-learn's: ``BaseMLP``.
 
     Example:
       >>> from sklearn.datasets import load_iris
@@ -57,7 +57,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         max_iter=200, shuffle=True, random_state=None, tol=1e-4, verbose=False,
         warm_start=False, momentum=0.9, nesterovs_momentum=True, early_stopping=False,
         validation_fraction=0.1, beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10,
-        max_fun=15000, output=None, loss=None, grad="autodiff",
+        max_fun=15000, output=None, loss=None, grad="autodiff", dropout=0.0,
     ):  # fmt: skip
         params = dict(locals())
         for name in ("self", "__class__", "hidden_layer_sizes", "activation"):
@@ -189,7 +189,8 @@ class MLPRegressor(RegressorMixin, BaseMLP):
 
     ``loss="squared_error"`` (jaxmlp's ``"mse"``, ``½ Σ_k (t_k − y_hat_k)²`` averaged over
     examples, as scikit-learn's) with an identity output, or ``"poisson"`` with an exponential
-    one; jaxmlp's ``output`` and ``grad``. How it differs from scikit-learn's: ``BaseMLP``.
+    one; jaxmlp's ``output``, ``grad`` and ``dropout``. How it differs from scikit-learn's:
+    ``BaseMLP``.
     """
 
     def __init__(
@@ -199,6 +200,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         tol=1e-4, verbose=False, warm_start=False, momentum=0.9, nesterovs_momentum=True,
         early_stopping=False, validation_fraction=0.1, beta_1=0.9, beta_2=0.999,
         epsilon=1e-8, n_iter_no_change=10, max_fun=15000, output=None, grad="autodiff",
+        dropout=0.0,
     ):  # fmt: skip
         params = dict(locals())
         for name in ("self", "__class__", "hidden_layer_sizes", "activation"):
@@ -255,12 +257,12 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         if self._poisson():
             return "val_loss", self.tol
         # R² = 1 - 2 val_loss / Σ_k var_k: a gain of tol in R² is one of tol Σ var / 2 in loss.
-        return "val_loss", self.tol * float(np.sum(np.var(validation[1], axis=0))) / 2
+        return "val_loss", self.tol * _total_variance(validation) / 2
 
     def _validation_scores(self, history, validation):
         if self._poisson():  # the validation loss, negated: higher is better
             return [-v for v in history.val_loss]
-        total_variance = float(np.sum(np.var(validation[1], axis=0)))
+        total_variance = _total_variance(validation)
         if total_variance == 0:  # constant targets: r2_score's 1 for a perfect fit, else 0
             return [float(v == 0) if np.isfinite(v) else np.nan for v in history.val_loss]
         return [1 - 2 * v / total_variance for v in history.val_loss]
@@ -269,6 +271,14 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         """Predictions ``(n,)`` (or ``(n, k)`` for ``k`` targets)."""
         Y_hat = self._outputs(X)
         return Y_hat[:, 0] if Y_hat.shape[1] == 1 else Y_hat
+
+
+def _total_variance(validation) -> float:
+    """``Σ_k var_k`` of the validation targets, weighted by ``validation[2]`` if it has it (as
+    ``r2_score(sample_weight=)`` weighs them)."""
+    T, weights = validation[1], validation[2] if len(validation) == 3 else None
+    mean = np.average(T, axis=0, weights=weights)
+    return float(np.sum(np.average((T - mean) ** 2, axis=0, weights=weights)))
 
 
 for _estimator in (MLPClassifier, MLPRegressor):
