@@ -240,3 +240,49 @@ def test_the_regressors_validation_score_is_r2():
     assert model.best_validation_score_ <= 1
     # R² of the best params, not an accuracy (nan for real targets): near the fit's R².
     assert abs(model.best_validation_score_ - model.score(X[:, :1], X[:, 1])) < 0.3
+
+
+def test_a_y_of_one_class_trains_and_predicts_that_class():
+    # As scikit-learn's: one logistic unit; predict gives the class, predict_proba certainty.
+    X = np.random.default_rng(0).normal(size=(20, 2))
+    model = MLPClassifier((4,), early_stopping=True, validation_fraction=0.2, max_iter=5)
+    with pytest.warns(Warning):  # ConvergenceWarning
+        model.fit(X, np.full(20, "only"))
+    assert list(model.classes_) == ["only"]
+    assert model.n_outputs_ == 1 and model.out_activation_ == "logistic"
+    assert set(model.predict(X)) == {"only"}
+    np.testing.assert_array_equal(model.predict_proba(X), np.ones((20, 1)))
+    assert model.validation_scores_ == [1.0] * model.n_iter_
+    assert model.score(X, np.full(20, "only")) == 1.0
+
+
+def test_a_float32_fit_starts_from_the_float64_fits_weights_rounded():
+    # scikit-learn draws its initial weights in float64 and casts them: so does jaxmlp, and
+    # float32 and float64 fits follow one path, up to rounding.
+    X, y = make_moons(40, random_state=0)
+    fits = {
+        dtype: MLPRegressor(
+            hidden_layer_sizes=(5, 3), max_iter=1, learning_rate_init=1e-9, random_state=1
+        )
+        for dtype in (np.float32, np.float64)
+    }
+    for dtype, model in fits.items():
+        with pytest.warns(Warning):  # ConvergenceWarning after 1 iteration
+            model.fit(X.astype(dtype), y)
+    for w32, w64 in zip(fits[np.float32].coefs_, fits[np.float64].coefs_):
+        assert w32.dtype == np.float32
+        np.testing.assert_allclose(w32, w64.astype(np.float32), rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("Estimator, score", [(MLPClassifier, 1.0), (MLPRegressor, 0.0)])
+def test_a_constant_validation_score_stops_as_scikit_learns(Estimator, score):
+    # One class (accuracy 1) or constant targets (R² 0) never improve: the fit stops after
+    # n_iter_no_change + 2 epochs, as scikit-learn's, without a ConvergenceWarning.
+    import warnings
+
+    X = np.random.default_rng(0).normal(size=(10, 2))
+    model = Estimator(hidden_layer_sizes=(4,), early_stopping=True, validation_fraction=0.2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.fit(X, np.ones(10))
+    assert model.n_iter_ == 12 and model.validation_scores_ == [score] * 12

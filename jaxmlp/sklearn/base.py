@@ -29,6 +29,10 @@ LEARNING_RATES = ("constant", "invscaling", "adaptive")
 # L-BFGS stops once its loss has not decreased for this many iterations (scipy's stops at a
 # relative decrease below 2.2e-9); the gradient tolerance tol is scipy's, not applied here.
 LBFGS_PATIENCE = 10
+# The min_delta of a validation score that cannot change (one class, constant targets): no
+# epoch counts as a gain, so early stopping ends after n_iter_no_change + 2 epochs, as
+# scikit-learn's. float32's largest: best - NO_GAIN stays finite (or inf) in either dtype.
+NO_GAIN = float(np.finfo(np.float32).max)
 # scikit-learn's message for a fit whose weights became non-finite.
 NON_FINITE = (
     "Solver produced non-finite parameter weights. The input data may contain large values "
@@ -173,7 +177,7 @@ class BaseMLP(BaseEstimator):
         verbose = _Printer(self) if self.verbose else None
         with jax.enable_x64(dtype == np.float64):
             if start is None:
-                start = init_params(key_init, mlp, init="sklearn", dtype=dtype)
+                start = _initial_params(key_init, mlp, dtype)
                 first_epoch = 0
             else:
                 first_epoch = int(start.epoch)
@@ -298,6 +302,14 @@ class BaseMLP(BaseEstimator):
         for name, default in {**SKLEARN_PARAMS, **EXTRAS}.items():
             state.setdefault(name, default)
         self.__dict__.update(state)
+
+
+def _initial_params(key, mlp, dtype):
+    """scikit-learn's initial weights, drawn in float64 and rounded to ``dtype`` (as its are):
+    a float32 fit starts where the float64 one does, not from other draws."""
+    with jax.enable_x64(True):
+        params = jax.device_get(init_params(key, mlp, init="sklearn", dtype=np.float64))
+    return jax.tree.map(lambda a: jnp.asarray(a.astype(dtype)), params)
 
 
 class _Printer:

@@ -9,7 +9,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, type_of_target, unique_labels
 from sklearn.utils.validation import column_or_1d
 
-from .base import ACTIVATIONS, BaseMLP
+from .base import ACTIVATIONS, NO_GAIN, BaseMLP
 from .inputs import check_X
 from .poisson import EXP, POISSON
 
@@ -64,13 +64,18 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
             params.pop(name, None)
         _init(self, hidden_layer_sizes, activation, params)
 
+    def _sigmoid(self) -> bool:
+        # Multilabel y, or y of one class: one logistic unit, trained towards 0, as
+        # scikit-learn's (its LabelBinarizer codes a lone class as 0).
+        return getattr(self, "_multilabel", False) or len(getattr(self, "classes_", ())) == 1
+
     def _output(self):
-        return self.output or ("sigmoid" if getattr(self, "_multilabel", False) else "softmax")
+        return self.output or ("sigmoid" if self._sigmoid() else "softmax")
 
     def _loss(self):
         if self.loss:
             return self.loss
-        if getattr(self, "_multilabel", False):
+        if self._sigmoid():
             return "binary_cross_entropy"
         return "cross_entropy" if self._output() == "softmax" else "mse"
 
@@ -118,11 +123,6 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
             self.classes_ = (
                 np.arange(np.shape(y)[1]) if multilabel else unique_labels(self._binarizer.classes_)
             )
-            if len(self.classes_) < 2:
-                raise ValueError(
-                    f"y holds only one class ({self.classes_[0].item()!r}); a classifier needs "
-                    "at least 2 classes"
-                )
         elif multilabel != self._multilabel:
             raise ValueError("y must be of the same kind as in the first fit (multilabel or not)")
         elif classes is None and self.warm_start and not multilabel:
@@ -150,6 +150,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         return LabelBinarizer().fit(np.arange(len(self.classes_))).transform(targets) > 0
 
     def _validation_monitor(self, validation):
+        if len(self.classes_) == 1:  # a constant accuracy of 1
+            return "val_loss", NO_GAIN
         if self._multilabel:
             return "val_loss", self.tol
         return "val_accuracy", self.tol
@@ -157,6 +159,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     def _validation_scores(self, history, validation):
         if self._multilabel:  # the validation loss, negated: higher is better
             return [-v for v in history.val_loss]
+        if len(self.classes_) == 1:  # predict gives the one class: scikit-learn's accuracy 1
+            return [1.0 if np.isfinite(v) else np.nan for v in history.val_loss]
         return history.val_accuracy
 
     def predict_proba(self, X):
@@ -256,8 +260,11 @@ class MLPRegressor(RegressorMixin, BaseMLP):
     def _validation_monitor(self, validation):
         if self._poisson():
             return "val_loss", self.tol
+        total_variance = _total_variance(validation)
+        if total_variance == 0:  # constant targets: r2_score is 0 (1 for a perfect fit)
+            return "val_loss", NO_GAIN
         # R² = 1 - 2 val_loss / Σ_k var_k: a gain of tol in R² is one of tol Σ var / 2 in loss.
-        return "val_loss", self.tol * _total_variance(validation) / 2
+        return "val_loss", self.tol * total_variance / 2
 
     def _validation_scores(self, history, validation):
         if self._poisson():  # the validation loss, negated: higher is better
