@@ -13,7 +13,7 @@ import jax.numpy as jnp
 
 from ..compiling import cached_jit
 from ..targets import predicted_labels, true_labels
-from . import parallel, shuffle
+from . import lbfgs, parallel, shuffle
 from .optimizers import ADAPTIVE_FACTOR, ADAPTIVE_MIN_LR, current_learning_rate, scale_learning_rate
 from .program import Program
 from .state import StopReason, TrainState
@@ -175,6 +175,10 @@ def run_epoch(program: Program, state: TrainState, data, l2):
         "val_accuracy": 1 - val_accuracy,
     }[program.monitor]
     opt_state, bad_epochs, improved, stop = watch(program, state, monitored, opt_state)
+    verdict = lbfgs.stop_code(opt_state)  # None: the optimizer never decides to stop
+    if verdict is not None:
+        codes = jnp.array([0, StopReason.CONVERGED.code, StopReason.EVALUATIONS.code], jnp.int32)
+        stop = jnp.where(stop > 0, stop, codes[verdict])
     best_params = state.best_params
     if program.track_best:
         best_params = jax.tree.map(

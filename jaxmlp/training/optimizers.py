@@ -17,6 +17,7 @@ import optax
 from .. import checks
 from ..names import OPTIMIZERS as OPTIMIZERS
 from ..names import SCHEDULES as SCHEDULES
+from .lbfgs import stopping_lbfgs
 
 MOMENTUM = 0.9  # for "momentum" and "nesterov", as scikit-learn's default
 POWER_T = 0.5  # "invscaling": lr_t = lr / (t + 1) ** POWER_T, scikit-learn's default
@@ -35,7 +36,8 @@ OPTIONS = {
         "eps": "positive",
         "weight_decay": "non_negative",
     },
-    "lbfgs": {},
+    # scipy's L-BFGS-B tests (lbfgs.stopping_lbfgs); none given: optax's lbfgs, never stopping
+    "lbfgs": {"gtol": "non_negative", "ftol": "non_negative", "max_evaluations": "count"},
 }
 SCHEDULE_OPTIONS = {"invscaling": {"power_t": "non_negative"}}
 
@@ -126,7 +128,7 @@ def named_optimizer(
     else:
         total_steps = None  # only cosine depends on it: keep the cache key small
     if name == "lbfgs":  # no learning rate, no schedule
-        return NamedOptimizer(name), None
+        return NamedOptimizer(name, options=options), None
     if schedule in ("invscaling", "cosine"):
         return NamedOptimizer(name, schedule, float(learning_rate), total_steps, options), None
     return NamedOptimizer(name, schedule, options=options), float(learning_rate)
@@ -158,9 +160,9 @@ def transformation(optimizer) -> optax.GradientTransformation:
 
 @functools.lru_cache(maxsize=64)
 def _make_optimizer(name, learning_rate, schedule, total_steps, options=()):
-    if name == "lbfgs":
-        return optax.lbfgs()
     options = dict(options)
+    if name == "lbfgs":
+        return stopping_lbfgs(**options) if options else optax.lbfgs()
     if schedule == "invscaling":
         power_t = options.pop("power_t", POWER_T)
         lr = lambda t: learning_rate / (t + 1.0) ** power_t  # noqa: E731
