@@ -62,3 +62,26 @@ def test_tests_that_never_pass_change_nothing_in_optaxs_steps():
 def test_bad_lbfgs_options_are_named(options, match):
     with pytest.raises(ValueError, match=match):
         train(options)
+
+
+def test_new_tolerances_compile_nothing_and_a_continued_fit_counts_afresh():
+    from jaxmlp.compiling import cached_programs
+
+    _, first = train({"gtol": 0.0, "ftol": 0.0, "max_evaluations": 6})
+    programs = cached_programs()
+    _, second = train({"gtol": 1e9, "ftol": 0.0, "max_evaluations": 10**6})
+    assert cached_programs() == programs  # the tolerances are data in the state
+    assert first.stop_reason == "evaluations" and second.stop_reason == "converged"
+    # A fit from the first's state counts its own evaluations, with its own limit.
+    _, resumed = jaxmlp.fit(
+        MLP, first.state, X, Y, key=jax.random.key(1), loss="mse", optimizer="lbfgs",
+        epochs=len(first.train_loss) + 2, early_stopping=False,
+        optimizer_options={"gtol": 0.0, "ftol": 0.0, "max_evaluations": 10**6},
+    )  # fmt: skip
+    assert resumed.stop_reason == "epochs" and len(resumed.train_loss) == 2
+    assert int(resumed.state.opt_state.evaluations) < int(first.state.opt_state.evaluations)
+
+
+def test_the_evaluation_limit_comes_before_the_tests_as_in_scipys_driver():
+    _, history = train({"gtol": 1e9, "max_evaluations": 1})
+    assert history.stop_reason == "evaluations" and len(history.train_loss) == 1

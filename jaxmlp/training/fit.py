@@ -24,7 +24,7 @@ from ..mlp import MLP
 from ..params import Params
 from ..sample_weights import example_weights
 from ..targets import check_y, is_classification, targets
-from . import loop, parallel
+from . import lbfgs, loop, parallel
 from .epoch import NONFINITE, EpochMetrics, run_block
 from .program import Program, check_training_args, make_program
 from .state import DivergenceError, History, StopReason, TrainState, copy_state, start_state
@@ -137,6 +137,11 @@ def fit(
         state = start_state(params, key_train, program.optimizer, program.track_best, learning_rate)
     else:
         state = copy_state(state)
+    if optimizer == "lbfgs":  # this fit's thresholds and its own count of evaluations
+        thresholds = {
+            k: v for k, v in (optimizer_options or {}).items() if k in lbfgs.STATE_OPTIONS
+        }
+        state = state._replace(opt_state=lbfgs.restart(state.opt_state, **thresholds))
     if mesh is not None:
         state, data = parallel.replicate((state, data), mesh)
     history = History()

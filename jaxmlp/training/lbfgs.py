@@ -25,12 +25,37 @@ MAX_EVALUATIONS = 15000
 RUNNING, CONVERGED, EVALUATIONS = 0, 1, 2
 
 
+# The options whose values live in the state, not in the compiled program: one program
+# serves every tolerance (optimizers.NamedOptimizer leaves them out of its identity).
+STATE_OPTIONS = ("ftol", "gtol", "max_evaluations")
+
+
 class LBFGSStopState(NamedTuple):
-    """The inner ``optax.lbfgs`` state, the evaluations so far and the verdict."""
+    """The inner ``optax.lbfgs`` state, the evaluations so far, the verdict and the tests'
+    thresholds (data, so that a new tolerance compiles nothing)."""
 
     inner: optax.OptState
     evaluations: jax.Array  # int32: the objective with its gradient, the first point's too
     stop_code: jax.Array  # int32: RUNNING, CONVERGED or EVALUATIONS
+    gtol: jax.Array
+    ftol: jax.Array
+    max_evaluations: jax.Array  # int32, at most 2**31 - 1
+
+
+def restart(opt_state, gtol=0.0, ftol=0.0, max_evaluations=float("inf")):
+    """``opt_state`` with ``stopping_lbfgs``'s counters reset and these thresholds, for a fit
+    that continues from it (each fit counts its own evaluations, as scipy's); any other
+    optimizer's state unchanged."""
+    if not isinstance(opt_state, LBFGSStopState):
+        return opt_state
+    dtype = jnp.result_type(opt_state.gtol)
+    return opt_state._replace(
+        evaluations=jnp.ones((), jnp.int32),
+        stop_code=jnp.zeros((), jnp.int32),
+        gtol=jnp.asarray(gtol, dtype),
+        ftol=jnp.asarray(ftol, dtype),
+        max_evaluations=jnp.asarray(min(max_evaluations, 2**31 - 1), jnp.int32),
+    )
 
 
 def stopping_lbfgs(
@@ -42,7 +67,10 @@ def stopping_lbfgs(
 
     def init(params):
         # The first point is evaluated before the first update: one evaluation.
-        return LBFGSStopState(inner.init(params), jnp.ones((), jnp.int32), jnp.zeros((), jnp.int32))
+        dtype = jax.tree.leaves(params)[0].dtype
+        one, zero = jnp.ones((), jnp.int32), jnp.zeros((), jnp.int32)
+        state = LBFGSStopState(inner.init(params), one, zero, *(jnp.zeros((), dtype),) * 2, one)
+        return restart(state, gtol, ftol, max_evaluations)
 
     def update(updates, state, params=None, *, value, grad, value_fn, **extra):
         updates, inner_state = inner.update(
@@ -54,10 +82,13 @@ def stopping_lbfgs(
         evaluations = state.evaluations + steps.astype(jnp.int32)
         max_grad = optax.tree_utils.tree_max(jax.tree.map(jnp.abs, new_grad))
         scale = jnp.maximum(jnp.maximum(jnp.abs(value), jnp.abs(new_value)), 1.0)
-        converged = (max_grad <= gtol) | ((value - new_value) / scale <= ftol)
+        converged = (max_grad <= state.gtol) | ((value - new_value) / scale <= state.ftol)
+        # As scipy's driver: the limit is checked at the new point before the tests are.
         code = jnp.where(converged, CONVERGED, RUNNING)
-        code = jnp.where(~converged & (evaluations > max_evaluations), EVALUATIONS, code)
-        return updates, LBFGSStopState(inner_state, evaluations, code.astype(jnp.int32))
+        code = jnp.where(evaluations > state.max_evaluations, EVALUATIONS, code)
+        return updates, state._replace(
+            inner=inner_state, evaluations=evaluations, stop_code=code.astype(jnp.int32)
+        )
 
     return optax.GradientTransformationExtraArgs(init, update)
 

@@ -17,7 +17,7 @@ import optax
 from .. import checks
 from ..names import OPTIMIZERS as OPTIMIZERS
 from ..names import SCHEDULES as SCHEDULES
-from .lbfgs import stopping_lbfgs
+from .lbfgs import STATE_OPTIONS, stopping_lbfgs
 
 MOMENTUM = 0.9  # for "momentum" and "nesterov", as scikit-learn's default
 POWER_T = 0.5  # "invscaling": lr_t = lr / (t + 1) ** POWER_T, scikit-learn's default
@@ -78,6 +78,18 @@ class NamedOptimizer:
     learning_rate: float | None = None
     total_steps: int | None = None  # "cosine" only
     options: tuple[tuple[str, float], ...] = ()  # sorted (name, value) pairs, see OPTIONS
+
+    def _identity(self):
+        # The options kept in the optimizer's state (lbfgs.STATE_OPTIONS) count by name only:
+        # the program reads their values from the state, and one program serves them all.
+        options = tuple((k, None if k in STATE_OPTIONS else v) for k, v in self.options)
+        return (self.name, self.schedule, self.learning_rate, self.total_steps, options)
+
+    def __eq__(self, other):
+        return isinstance(other, NamedOptimizer) and self._identity() == other._identity()
+
+    def __hash__(self):
+        return hash(self._identity())
 
     def transformation(self) -> optax.GradientTransformation:
         """The optax transformation."""
