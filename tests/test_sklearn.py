@@ -286,3 +286,49 @@ def test_a_constant_validation_score_stops_as_scikit_learns(Estimator, score):
         warnings.simplefilter("error")
         model.fit(X, np.ones(10))
     assert model.n_iter_ == 12 and model.validation_scores_ == [score] * 12
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+def test_full_batch_sgd_follows_scikit_learns_path(momentum):
+    # The same initial weights (drawn from random_state as scikit-learn draws them) and one
+    # full batch per epoch: the loss curve and the predictions are scikit-learn's.
+    import sklearn.neural_network as reference
+    from sklearn.datasets import make_regression
+
+    X, y = make_regression(100, 6, noise=10.0, random_state=0)
+    y = (y - y.mean()) / y.std()
+    params = dict(
+        hidden_layer_sizes=(8, 4), solver="sgd", momentum=momentum, batch_size=100,
+        learning_rate_init=0.01, max_iter=20, tol=0.0, random_state=3,
+    )  # fmt: skip
+    with pytest.warns(Warning):
+        ours = MLPRegressor(**params).fit(X, y)
+    with pytest.warns(Warning):
+        theirs = reference.MLPRegressor(**params).fit(X, y)
+    np.testing.assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-9)
+    np.testing.assert_allclose(ours.predict(X), theirs.predict(X), rtol=1e-9, atol=1e-12)
+
+
+def test_lbfgs_stops_as_scikit_learns():
+    # The same initial weights and scipy's tests: max_fun counts evaluations (not
+    # iterations) and its path stays near scipy's (line searches differ: not bit for bit).
+    import warnings
+
+    import sklearn.neural_network as reference
+    from sklearn.datasets import make_regression
+    from sklearn.exceptions import ConvergenceWarning
+
+    X, y = make_regression(100, 5, noise=20.0, random_state=0)
+    y = (y - y.mean()) / y.std()
+    params = dict(hidden_layer_sizes=(20,), solver="lbfgs", max_fun=10, tol=0.0, random_state=1)
+    with pytest.warns(ConvergenceWarning, match="F,G EVALUATIONS EXCEEDS LIMIT"):
+        ours = MLPRegressor(**params).fit(X, y)
+    with pytest.warns(ConvergenceWarning, match="F,G EVALUATIONS EXCEEDS LIMIT"):
+        theirs = reference.MLPRegressor(**params).fit(X, y)
+    assert ours.n_iter_ == theirs.n_iter_ < 10
+    np.testing.assert_allclose(ours.loss_, theirs.loss_, rtol=2e-2)
+    # tol is the gradient's tolerance: a loose one converges early, without a warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        loose = MLPRegressor(**{**params, "tol": 1e-1, "max_fun": 15000}).fit(X, y)
+    assert loose.n_iter_ < 30

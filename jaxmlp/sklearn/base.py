@@ -8,6 +8,7 @@ import warnings
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
@@ -16,9 +17,9 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
 from .. import checks
 from ..mlp import MLP
-from ..params import init_params
 from ..predict import predict_proba as mlp_outputs
 from ..training import DivergenceError, StopReason, TrainState, fit
+from ..training.lbfgs import FTOL
 from .inputs import DENSE_BYTES as DENSE_BYTES
 from .inputs import check_X
 
@@ -26,9 +27,11 @@ from .inputs import check_X
 ACTIVATIONS = {"identity": "identity", "logistic": "sigmoid", "tanh": "tanh", "relu": "relu"}
 SOLVERS = ("sgd", "adam", "lbfgs")
 LEARNING_RATES = ("constant", "invscaling", "adaptive")
-# L-BFGS stops once its loss has not decreased for this many iterations (scipy's stops at a
-# relative decrease below 2.2e-9); the gradient tolerance tol is scipy's, not applied here.
-LBFGS_PATIENCE = 10
+# scipy's L-BFGS-B messages for a fit stopped by max_iter or by max_fun.
+LBFGS_LIMITS = {
+    StopReason.EPOCHS: "STOP: TOTAL NO. OF ITERATIONS REACHED LIMIT",
+    StopReason.EVALUATIONS: "STOP: TOTAL NO. OF F,G EVALUATIONS EXCEEDS LIMIT",
+}
 # The min_delta of a validation score that cannot change (one class, constant targets): no
 # epoch counts as a gain, so early stopping ends after n_iter_no_change + 2 epochs, as
 # scikit-learn's. float32's largest: best - NO_GAIN stays finite (or inf) in either dtype.
@@ -65,10 +68,12 @@ class BaseMLP(BaseEstimator):
     extra (``jaxmlp.fit``'s rate; 0: none); ``grad="backprop"`` trains with the lecture's
     hand-written gradients; the epochs run compiled into one program (on a GPU where JAX has
     one); ``"invscaling"`` divides the rate by ``(t + 1)^power_t`` at update ``t``
-    (scikit-learn: ``t`` counts samples, per epoch); L-BFGS is optax's (a zoom line search),
-    limited to ``min(max_iter, max_fun)`` iterations (``max_fun`` bounds its iterations, not
-    its function evaluations) and stopped after ``LBFGS_PATIENCE`` iterations without a lower
-    loss (``tol`` is not its gradient tolerance); a fit that diverges raises
+    (scikit-learn: ``t`` counts samples, per epoch); L-BFGS is optax's (a zoom line search
+    for the strong Wolfe conditions, memory 10; scipy's L-BFGS-B uses More-Thuente's), with
+    scipy's stopping tests decided on the device (``jaxmlp.training.lbfgs``): the gradient's
+    max-norm ``≤ tol``, a relative decrease ``≤ 2.2e-9`` (scipy's ``factr``), more than
+    ``max_fun`` evaluations, or ``max_iter`` iterations; unlike scipy it takes one iteration
+    even from a point that already meets ``tol``; a fit that diverges raises
     ``NonFiniteWeightsError`` (scikit-learn's ``ValueError``) at the first non-finite step and
     leaves the estimator as it was; with early stopping it ends there, keeps the best weights
     and records ``nan``, as scikit-learn's; the regressor's ``validation_scores_`` are the R² of
@@ -130,6 +135,8 @@ class BaseMLP(BaseEstimator):
         if self.solver == "sgd" and self.momentum > 0:
             name = "nesterov" if self.nesterovs_momentum else "momentum"
             return name, {"momentum": self.momentum}
+        if self.solver == "lbfgs":  # scipy's tests, as scikit-learn sets them
+            return "lbfgs", {"gtol": self.tol, "ftol": FTOL, "max_evaluations": self.max_fun}
         return self.solver, {}
 
     def _patience(self) -> int:
@@ -144,12 +151,14 @@ class BaseMLP(BaseEstimator):
         if incremental and self.early_stopping:
             raise ValueError("partial_fit does not support early_stopping=True")
         lbfgs = self.solver == "lbfgs"
+        # One stream, drawn from in scikit-learn's order: the initial weights, the
+        # early-stopping split, then (jaxmlp's) the key of the shuffles.
         random_state = check_random_state(self.random_state)
-        seed = random_state.randint(2**31 - 1)
-        key_init, key_fit = jax.random.split(jax.random.key(seed))
         start = None if first_pass else getattr(self, "_state", None)
         dtype = X.dtype if start is None else np.dtype(jax.tree.leaves(start.params)[0].dtype)
         X = X.astype(dtype, copy=False)
+        mlp = MLP((X.shape[1], *hidden, n_outputs), ACTIVATIONS[self.activation], self._output())
+        initial = _initial_params(random_state, mlp, dtype) if start is None else None
         if sample_weight is not None:  # scikit-learn's checks and errors, in X's dtype
             sample_weight = _check_sample_weight(
                 sample_weight, X, dtype=dtype, ensure_non_negative=True
@@ -160,16 +169,15 @@ class BaseMLP(BaseEstimator):
             X, targets, sample_weight, validation = self._holdout(
                 X, targets, sample_weight, random_state
             )
-        n, d = X.shape
-        mlp = MLP((d, *hidden, n_outputs), ACTIVATIONS[self.activation], self._output())
+        key_fit = jax.random.key(random_state.randint(2**31 - 1))
+        n = X.shape[0]
         batch = min(200, n) if self.batch_size == "auto" else int(self.batch_size)
         if batch > n and not lbfgs:
             warnings.warn(
                 "Got `batch_size` less than 1 or larger than sample size. It is going to be clipped"
             )
         batch = None if lbfgs else min(batch, n)
-        epochs = min(self.max_iter, self.max_fun) if lbfgs else self.max_iter
-        epochs = 1 if incremental else epochs
+        epochs = 1 if incremental else self.max_iter
         monitor, min_delta = "auto", self.tol
         if validating:
             monitor, min_delta = self._validation_monitor(validation)
@@ -177,7 +185,7 @@ class BaseMLP(BaseEstimator):
         verbose = _Printer(self) if self.verbose else None
         with jax.enable_x64(dtype == np.float64):
             if start is None:
-                start = _initial_params(key_init, mlp, dtype)
+                start = jax.tree.map(jnp.asarray, initial)
                 first_epoch = 0
             else:
                 first_epoch = int(start.epoch)
@@ -189,9 +197,9 @@ class BaseMLP(BaseEstimator):
                     batch_size=batch, epochs=first_epoch + epochs,
                     l2=self._l2(batch or n, sample_weight), grad=self.grad,
                     validation=validation, sample_weight=sample_weight, dropout=self.dropout,
-                    early_stopping=not incremental,
-                    patience=LBFGS_PATIENCE if lbfgs else self._patience(),
-                    min_delta=0.0 if lbfgs else min_delta, restore_best=validating,
+                    # L-BFGS stops by its own tests (lbfgs.stopping_lbfgs), not patience.
+                    early_stopping=not incremental and not lbfgs, patience=self._patience(),
+                    min_delta=min_delta, restore_best=validating,
                     monitor=monitor, shuffle=self.shuffle, callback=verbose,
                     on_divergence="stop" if validating else "raise",
                 )  # fmt: skip
@@ -201,8 +209,11 @@ class BaseMLP(BaseEstimator):
                     epoch=error.epoch, step=error.step, what=error.what,
                 ) from error  # fmt: skip
         self._record(mlp, params, history, validation, first_pass, n_outputs)
-        if not incremental and history.stop_reason == StopReason.EPOCHS:
-            warnings.warn(self._convergence_message(epochs), ConvergenceWarning)
+        stop_reason = history.stop_reason
+        if lbfgs and self.n_iter_ == self.max_iter:  # scipy's limit comes before its tests
+            stop_reason = StopReason.EPOCHS
+        if not incremental and stop_reason in LBFGS_LIMITS:
+            warnings.warn(self._convergence_message(stop_reason), ConvergenceWarning)
         return self
 
     def _l2(self, batch, sample_weight):
@@ -247,6 +258,8 @@ class BaseMLP(BaseEstimator):
         self.loss_curve_ = (self.loss_curve_ if keep else []) + losses
         self.n_iter_ = len(losses)
         self.loss_ = losses[-1] if losses else np.nan
+        if self.solver == "lbfgs" and losses:  # scipy's fun: the loss at the last point
+            self.loss_ = float(optax.tree_utils.tree_get(history.state.opt_state, "value"))
         if validation is None:
             self.best_loss_ = float(np.nanmin(self.loss_curve_, initial=np.inf))
             self.validation_scores_ = self.best_validation_score_ = None
@@ -261,13 +274,18 @@ class BaseMLP(BaseEstimator):
         self.n_outputs_ = n_outputs
         self.out_activation_ = self._out_activation_name()
 
-    def _convergence_message(self, epochs):
-        if self.solver == "lbfgs":
-            return (
-                f"lbfgs failed to converge after {epochs} iteration(s) (max_iter="
-                f"{self.max_iter}, max_fun={self.max_fun}). Increase the number of iterations "
-                "or scale the data."
+    def _convergence_message(self, stop_reason):
+        if self.solver == "lbfgs":  # scikit-learn's message for scipy's status 1
+            message = (
+                f"lbfgs failed to converge after {self.n_iter_} iteration(s) (status=1):\n"
+                f"{LBFGS_LIMITS[stop_reason]}\n"
             )
+            if self.n_iter_ == self.max_iter:
+                message += (
+                    "\nIncrease the number of iterations to improve the convergence "
+                    f"(max_iter={self.max_iter})."
+                )
+            return message + "\nYou might also want to scale the data."
         return (
             f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
             "optimization hasn't converged yet."
@@ -304,12 +322,19 @@ class BaseMLP(BaseEstimator):
         self.__dict__.update(state)
 
 
-def _initial_params(key, mlp, dtype):
-    """scikit-learn's initial weights, drawn in float64 and rounded to ``dtype`` (as its are):
-    a float32 fit starts where the float64 one does, not from other draws."""
-    with jax.enable_x64(True):
-        params = jax.device_get(init_params(key, mlp, init="sklearn", dtype=np.float64))
-    return jax.tree.map(lambda a: jnp.asarray(a.astype(dtype)), params)
+def _initial_params(random_state, mlp, dtype):
+    """scikit-learn's initial weights (``_init_coef``), drawn as its are: from its
+    ``random_state``, layer by layer ``W`` then ``b``, uniform in ``±sqrt(k / (n_in + n_out))``
+    (``k`` = 2 for logistic hidden units, else 6), in float64, then rounded to ``dtype``. A
+    regressor (and a multiclass classifier) starts where scikit-learn's does."""
+    factor = 2.0 if mlp.hidden_activation.name == "sigmoid" else 6.0
+    params = []
+    for n_in, n_out in zip(mlp.sizes[:-1], mlp.sizes[1:]):
+        bound = np.sqrt(factor / (n_in + n_out))
+        W = random_state.uniform(-bound, bound, (n_in, n_out))
+        b = random_state.uniform(-bound, bound, n_out)
+        params.append({"W": W.astype(dtype), "b": b.astype(dtype)})
+    return params
 
 
 class _Printer:
