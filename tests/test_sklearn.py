@@ -193,11 +193,14 @@ def test_partial_fit_compiles_once():
     X, y = make_moons(60, random_state=0)
     model = MLPClassifier((8,), random_state=0)
     model.partial_fit(X, y, classes=[0, 1])
+    # The first call compiles the epoch's program; the second the copy of a state it continues
+    # from (a few operations); then nothing.
+    model.partial_fit(X, y)
     programs = cached_programs()
     for _ in range(4):
         model.partial_fit(X, y)
     assert cached_programs() == programs
-    assert len(model.loss_curve_) == 5
+    assert len(model.loss_curve_) == 6
 
 
 def test_a_sparse_X_too_large_to_densify_is_refused_naming_the_bytes(monkeypatch):
@@ -332,3 +335,23 @@ def test_lbfgs_stops_as_scikit_learns():
         warnings.simplefilter("error", ConvergenceWarning)
         loose = MLPRegressor(**{**params, "tol": 1e-1, "max_fun": 15000}).fit(X, y)
     assert loose.n_iter_ < 30
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "adam"])
+def test_other_max_iter_tol_and_max_fun_compile_nothing_new(solver):
+    import warnings
+
+    from jaxmlp.compiling import cached_programs
+
+    X, y = make_moons(40, random_state=0)
+    settings = [dict(max_iter=150), dict(max_iter=200), dict(max_iter=10)]
+    if solver == "lbfgs":  # its tolerances are data in its state
+        settings += [dict(max_iter=200, tol=0.0, max_fun=10), dict(tol=1e-2, max_fun=50)]
+    programs = None
+    for params in settings:
+        model = MLPRegressor(hidden_layer_sizes=(5,), solver=solver, random_state=0, **params)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # ConvergenceWarning, or none
+            model.fit(X, y)
+        programs = programs or cached_programs()
+        assert cached_programs() == programs, params

@@ -20,6 +20,7 @@ from ..mlp import MLP
 from ..predict import predict_proba as mlp_outputs
 from ..training import DivergenceError, StopReason, TrainState, fit
 from ..training.lbfgs import FTOL
+from ..training.program import STEPS_PER_PROGRAM
 from .inputs import DENSE_BYTES as DENSE_BYTES
 from .inputs import check_X
 
@@ -27,6 +28,9 @@ from .inputs import check_X
 ACTIVATIONS = {"identity": "identity", "logistic": "sigmoid", "tanh": "tanh", "relu": "relu"}
 SOLVERS = ("sgd", "adam", "lbfgs")
 LEARNING_RATES = ("constant", "invscaling", "adaptive")
+# The fewest epochs in a compiled block (_epochs_per_program): a skipped epoch costs
+# microseconds, a program of its own a second or more to compile.
+MIN_BLOCK = 256
 # scipy's L-BFGS-B messages for a fit stopped by max_iter or by max_fun.
 LBFGS_LIMITS = {
     StopReason.EPOCHS: "STOP: TOTAL NO. OF ITERATIONS REACHED LIMIT",
@@ -197,10 +201,13 @@ class BaseMLP(BaseEstimator):
                     batch_size=batch, epochs=first_epoch + epochs,
                     l2=self._l2(batch or n, sample_weight), grad=self.grad,
                     validation=validation, sample_weight=sample_weight, dropout=self.dropout,
-                    # L-BFGS stops by its own tests (lbfgs.stopping_lbfgs), not patience.
-                    early_stopping=not incremental and not lbfgs, patience=self._patience(),
-                    min_delta=min_delta, restore_best=validating,
+                    # L-BFGS stops by its own tests (lbfgs.stopping_lbfgs), not patience:
+                    # fixed values for the unused two, one program for any tol.
+                    early_stopping=not incremental and not lbfgs,
+                    patience=1 if lbfgs else self._patience(),
+                    min_delta=0.0 if lbfgs else min_delta, restore_best=validating,
                     monitor=monitor, shuffle=self.shuffle, callback=verbose,
+                    epochs_per_program=_epochs_per_program(epochs, n, batch),
                     on_divergence="stop" if validating else "raise",
                 )  # fmt: skip
             except DivergenceError as error:
@@ -320,6 +327,18 @@ class BaseMLP(BaseEstimator):
         for name, default in {**SKLEARN_PARAMS, **EXTRAS}.items():
             state.setdefault(name, default)
         self.__dict__.update(state)
+
+
+def _epochs_per_program(epochs: int, n: int, batch: int | None) -> int:
+    """The epochs of a compiled block: the power of two from ``epochs`` up, at least
+    ``MIN_BLOCK``, within ``STEPS_PER_PROGRAM`` updates; 1 for ``partial_fit``'s one epoch.
+    Fits with other ``max_iter`` share a program (the epochs past the last are skipped in it,
+    changing nothing), where ``"auto"`` compiles one for each."""
+    if epochs == 1:
+        return 1
+    steps_per_epoch = 1 if batch is None else -(-n // batch)
+    block = max(MIN_BLOCK, 1 << (epochs - 1).bit_length())
+    return max(1, min(block, STEPS_PER_PROGRAM // steps_per_epoch))
 
 
 def _initial_params(random_state, mlp, dtype):
