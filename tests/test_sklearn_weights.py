@@ -85,7 +85,7 @@ def test_the_regressors_validation_r2_is_weighted():
 @pytest.mark.parametrize("method", ["fit", "partial_fit"])
 def test_bad_sample_weights_are_refused_naming_them(method, sample_weight, match):
     X, y = make_moons(20, random_state=0)
-    model = MLPRegressor((4,), max_iter=2)
+    model = MLPRegressor(hidden_layer_sizes=(4,), max_iter=2)
     with pytest.raises(ValueError, match=match):
         getattr(model, method)(X, y, sample_weight=sample_weight)
     assert not hasattr(model, "coefs_")
@@ -104,3 +104,18 @@ def test_dropout_is_a_parameter_passed_to_the_training():
     assert not np.allclose(plain.loss_curve_, dropped.loss_curve_)
     with pytest.raises(ValueError, match="dropout"):
         MLPRegressor(dropout=1.5, max_iter=2).fit(X, y)
+
+
+def test_a_number_or_a_list_of_weights_is_every_rows_weight():
+    X, y = make_regression(30, 2, random_state=0)
+    params = dict(hidden_layer_sizes=(4,), solver="lbfgs", max_iter=5, random_state=0)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # ConvergenceWarning
+        plain = MLPRegressor(**params).fit(X, y).predict(X)
+        for sample_weight in (1, [1.0] * 30):
+            weighted = MLPRegressor(**params).fit(X, y, sample_weight=sample_weight).predict(X)
+            np.testing.assert_allclose(weighted, plain, rtol=1e-6)
+    with pytest.raises(ValueError, match=r"sample_weight must be 1D array or scalar"):
+        MLPRegressor(**params).fit(X, y, sample_weight=np.ones((30, 1)))

@@ -13,7 +13,7 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted
+from sklearn.utils.validation import check_is_fitted
 
 from .. import checks
 from ..mlp import MLP
@@ -22,7 +22,7 @@ from ..training import DivergenceError, StopReason, TrainState, fit
 from ..training.lbfgs import FTOL
 from ..training.program import STEPS_PER_PROGRAM
 from .inputs import DENSE_BYTES as DENSE_BYTES
-from .inputs import check_X
+from .inputs import check_sample_weight, check_X
 
 # scikit-learn's activation names -> jaxmlp's
 ACTIVATIONS = {"identity": "identity", "logistic": "sigmoid", "tanh": "tanh", "relu": "relu"}
@@ -164,9 +164,7 @@ class BaseMLP(BaseEstimator):
         mlp = MLP((X.shape[1], *hidden, n_outputs), ACTIVATIONS[self.activation], self._output())
         initial = _initial_params(random_state, mlp, dtype) if start is None else None
         if sample_weight is not None:  # scikit-learn's checks and errors, in X's dtype
-            sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=dtype, ensure_non_negative=True
-            )
+            sample_weight = check_sample_weight(sample_weight, X, dtype)
         validation = None
         validating = self.early_stopping and not lbfgs
         if validating:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 import scipy.sparse
+from sklearn.utils import check_array
 from sklearn.utils.validation import validate_data
 
 # float64 X is kept (training runs in X's dtype, as scikit-learn's).
@@ -38,3 +41,23 @@ def densify(X, limit: int | None = None):
             "on dense arrays (raise the budget, or reduce the features)"
         )
     return X.toarray()
+
+
+def check_sample_weight(sample_weight, X, dtype):
+    """``sample_weight`` for the rows of ``X`` as scikit-learn checks it (a number: every row's),
+    with its messages: ``(n,)``, finite, ``>= 0``, not all 0, in ``dtype``."""
+    n = X.shape[0]
+    if isinstance(sample_weight, numbers.Number):
+        sample_weight = np.full(n, sample_weight, dtype)
+    w = check_array(
+        sample_weight, ensure_2d=False, dtype=dtype, order="C", input_name="sample_weight"
+    )
+    if w.ndim != 1:
+        raise ValueError(f"sample_weight must be 1D array or scalar, got shape {w.shape}")
+    if w.shape != (n,):
+        raise ValueError(f"sample_weight.shape == {w.shape}, expected {(n,)}!")
+    if np.any(w < 0):
+        raise ValueError("Negative values in data passed to `sample_weight`")
+    if not np.any(w):
+        raise ValueError("Sample weights must contain at least one non-zero number.")
+    return w

@@ -75,7 +75,9 @@ def fit(
       mesh: a ``jax.sharding.Mesh`` with a ``"data"`` axis or a number of devices.
       shuffle: ``False`` takes every epoch's batches in the rows' order, unshuffled.
       optimizer_options: a named optimizer's other hyperparameters (``optimizers.OPTIONS``,
-        e.g. ``{"b1": 0.8}``; ``{"power_t": 0.25}`` for ``"invscaling"``).
+        e.g. ``{"b1": 0.8}``; ``{"power_t": 0.25}`` for ``"invscaling"``); for ``"lbfgs"``
+        scipy's stopping tests ``gtol``, ``ftol``, ``max_evaluations`` (``training.lbfgs``:
+        ``stop_reason`` ``"converged"`` or ``"evaluations"``; counted afresh by each fit).
       on_divergence: ``"raise"`` a ``DivergenceError``, or ``"stop"``: return the state of the
         epoch before (the best one with ``restore_best``), with the diverged epoch's ``nan``
         metrics in the history and ``stop_reason`` ``"diverged"``.
