@@ -30,6 +30,18 @@ DESELECTED = {
     "test_n_iter_no_change_inf": "reads the private _no_improvement_count",
 }
 
+# Upstream tests that stay slow once the causes are fixed (the programs are shared across
+# max_iter, tol and max_fun, the initial weights are scikit-learn's): each fits the four
+# activations with L-BFGS on data of its own shape, and every (activation, shape, classes)
+# is a program of its own, a float64 zoom line search that compiles in about 3.5 s on one
+# core, while its 10-150 iterations run in about 10 ms. Together 16 programs, about 60 s.
+SLOW = {
+    "test_lbfgs_classification": "8 L-BFGS programs (4 activations x 2 data sets)",
+    "test_lbfgs_classification_maxfun": "8 L-BFGS programs (200 rows, not the 150 above)",
+    "test_lbfgs_regression": "4 L-BFGS programs (4 activations)",
+    "test_lbfgs_regression_maxfun": "those of test_lbfgs_regression when run alone",
+}
+
 
 def installed_test_file() -> Path:
     """The path of scikit-learn's ``test_mlp.py`` in the installed package."""
@@ -66,6 +78,8 @@ for _name in SUITE_TESTS:
     _test = getattr(suite, _name)
     if _name in DESELECTED:
         _test = pytest.mark.skip(reason=f"reads private internals: {DESELECTED[_name]}")(_test)
+    if _name in SLOW:
+        _test = pytest.mark.slow(_test)
     globals()[_name] = _test
 
 
@@ -79,7 +93,7 @@ def test_the_suite_is_jaxmlps_and_the_deselected_tests_exist():
     from jaxmlp.sklearn import MLPClassifier
 
     assert suite.MLPClassifier is MLPClassifier
-    assert set(DESELECTED) <= set(SUITE_TESTS)
+    assert set(DESELECTED) <= set(SUITE_TESTS) and set(SLOW) <= set(SUITE_TESTS)
     assert len(SUITE_TESTS) > 30
 
 
