@@ -139,7 +139,9 @@ def fit(
         state = start_state(params, key_train, program.optimizer, program.track_best, learning_rate)
     else:
         state = copy_state(state)
-    if optimizer == "lbfgs":  # this fit's thresholds and its own count of evaluations
+    # This fit's thresholds and its own count of evaluations; always set here, as the program
+    # that made the state (start_state's) is shared by every threshold and keeps the first's.
+    if optimizer == "lbfgs":
         thresholds = {
             k: v for k, v in (optimizer_options or {}).items() if k in lbfgs.STATE_OPTIONS
         }
