@@ -153,13 +153,14 @@ def test_weights_and_predictions_follow_the_dtype_of_X(dtype):
 
 @pytest.mark.heavy
 def test_a_fit_whose_update_overflows_raises_and_leaves_the_estimator_unfitted():
-    # Features around ±100 and a huge learning rate: the first update overflows while its
+    # float32 features around ±100 and a huge learning rate: the first update overflows while its
     # loss is finite.
-    X = np.random.default_rng(0).choice([-100.0, 100.0], size=(32, 4))
+    X = np.random.default_rng(0).choice([-100.0, 100.0], size=(32, 4)).astype(np.float32)
     y = np.zeros(32)
     regressor = MLPRegressor(
-        (4,), solver="sgd", momentum=0, learning_rate_init=1e36, random_state=0
-    )
+        hidden_layer_sizes=(4,), solver="sgd", momentum=0, learning_rate_init=1e36,
+        random_state=0,
+    )  # fmt: skip
     for train in (regressor.partial_fit, regressor.fit):
         # scikit-learn's ValueError, and jaxmlp's error naming the step.
         with pytest.raises(ValueError, match="Solver produced non-finite parameter weights"):

@@ -15,16 +15,17 @@ FLOATS = (np.float64, np.float32)
 DENSE_BYTES = 2**30
 
 
-def check_X(estimator, X, *, reset: bool, y=None, **kwargs):
-    """``X`` (and ``y``) validated by scikit-learn, a sparse ``X`` densified once."""
-    if y is None:
+def check_X(estimator, X, *, reset: bool, y="no_validation", **kwargs):
+    """``X`` (and ``y``) validated by scikit-learn, a sparse ``X`` densified once. ``y`` as
+    scikit-learn's ``validate_data`` takes it: ``None`` (from ``fit``) is refused there."""
+    if isinstance(y, str) and y == "no_validation":
         X = validate_data(estimator, X, reset=reset, accept_sparse=["csr", "csc"], dtype=FLOATS)
     else:
         X, y = validate_data(
             estimator, X, y, reset=reset, accept_sparse=["csr", "csc"], dtype=FLOATS, **kwargs
         )
     X = densify(X)
-    return X if y is None else (X, y)
+    return X if isinstance(y, str) and y == "no_validation" else (X, y)
 
 
 def densify(X, limit: int | None = None):
