@@ -356,3 +356,19 @@ def test_other_max_iter_tol_and_max_fun_compile_nothing_new(solver):
             model.fit(X, y)
         programs = programs or cached_programs()
         assert cached_programs() == programs, params
+
+
+@pytest.mark.parametrize("Estimator", [MLPClassifier, MLPRegressor])
+def test_verbose_prints_the_loss_and_the_validation_score_per_iteration(Estimator, capsys):
+    X, y = make_moons(60, noise=0.1, random_state=0)
+    model = Estimator(hidden_layer_sizes=(4,), early_stopping=True, max_iter=3, verbose=True)
+    with pytest.warns(Warning):  # ConvergenceWarning
+        model.fit(X, y)
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(",")[0] for line in lines[::2]] == [
+        "Iteration 1",
+        "Iteration 2",
+        "Iteration 3",
+    ]
+    scores = [float(line.removeprefix("Validation score: ")) for line in lines[1::2]]
+    np.testing.assert_allclose(scores, model.validation_scores_, atol=1e-6)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+import types
 import warnings
 
 import jax
@@ -184,7 +185,7 @@ class BaseMLP(BaseEstimator):
         if validating:
             monitor, min_delta = self._validation_monitor(validation)
         name, options = self._optimizer()
-        verbose = _Printer(self) if self.verbose else None
+        verbose = _Printer(self, validation) if self.verbose else None
         with jax.enable_x64(dtype == np.float64):
             if start is None:
                 start = jax.tree.map(jnp.asarray, initial)
@@ -355,12 +356,19 @@ def _initial_params(random_state, mlp, dtype):
 
 
 class _Printer:
-    """``verbose``: scikit-learn's line per iteration, from the epochs' history."""
+    """``verbose``: scikit-learn's lines per iteration (the loss, and with early stopping the
+    validation score), from each epoch's metrics."""
 
-    def __init__(self, estimator):
-        self.iteration = 0
+    def __init__(self, estimator, validation):
+        self.estimator, self.validation, self.iteration = estimator, validation, 0
 
     def __call__(self, epoch, metrics):
         self.iteration += 1
         print(f"Iteration {self.iteration}, loss = {metrics['train_loss']:.8f}")
+        if self.validation is not None:
+            epoch_metrics = types.SimpleNamespace(
+                val_loss=[metrics["val_loss"]], val_accuracy=[metrics["val_accuracy"]]
+            )
+            score = self.estimator._validation_scores(epoch_metrics, self.validation)[0]
+            print(f"Validation score: {score:f}")
         return None
