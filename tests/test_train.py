@@ -585,3 +585,56 @@ def test_stop_reasons_compare_and_serialise_as_strings():
     assert [jaxmlp.training.StopReason.of(r.code) for r in jaxmlp.training.StopReason] == list(
         jaxmlp.training.StopReason
     )
+
+
+@pytest.mark.heavy
+def test_shuffle_false_takes_the_rows_in_order_whatever_the_key(moons):
+    X, y = moons
+    mlp = jaxmlp.MLP((2, 8, 2), "relu", "softmax")
+    params = jaxmlp.init_params(jax.random.key(0), mlp)
+    kwargs = dict(loss="cross_entropy", optimizer="sgd", learning_rate=0.1, batch_size=50)
+    a, _ = jaxmlp.fit(mlp, params, X, y, key=jax.random.key(1), epochs=2, shuffle=False, **kwargs)
+    b, _ = jaxmlp.fit(mlp, params, X, y, key=jax.random.key(2), epochs=2, shuffle=False, **kwargs)
+    c, _ = jaxmlp.fit(mlp, params, X, y, key=jax.random.key(1), epochs=2, **kwargs)
+    chex.assert_trees_all_equal(a, b)
+    assert not np.array_equal(a[0]["W"], c[0]["W"])
+    with pytest.raises(ValueError, match="shuffle must be True or False, got 'no'"):
+        jaxmlp.fit(mlp, params, X, y, key=jax.random.key(1), epochs=1, shuffle="no", **kwargs)
+
+
+@pytest.mark.heavy
+def test_on_divergence_stop_returns_the_last_finite_state_and_records_the_epoch():
+    mlp = jaxmlp.MLP((1, 1), "identity", "identity")
+    params = [{"W": jnp.ones((1, 1)), "b": jnp.zeros((1,))}]
+    X = np.full((8, 1), 10.0, np.float32)
+    Y = np.zeros((8, 1), np.float32)
+    kwargs = dict(key=jax.random.key(0), learning_rate=10.0, epochs=200)
+    params, history = jaxmlp.fit(mlp, params, X, Y, on_divergence="stop", **kwargs)
+    assert history.stop_reason == "diverged"
+    assert np.isnan(history.train_loss[-1]) and np.isfinite(history.train_loss[:-1]).all()
+    assert all_finite(params) and len(history.train_loss) < 200
+    with pytest.raises(ValueError, match="on_divergence='ignore' is not known"):
+        jaxmlp.fit(mlp, params, X, Y, on_divergence="ignore", **kwargs)
+
+
+def test_optimizer_options_reach_optax_and_are_checked():
+    from jaxmlp.training import optimizers
+
+    grads = {"w": jnp.ones(3)}
+    params = {"w": jnp.zeros(3)}
+
+    def first_update(name, options):
+        optimizer = optimizers.make_optimizer(name, 0.1, options=options)
+        return optimizer.update(grads, optimizer.init(params), params)[0]["w"]
+
+    # Adam's first step is -lr g / (|g| + eps): a large eps shrinks it.
+    assert float(first_update("adam", {"eps": 1.0})[0]) == pytest.approx(-0.05)
+    assert float(first_update("adam", None)[0]) == pytest.approx(-0.1)
+    assert float(first_update("momentum", {"momentum": 0.5})[0]) == pytest.approx(-0.1)
+    named, _ = optimizers.named_optimizer("adam", 0.1, options={"b1": 0.8})
+    assert named == optimizers.named_optimizer("adam", 0.2, options={"b1": 0.8})[0]
+    assert named != optimizers.named_optimizer("adam", 0.1)[0]
+    with pytest.raises(ValueError, match=r"optimizer_options has 'b1', which optimizer='sgd'"):
+        optimizers.make_optimizer("sgd", 0.1, options={"b1": 0.9})
+    with pytest.raises(ValueError, match=r"optimizer_options\['eps'\] must be a finite number"):
+        optimizers.make_optimizer("adam", 0.1, options={"eps": -1})

@@ -13,7 +13,7 @@ import jax.numpy as jnp
 
 from ..compiling import cached_jit
 from ..targets import predicted_labels, true_labels
-from . import parallel, shuffle
+from . import lbfgs, parallel, shuffle
 from .optimizers import ADAPTIVE_FACTOR, ADAPTIVE_MIN_LR, current_learning_rate, scale_learning_rate
 from .program import Program
 from .state import StopReason, TrainState
@@ -87,7 +87,10 @@ def train_batches(program: Program, state: TrainState, key, data, l2):
     if program.full_batch:
         return step(carry, (augmented(program, key, state.step, X), T, w))[0]
     steps, K = program.steps_per_epoch, program.batches_per_gather(X.dtype.itemsize)
-    rows = shuffle.permutation(key, program.n)
+    if program.shuffle:
+        rows = shuffle.permutation(key, program.n)
+    else:
+        rows = jnp.arange(program.n, dtype=jnp.int32)
     weights = None
     if program.remainder:
         # The last, smaller batch is padded to B rows that weigh 0: one shape, one compile.
@@ -172,6 +175,10 @@ def run_epoch(program: Program, state: TrainState, data, l2):
         "val_accuracy": 1 - val_accuracy,
     }[program.monitor]
     opt_state, bad_epochs, improved, stop = watch(program, state, monitored, opt_state)
+    verdict = lbfgs.stop_code(opt_state)  # None: the optimizer never decides to stop
+    if verdict is not None:
+        codes = jnp.array([0, StopReason.CONVERGED.code, StopReason.EVALUATIONS.code], jnp.int32)
+        stop = jnp.where(stop > 0, stop, codes[verdict])
     best_params = state.best_params
     if program.track_best:
         best_params = jax.tree.map(

@@ -24,11 +24,12 @@ from ..mlp import MLP
 from ..params import Params
 from ..sample_weights import example_weights
 from ..targets import check_y, is_classification, targets
-from . import loop, parallel
+from . import lbfgs, loop, parallel
 from .epoch import NONFINITE, EpochMetrics, run_block
 from .program import Program, check_training_args, make_program
 from .state import DivergenceError, History, StopReason, TrainState, copy_state, start_state
 
+ON_DIVERGENCE = ("raise", "stop")
 RECORDED = ("train_loss", "train_accuracy", "val_loss", "val_accuracy", "learning_rate")
 
 
@@ -41,6 +42,8 @@ def fit(
     min_delta: float = 1e-4, restore_best: bool = True, monitor: str = "auto",
     callback: Callable[[int, dict], bool | None] | None = None,
     epochs_per_program: int | str = "auto", mesh: Mesh | int | None = None,
+    shuffle: bool = True, optimizer_options: dict[str, float] | None = None,
+    on_divergence: str = "raise",
     sample_weight=None, class_weight=None, dropout: float = 0.0, augment: Shifts | None = None,
 ) -> tuple[Params, History]:  # fmt: skip
     """Trains ``mlp`` from ``params`` on ``(X, y)``.
@@ -70,6 +73,14 @@ def fit(
       callback: ``callback(epoch, metrics)`` after every epoch; returning ``True`` pauses.
       epochs_per_program: epochs per compiled block; ``"auto"``: ``STEPS_PER_PROGRAM`` updates.
       mesh: a ``jax.sharding.Mesh`` with a ``"data"`` axis or a number of devices.
+      shuffle: ``False`` takes every epoch's batches in the rows' order, unshuffled.
+      optimizer_options: a named optimizer's other hyperparameters (``optimizers.OPTIONS``,
+        e.g. ``{"b1": 0.8}``; ``{"power_t": 0.25}`` for ``"invscaling"``); for ``"lbfgs"``
+        scipy's stopping tests ``gtol``, ``ftol``, ``max_evaluations`` (``training.lbfgs``:
+        ``stop_reason`` ``"converged"`` or ``"evaluations"``; counted afresh by each fit).
+      on_divergence: ``"raise"`` a ``DivergenceError``, or ``"stop"``: return the state of the
+        epoch before (the best one with ``restore_best``), with the diverged epoch's ``nan``
+        metrics in the history and ``stop_reason`` ``"diverged"``.
       sample_weight: ``(n,)`` example weights, finite, ``>= 0``, not all 0: each step
         minimises ``Σ w_i J_i / Σ w_i`` over its batch (scikit-learn's convention); the
         epoch's ``train_loss`` and the validation loss are weighted means, and the
@@ -88,8 +99,8 @@ def fit(
       ``(params, history)``; ``history.state`` is the final ``TrainState``.
 
     Raises:
-      DivergenceError: a step made the loss, params or optimizer state non-finite; it carries
-        the (finite) state of the epoch before.
+      DivergenceError: (``on_divergence="raise"``) a step made the loss, params or optimizer
+        state non-finite; it carries the (finite) state of the epoch before.
     """
     state = params if isinstance(params, TrainState) else None
     params = state.params if state is not None else params
@@ -97,6 +108,11 @@ def fit(
     loss = get_loss(loss, mlp.output_activation.name)
     check_training_args(epochs=epochs, grad=grad, patience=patience, min_delta=min_delta)
     l2 = checks.check_l2(l2)
+    shuffle = checks.check_scalar(shuffle, "bool", "shuffle")
+    if on_divergence not in ON_DIVERGENCE:
+        raise ValueError(
+            f"on_divergence={on_divergence!r} is not known; choose one of {ON_DIVERGENCE}"
+        )
     augment = checks.check_augment(augment, mlp)
     key_holdout, key_train = _holdout_and_train_keys(checks.check_key(key))
     data, classification = prepare_data(
@@ -113,6 +129,7 @@ def fit(
         epochs_per_program=epochs_per_program, monitor=monitor, early_stopping=early_stopping,
         restore_best=restore_best, grad=grad, patience=patience, min_delta=min_delta,
         dropout=check_rate(dropout), mesh=mesh, weight_decay=l2 > 0, augment=augment,
+        shuffle=shuffle, optimizer_options=optimizer_options,
     )  # fmt: skip
     if mesh is not None:
         parallel.check_batch_divides(program.batch_size, mesh)
@@ -122,6 +139,13 @@ def fit(
         state = start_state(params, key_train, program.optimizer, program.track_best, learning_rate)
     else:
         state = copy_state(state)
+    # This fit's thresholds and its own count of evaluations; always set here, as the program
+    # that made the state (start_state's) is shared by every threshold and keeps the first's.
+    if optimizer == "lbfgs":
+        thresholds = {
+            k: v for k, v in (optimizer_options or {}).items() if k in lbfgs.STATE_OPTIONS
+        }
+        state = state._replace(opt_state=lbfgs.restart(state.opt_state, **thresholds))
     if mesh is not None:
         state, data = parallel.replicate((state, data), mesh)
     history = History()
@@ -149,7 +173,7 @@ def fit(
     state, record = loop.train(run_block, (program,), state, data, l2, epochs, on_block)
     history.compile_time = record.compile_time
     history.stop_reason = record.stop_reasons()[0]
-    if history.stop_reason == StopReason.DIVERGED:
+    if history.stop_reason == StopReason.DIVERGED and on_divergence == "raise":
         raise _divergence(program, state, data, l2, record.blocks[-1], diverged_at[-1], history)
     # A stop by the callback is a pause (e.g. to save a checkpoint): keep the state as it is.
     if program.track_best and history.stop_reason != StopReason.CALLBACK:

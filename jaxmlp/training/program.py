@@ -47,6 +47,7 @@ class Program:
     monitor: str = "train_loss"  # one of MONITORS but "auto"
     # A pass over params and optimizer state per step: only to replay a diverged epoch.
     check_every_step: bool = False
+    shuffle: bool = True  # False: every epoch takes the batches in the rows' order
     # The examples carry weights: accuracies sum them (floats) instead of counting (ints).
     weighted: bool = False
     # The rate at which hidden units are dropped in training; 0: no masks are drawn at all.
@@ -87,7 +88,7 @@ def check_training_args(*, epochs, grad, patience, min_delta) -> None:
 def make_program(
     mlp: MLP, loss: Loss, data, classification: bool, *, optimizer, learning_rate, schedule,
     batch_size, epochs: int, epochs_left: int, epochs_per_program, monitor, early_stopping,
-    restore_best, min_delta, **fields,
+    restore_best, min_delta, optimizer_options=None, **fields,
 ) -> tuple[Program, float | None]:  # fmt: skip
     """``(program, learning_rate for the initial state)`` to train on
     ``(X, T, X_val, T_val, w, w_val)``.
@@ -97,7 +98,7 @@ def make_program(
     batch_size, steps_per_epoch = batch_sizes(batch_size, n)
     checks.check_full_batch(optimizer, batch_size, n)
     optimizer, learning_rate, adaptive = resolve_optimizer(
-        optimizer, learning_rate, schedule, epochs * steps_per_epoch
+        optimizer, learning_rate, schedule, epochs * steps_per_epoch, optimizer_options
     )
     program = Program(
         mlp=mlp,

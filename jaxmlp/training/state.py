@@ -26,6 +26,9 @@ class StopReason(enum.StrEnum):
     LEARNING_RATE = "learning_rate"  # the "adaptive" schedule's rate fell below its minimum
     DIVERGED = "diverged"
     CALLBACK = "callback"  # fit's callback asked to pause
+    # L-BFGS with tolerances (lbfgs.stopping_lbfgs): scipy's gtol or ftol test passed ...
+    CONVERGED = "converged"
+    EVALUATIONS = "evaluations"  # ... or it evaluated the objective more than allowed
 
     @property
     def code(self) -> int:
