@@ -22,6 +22,11 @@ recorded with the times.
 Run ``python -m experiments.fashion_best`` (full size: the search, three fits and
 scikit-learn's, about 15 minutes on an idle 2-core machine) or ``--quick``: two short
 candidates on a subset of 3000 images, without scikit-learn's fit.
+
+``--skip-search INDEX`` skips step 1 and trains ``CANDIDATES[INDEX]`` (0-based), the choice of
+an earlier search (the comment above ``CANDIDATES`` gives its scores), for the three seeds, and
+times scikit-learn's fit: the final timed run on a quiet machine, about 5 minutes. Its
+``metrics.json`` has ``"search": null`` and ``"chosen": INDEX``; its verdicts are full-size.
 """
 
 from __future__ import annotations
@@ -38,7 +43,7 @@ import jaxmlp
 from jaxmlp.data import load
 from jaxmlp.data.augment import Shifts
 
-from .common import TARGET_VERDICTS, Target, run, write_metrics
+from .common import TARGET_VERDICTS, Option, Target, run, write_metrics
 
 NAME = "fashion_best"
 ACCURACY_TARGET = 0.910  # mean test accuracy of the 3 seeds
@@ -98,6 +103,16 @@ class Config:
     sklearn: bool = True  # fit scikit-learn's MLPClassifier((100,)) for the time reference
     seed: int = 0  # the validation split, the subsets and the search's fits
     results: Path = Path("results")
+    # --skip-search INDEX: no search; candidates[INDEX] (an earlier run's choice) is trained
+    skip_search: int | None = None
+
+    def __post_init__(self):
+        index, n = self.skip_search, len(self.candidates)
+        if index is not None and not (type(index) is int and 0 <= index < n):  # not a bool
+            raise ValueError(
+                f"skip_search (--skip-search) must be a candidate's index in [0, {n}), "
+                f"got {index!r}"
+            )
 
 
 QUICK = Config(
@@ -109,8 +124,20 @@ QUICK = Config(
 )
 
 
+OPTIONS = (
+    Option(
+        "--skip-search", "skip_search", int, metavar="INDEX",
+        help="no search: train and score candidate INDEX (0-based, as listed in CANDIDATES) "
+        "for the seeds, and time scikit-learn's fit",
+    ),
+)  # fmt: skip
+
+
 def size(config: Config) -> str:
-    plain = dataclasses.replace(config, results=Config().results, seed=Config().seed)
+    # A skipped search still runs the full-size final fits (the choice is an earlier run's).
+    plain = dataclasses.replace(
+        config, results=Config().results, seed=Config().seed, skip_search=None
+    )
     return {Config(): "full", QUICK: "quick"}.get(plain, "custom")
 
 
@@ -234,8 +261,13 @@ def targets(metrics: dict) -> list[Target]:
 
 def main(config: Config) -> dict:
     load_start = os.getloadavg()
-    found = search(config)
-    chosen = config.candidates[best(found)]
+    if config.skip_search is None:
+        found = search(config)
+        index = best(found)
+    else:
+        found, index = None, config.skip_search
+        print(f"search skipped: candidate {index} as chosen by an earlier run", flush=True)
+    chosen = config.candidates[index]
     X, y, _, _, X_test, y_test = load_data(config, None)
     final = {"recipe": dataclasses.asdict(chosen), "describe": chosen.describe()}
     final |= {"test_accuracy": [], "fit_time": [], "n_train": len(X), "n_test": len(X_test)}
@@ -247,8 +279,8 @@ def main(config: Config) -> dict:
     metrics = {
         "size": size(config),
         "config": dataclasses.asdict(config),
-        "search": found,
-        "chosen": best(found),
+        "search": found,  # None when skipped
+        "chosen": index,
         "final": final,
         "load_average": [load_start, os.getloadavg()],
     }
@@ -262,4 +294,4 @@ def main(config: Config) -> dict:
 
 
 if __name__ == "__main__":
-    run(__name__, Config, QUICK, main)
+    run(__name__, Config, QUICK, main, options=OPTIONS)

@@ -66,3 +66,42 @@ def test_a_quick_run_searches_on_validation_then_scores_the_seeds_on_test(tmp_pa
     assert all(0.3 < a <= 1.0 for a in final["test_accuracy"])
     assert [t["verdict"] for t in written["targets"]] == [FULL_SIZE, FULL_SIZE]
     assert metrics["final"]["test_accuracy"] == final["test_accuracy"]
+
+
+def test_skip_search_takes_a_candidates_index_and_refuses_others(capsys):
+    parse = fashion_best.Config  # the command line replaces the field through Config's check
+    assert parse(skip_search=2).skip_search == 2
+    for bad in (-1, len(fashion_best.CANDIDATES), 1.0, True):
+        with pytest.raises(ValueError, match=r"skip_search \(--skip-search\) must be .*\[0, "):
+            parse(skip_search=bad)
+    with pytest.raises(SystemExit) as exit_:  # refused before anything runs
+        fashion_best.run(
+            "experiments.fashion_best", fashion_best.Config, fashion_best.QUICK,
+            lambda config: pytest.fail("ran"), ["--quick", "--skip-search", "2"],
+            options=fashion_best.OPTIONS,
+        )  # fmt: skip
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "error: skip_search (--skip-search) must be a candidate's index in [0, 2), got 2" in err
+
+
+def test_skip_search_on_the_command_line_sets_the_field_and_keeps_the_full_size():
+    seen = []
+    fashion_best.run(
+        "experiments.fashion_best", fashion_best.Config, fashion_best.QUICK, seen.append,
+        ["--skip-search", "1"], options=fashion_best.OPTIONS,
+    )  # fmt: skip
+    assert seen[0].skip_search == 1 and fashion_best.size(seen[0]) == "full"
+    assert fashion_best.size(fashion_best.Config()) == "full"
+
+
+@pytest.mark.heavy
+@pytest.mark.skipif(not os.path.isdir(FASHION_MNIST_DIR), reason="Fashion-MNIST not installed")
+def test_a_skipped_search_trains_only_the_given_candidate(tmp_path):
+    config = dataclasses.replace(
+        fashion_best.QUICK, results=tmp_path, n_train=600, n_test=300, seeds=(0,), skip_search=1
+    )
+    written = fashion_best.main(config)
+    assert written["search"] is None and written["chosen"] == 1
+    assert written["final"]["recipe"] == dataclasses.asdict(fashion_best.QUICK.candidates[1])
+    assert 0.3 < written["final"]["test_accuracy"][0] <= 1.0
