@@ -42,6 +42,7 @@ import numpy as np
 import jaxmlp
 from jaxmlp.data import load
 from jaxmlp.data.augment import Shifts
+from jaxmlp.data.preprocessing import Scaler, fit_scaler
 
 from .common import TARGET_VERDICTS, Option, Target, run, write_metrics
 
@@ -64,13 +65,27 @@ class Recipe:
     batch_size: int = 256
     optimizer: str = "adamw"  # optax's adamw: weight decay 1e-4, decoupled
     schedule: str = "cosine"
+    init: str = "glorot_uniform"  # of the weights (jaxmlp.init_params)
+    # "none": pixels in [0, 1]; "standardize_global": one mean and std over all the training
+    # pixels (jaxmlp.data.standardize_global), which keeps pixels comparable (not with shifts:
+    # their zero fill would be the mean pixel, not black)
+    scale: str = "none"
+
+    def __post_init__(self):
+        if self.scale not in ("none", "standardize_global"):
+            raise ValueError(f"scale must be 'none' or 'standardize_global', got {self.scale!r}")
+        if self.shift and self.scale != "none":
+            raise ValueError(
+                f"shift={self.shift} fills with zeros, black only in [0, 1]: it needs "
+                f"scale='none', got scale={self.scale!r}"
+            )
 
     def describe(self) -> str:
         sizes = "-".join(map(str, (784, *self.hidden, 10)))
         return (
             f"{sizes} dropout {self.dropout:g} shift {self.shift} {self.epochs} epochs "
             f"{self.optimizer} lr {self.learning_rate:g} {self.schedule} l2 {self.l2:g} "
-            f"batch {self.batch_size}"
+            f"batch {self.batch_size} init {self.init} scale {self.scale}"
         )
 
 
@@ -161,25 +176,36 @@ def load_data(config: Config, validation: float | None):
     return X, y, X_val, y_val, X_test, y_test
 
 
-def train(recipe: Recipe, X, y, seed: int) -> tuple[list, float, jaxmlp.MLP]:
-    """``(params, fit time in seconds, mlp)`` of ``recipe`` trained on ``(X, y)``."""
+@dataclasses.dataclass(frozen=True)
+class Trained:
+    """A recipe's MLP after training, with the pixel scaler fitted on its training images."""
+
+    mlp: jaxmlp.MLP
+    params: list
+    scaler: Scaler | None  # None: pixels in [0, 1] as loaded
+
+    def accuracy(self, X, y) -> float:
+        X = X if self.scaler is None else self.scaler(X)
+        return float(np.mean(np.asarray(jaxmlp.predict(self.mlp, self.params, X)) == y))
+
+
+def train(recipe: Recipe, X, y, seed: int) -> tuple[Trained, float]:
+    """``recipe`` trained on ``(X, y)`` and its fit time in seconds (the scaler's fit included)."""
     mlp = jaxmlp.MLP((X.shape[1], *recipe.hidden, 10), "relu", "softmax")
     key_init, key_fit = jax.random.split(jax.random.key(seed))
-    params = jaxmlp.init_params(key_init, mlp)
+    params = jaxmlp.init_params(key_init, mlp, recipe.init)
     extra = {"dropout": recipe.dropout} if recipe.dropout else {}
     start = time.perf_counter()
+    scaler = None if recipe.scale == "none" else fit_scaler(recipe.scale, X)
     params, _ = jaxmlp.fit(
-        mlp, params, X, y, key=key_fit, loss="cross_entropy", optimizer=recipe.optimizer,
-        learning_rate=recipe.learning_rate, schedule=recipe.schedule, l2=recipe.l2,
-        batch_size=recipe.batch_size, epochs=recipe.epochs,
+        mlp, params, X if scaler is None else scaler(X), y, key=key_fit, loss="cross_entropy",
+        optimizer=recipe.optimizer, learning_rate=recipe.learning_rate,
+        schedule=recipe.schedule, l2=recipe.l2, batch_size=recipe.batch_size,
+        epochs=recipe.epochs,
         augment=Shifts(IMAGE_SHAPE, recipe.shift) if recipe.shift else None, **extra,
     )  # fmt: skip
     jax.block_until_ready(params)
-    return params, time.perf_counter() - start, mlp
-
-
-def accuracy(mlp, params, X, y) -> float:
-    return float(np.mean(np.asarray(jaxmlp.predict(mlp, params, X)) == y))
+    return Trained(mlp, params, scaler), time.perf_counter() - start
 
 
 def search(config: Config) -> list[dict]:
@@ -187,12 +213,12 @@ def search(config: Config) -> list[dict]:
     X, y, X_val, y_val, _, _ = load_data(config, config.validation)
     found = []
     for recipe in config.candidates:
-        params, fit_time, mlp = train(recipe, X, y, config.seed)
+        trained, fit_time = train(recipe, X, y, config.seed)
         found.append(
             {
                 "recipe": dataclasses.asdict(recipe),
                 "describe": recipe.describe(),
-                "val_accuracy": accuracy(mlp, params, X_val, y_val),
+                "val_accuracy": trained.accuracy(X_val, y_val),
                 "fit_time": fit_time,
                 "n_train": len(X),
                 "n_val": len(X_val),
@@ -272,8 +298,8 @@ def main(config: Config) -> dict:
     final = {"recipe": dataclasses.asdict(chosen), "describe": chosen.describe()}
     final |= {"test_accuracy": [], "fit_time": [], "n_train": len(X), "n_test": len(X_test)}
     for seed in config.seeds:
-        params, fit_time, mlp = train(chosen, X, y, seed)
-        final["test_accuracy"].append(accuracy(mlp, params, X_test, y_test))
+        trained, fit_time = train(chosen, X, y, seed)
+        final["test_accuracy"].append(trained.accuracy(X_test, y_test))
         final["fit_time"].append(fit_time)
         print(f"final: seed {seed}: test {final['test_accuracy'][-1]:.4f} in {fit_time:.1f} s")
     metrics = {
