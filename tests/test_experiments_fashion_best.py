@@ -105,3 +105,29 @@ def test_a_skipped_search_trains_only_the_given_candidate(tmp_path):
     assert written["search"] is None and written["chosen"] == 1
     assert written["final"]["recipe"] == dataclasses.asdict(fashion_best.QUICK.candidates[1])
     assert 0.3 < written["final"]["test_accuracy"][0] <= 1.0
+
+
+def test_a_recipe_refuses_an_unknown_scale_and_shifts_out_of_0_1():
+    with pytest.raises(ValueError, match="scale must be 'none' or 'standardize_global', got 'x'"):
+        fashion_best.Recipe(scale="x")
+    with pytest.raises(ValueError, match="shift=1 fills with zeros, black only in"):
+        fashion_best.Recipe(shift=1, scale="standardize_global")
+
+
+def test_a_globally_standardized_recipe_scores_through_its_training_scaler():
+    import numpy as np
+
+    import jaxmlp
+
+    rng = np.random.default_rng(0)
+    X = rng.uniform(0, 1, (64, 784)).astype(np.float32)
+    y = rng.integers(0, 10, 64)
+    recipe = fashion_best.Recipe(hidden=(8,), epochs=1, scale="standardize_global")
+    trained, fit_time = fashion_best.train(recipe, X, y, seed=0)
+    assert fit_time > 0 and trained.scaler.name == "standardize_global"
+    np.testing.assert_allclose(trained.scaler.offset, X.astype(np.float64).mean())
+    X_new = X[:16] * 0.5  # other images: the training images' mean and std apply, not theirs
+    by_hand = (X_new - X.astype(np.float64).mean()) / X.astype(np.float64).std()
+    predicted = np.asarray(jaxmlp.predict(trained.mlp, trained.params, by_hand.astype(np.float32)))
+    assert trained.accuracy(X_new, predicted) == 1.0
+    assert trained.accuracy(X_new, (predicted + 1) % 10) == 0.0
