@@ -131,3 +131,38 @@ def test_a_globally_standardized_recipe_scores_through_its_training_scaler():
     predicted = np.asarray(jaxmlp.predict(trained.mlp, trained.params, by_hand.astype(np.float32)))
     assert trained.accuracy(X_new, predicted) == 1.0
     assert trained.accuracy(X_new, (predicted + 1) % 10) == 0.0
+
+
+def test_the_search_ranks_each_candidate_by_its_mean_over_search_fits(monkeypatch):
+    import numpy as np
+
+    # Seed 0 favours the first candidate, seed 1 the second by more: the mean picks the second.
+    scores = {(0, 0): 0.91, (0, 1): 0.90, (1, 0): 0.905, (1, 1): 0.915}
+    recipes = (fashion_best.Recipe(hidden=(8,)), fashion_best.Recipe(hidden=(9,)))
+    fits = []
+
+    class Stub:
+        def __init__(self, score):
+            self.score = score
+
+        def accuracy(self, X, y):
+            return self.score
+
+    def train(recipe, X, y, seed):
+        fits.append((recipes.index(recipe), seed))
+        return Stub(scores[recipes.index(recipe), seed]), 1.0
+
+    data = np.zeros((12, 784), np.float32), np.arange(12) % 2
+    monkeypatch.setattr(
+        fashion_best, "load_data", lambda config, validation: (*data, *data, None, None)
+    )
+    monkeypatch.setattr(fashion_best, "train", train)
+    found = fashion_best.search(fashion_best.Config(candidates=recipes))
+    assert fits == [(0, 0), (0, 1), (1, 0), (1, 1)]
+    assert [e["val_accuracies"] for e in found] == [[0.91, 0.90], [0.905, 0.915]]
+    assert fashion_best.best(found) == 1 and found[1]["val_accuracy"] == pytest.approx(0.91)
+    one = fashion_best.search(fashion_best.Config(candidates=recipes, search_fits=1, seed=1))
+    assert fits[4:] == [(0, 1), (1, 1)] and fashion_best.best(one) == 1
+    for bad in (0, 1.5, True):
+        with pytest.raises(ValueError, match=f"search_fits must be a positive integer, got {bad}"):
+            fashion_best.Config(search_fits=bad)
