@@ -269,18 +269,40 @@ def figure_grid(rows: int, cols: int, size: float = 3.2):
     return figure, axes
 
 
-def run(module_name: str, Config, QUICK, main, argv=None) -> dict:
-    """The command line of an experiment: ``--quick``, ``--seed`` and ``--results``."""
+@dataclasses.dataclass(frozen=True)
+class Option:
+    """A flag of one experiment's own: its value, when given, replaces ``Config.<field>``."""
+
+    flag: str  # e.g. "--skip-search"
+    field: str  # the Config field it sets
+    type: Any  # converts the flag's text (int, float, ...)
+    help: str
+    metavar: str | None = None
+
+
+def run(module_name: str, Config, QUICK, main, argv=None, options=()) -> dict:
+    """The command line of an experiment: ``--quick``, ``--seed``, ``--results`` and its
+    ``options``. A value the ``Config`` refuses (a ``ValueError`` from its ``__post_init__``)
+    is a one-line usage error (exit status 2), before anything runs."""
     parser = argparse.ArgumentParser(prog=f"python -m {module_name}")
     parser.add_argument("--quick", action="store_true", help="the small size make demo runs")
     parser.add_argument("--seed", type=int, default=None, help="override the config's seed")
     parser.add_argument("--results", type=Path, default=None, help="results root (./results)")
+    for option in options:
+        parser.add_argument(
+            option.flag, dest=option.field, type=option.type, default=None,
+            help=option.help, metavar=option.metavar,
+        )  # fmt: skip
     args = parser.parse_args(argv)
     config = QUICK if args.quick else Config()
-    if args.seed is not None:
-        config = dataclasses.replace(config, seed=args.seed)
-    if args.results is not None:
-        config = dataclasses.replace(config, results=args.results)
+    changes = {"seed": args.seed, "results": args.results}
+    changes |= {option.field: getattr(args, option.field) for option in options}
+    try:
+        config = dataclasses.replace(
+            config, **{field: value for field, value in changes.items() if value is not None}
+        )
+    except ValueError as error:
+        parser.error(str(error))
     start = time.perf_counter()
     metrics = main(config)
     print(f"{module_name}: done in {time.perf_counter() - start:.1f} s", file=sys.stderr)

@@ -226,8 +226,12 @@ def test_the_command_line_trains_with_shifts_saves_them_and_resumes_exactly(cli,
         ),
         (["--data", "moons:n=64", "--augment", "shift:2"], "'moons:n=64' has no image shape"),
         (["--augment", "shift:1", "--scale", "standardize"], "use --scale none with --augment"),
+        (
+            ["--augment", "shift:1", "--scale", "standardize_global"],
+            "--scale standardize_global maps black to a negative value",
+        ),
     ],
-    ids=["bad-spec", "too-large-for-8x8", "not-images", "per-pixel-scaler"],
+    ids=["bad-spec", "too-large-for-8x8", "not-images", "per-pixel-scaler", "global-scaler"],
 )
 def test_bad_augmentation_on_the_command_line_is_one_line_and_status_2(
     cli, tmp_path, flags, message

@@ -4,7 +4,15 @@ import jax
 import numpy as np
 import pytest
 
-from jaxmlp.data import DataError, fit_scaler, label_encoder, minmax, split, standardize
+from jaxmlp.data import (
+    DataError,
+    fit_scaler,
+    label_encoder,
+    minmax,
+    split,
+    standardize,
+    standardize_global,
+)
 
 
 @pytest.fixture
@@ -54,7 +62,26 @@ def test_minmax_maps_the_training_range_onto_0_1(train_test):
     np.testing.assert_allclose(scaler.inverse(Z_test), X_test, rtol=1e-5, atol=1e-5)
 
 
-@pytest.mark.parametrize("name", ["standardize", "minmax"])
+def test_standardize_global_gives_every_feature_one_mean_and_one_std(train_test):
+    X_train, X_test = train_test
+    scaler = standardize_global(X_train)
+    assert scaler.name == "standardize_global" and scaler.offset.shape == (X_train.shape[1],)
+    np.testing.assert_allclose(scaler.offset, X_train.mean())
+    np.testing.assert_allclose(scaler.scale, X_train.std())
+    Z = scaler(X_train)
+    assert abs(Z.mean()) < 1e-5 and Z.std() == pytest.approx(1, rel=1e-5)
+    # One affine map for all: features keep their differences, unlike per-feature scaling.
+    np.testing.assert_allclose(
+        Z[:, 0] - Z[:, 1], (X_train[:, 0] - X_train[:, 1]) / X_train.std(), rtol=1e-4, atol=1e-5
+    )
+    np.testing.assert_allclose(scaler(X_test), (X_test - X_train.mean()) / X_train.std(), rtol=1e-5)
+    images = np.arange(2 * 4 * 4, dtype=np.float64).reshape(2, 4, 4)
+    assert standardize_global(images).offset.shape == (4, 4)
+    constant = standardize_global(np.full((3, 2), 7.0))
+    np.testing.assert_array_equal(constant(np.full((1, 2), 8.0)), [[1.0, 1.0]])  # only centred
+
+
+@pytest.mark.parametrize("name", ["standardize", "standardize_global", "minmax"])
 def test_scalers_do_not_modify_their_inputs(name, train_test):
     X_train, X_test = train_test
     before = X_train.copy(), X_test.copy()
@@ -87,7 +114,7 @@ def test_scalers_work_per_pixel_on_images():
         (lambda X: minmax(X[:, 0]), r"X_train must have shape \(n, d\), got shape \(50,\)"),
         (
             lambda X: fit_scaler("standardise", X),
-            r"scale='standardise' is not known; choose one of \['standardize', 'minmax'\]; did you mean 'standardize'\?",
+            r"scale='standardise' is not known; choose one of \['standardize', 'standardize_global', 'minmax'\]; did you mean 'standardize'\?",
         ),
     ],
     ids=["feature-count", "nan", "empty", "1-d", "unknown-name"],

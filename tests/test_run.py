@@ -16,7 +16,7 @@ from jaxmlp.app import inputs, saved
 from jaxmlp.app.cli import main
 from jaxmlp.io.rundir import SUMMARY
 
-SCALES = ("none", "standardize", "minmax")
+SCALES = ("none", "standardize", "standardize_global", "minmax")
 SPLITS = ("test", "train", "all")
 TRAIN = ["--sizes", "d,8,c", "--epochs", "3", "--batch-size", "16", "--lr", "0.05", "--quiet"]
 
@@ -125,6 +125,8 @@ def scaled_by_hand(X, X_train, scale):
     X, X_train = np.asarray(X, np.float64), np.asarray(X_train, np.float64)
     if scale == "standardize":
         X = (X - X_train.mean(0)) / X_train.std(0)
+    elif scale == "standardize_global":
+        X = (X - X_train.mean()) / X_train.std()
     elif scale == "minmax":
         X = (X - X_train.min(0)) / (X_train.max(0) - X_train.min(0))
     return X.astype(np.float32)
@@ -188,7 +190,7 @@ def test_other_data_given_to_a_run_are_scaled_by_the_runs_scaler(trained, capsys
 
 
 @pytest.mark.heavy
-@pytest.mark.parametrize("scale", ["standardize", "minmax"])
+@pytest.mark.parametrize("scale", ["standardize", "standardize_global", "minmax"])
 def test_uint8_images_in_an_npz_are_divided_by_255_once_and_scaled_once(scale, capsys, tmp_path):
     # Images (n, 3, 3) of uint8 pixels with their own test split: flattened, divided by 255,
     # then scaled, each once, in training and in predict --split all (the files' rows in order).

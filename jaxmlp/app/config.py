@@ -70,7 +70,11 @@ class TrainConfig:
         "what early stopping watches; auto: the validation loss if there is a validation "
         "split, else the training loss",
     )
-    scale: str = _field("none", "feature scaling, fitted on the training split")
+    scale: str = _field(
+        "none",
+        "feature scaling, fitted on the training split: standardize and minmax per feature, "
+        "standardize_global one mean and std for all features (pixels stay comparable)",
+    )
     dtype: str = _field("float32", "float type of the params; float64 enables 64-bit JAX")
     test_fraction: float = _field(0.2, "share held out for testing when the data has no test split")
     flatten: bool = _field(True, "flatten images (n, h, w) into rows (n, h*w)")
@@ -117,7 +121,7 @@ CHOICES = {
     "schedule": names.SCHEDULES,
     "grad": ("autodiff", "backprop"),
     "init": names.INITS,
-    "scale": ("none", "standardize", "minmax"),
+    "scale": ("none", "standardize", "standardize_global", "minmax"),
     "dtype": ("float32", "float64"),
     "monitor": names.MONITORS,
     "class_weight": ("none", "balanced"),

@@ -146,6 +146,13 @@ def build_augment(config: TrainConfig, data: Dataset) -> Shifts | None:
             "use image data (fashion-mnist, mnist:DIR, idx:DIR, digits, an .npz of images) "
             "or --augment none"
         )
+    if config.scale == "standardize_global":
+        # One map for all pixels moves with them, but black is no longer 0: the fill would be gray.
+        raise RunError(
+            f"--augment {config.augment} fills the border with zeros, but --scale "
+            f"{config.scale} maps black to a negative value (zero is the mean pixel); use "
+            "--scale none with --augment (pixels are in [0, 1])"
+        )
     if config.scale != "none":
         # A shifted row would carry each pixel's scaled value to a place scaled otherwise.
         raise RunError(

@@ -34,6 +34,7 @@ _ATTRIBUTES = {
     "fit_scaler": ".preprocessing",
     "minmax": ".preprocessing",
     "standardize": ".preprocessing",
+    "standardize_global": ".preprocessing",
     "SPECS": ".catalog",
     "load": ".specs",
     "read": ".specs",

@@ -64,6 +64,20 @@ def standardize(X_train) -> Scaler:
     return Scaler("standardize", X.mean(axis=0), np.where(constant, 1.0, X.std(axis=0)))
 
 
+def standardize_global(X_train) -> Scaler:
+    """Fits one mean and one standard deviation over all the values of ``X_train: (n, d)``.
+
+    Every feature gets the same map, so features keep their relations: pixels stay comparable
+    with their neighbours (a per-pixel scaler gives each pixel its own statistics), and an
+    MLP's first layer could absorb the map exactly; it only conditions the training. Constant
+    data are only centred.
+    """
+    X = check_features(X_train, "X_train").astype(np.float64)
+    std = X.std()
+    std = std if std > 0 else 1.0
+    return Scaler("standardize_global", np.full(X.shape[1:], X.mean()), np.full(X.shape[1:], std))
+
+
 def minmax(X_train) -> Scaler:
     """Fits the map of each feature's ``[min, max]`` on ``X_train: (n, d)`` onto ``[0, 1]``.
 
@@ -75,7 +89,7 @@ def minmax(X_train) -> Scaler:
     return Scaler("minmax", low, np.where(high == low, 1.0, high - low))
 
 
-SCALERS = {"standardize": standardize, "minmax": minmax}
+SCALERS = {"standardize": standardize, "standardize_global": standardize_global, "minmax": minmax}
 
 
 def fit_scaler(name: str, X_train) -> Scaler:

@@ -79,7 +79,8 @@ def load(
       test_fraction: share of the data held out for testing where there is no test split.
       validation: share of the training split held out as ``X_val``, ``y_val`` before any
         scaler is fitted.
-      scale: ``"standardize"`` or ``"minmax"``, fitted on the training split only.
+      scale: ``"standardize"``, ``"standardize_global"`` or ``"minmax"`` (``SCALERS``),
+        fitted on the training split only.
       label_column: for CSV, the labels' column index or name (default: the last).
       header: for CSV, whether the first row is a header (``None``: detect it).
       classes: ``(c,)`` original labels to encode against (those of a trained model), instead
