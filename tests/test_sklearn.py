@@ -372,3 +372,25 @@ def test_verbose_prints_the_loss_and_the_validation_score_per_iteration(Estimato
     ]
     scores = [float(line.removeprefix("Validation score: ")) for line in lines[1::2]]
     np.testing.assert_allclose(scores, model.validation_scores_, atol=1e-6)
+
+
+@pytest.mark.parametrize("Estimator", [MLPClassifier, MLPRegressor])
+def test_clone_and_a_joblib_round_trip_keep_the_estimator(Estimator, tmp_path):
+    joblib = pytest.importorskip("joblib")
+    from sklearn.base import clone
+
+    X, y = make_moons(120, noise=0.1, random_state=0)
+    model = Estimator(hidden_layer_sizes=(8,), max_iter=30, learning_rate_init=0.05, random_state=0)
+    cloned = clone(model)
+    assert cloned.get_params() == model.get_params() and not hasattr(cloned, "coefs_")
+    model.fit(X, y)
+    joblib.dump(model, tmp_path / "model.joblib")
+    loaded = joblib.load(tmp_path / "model.joblib")
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+    for a, b in zip(loaded.coefs_ + loaded.intercepts_, model.coefs_ + model.intercepts_):
+        np.testing.assert_array_equal(a, b)
+    # The loaded estimator trains on from where the saved one stopped, as the original does.
+    loaded.partial_fit(X, y)
+    model.partial_fit(X, y)
+    np.testing.assert_allclose(loaded.predict(X), model.predict(X))
+    assert loaded.n_iter_ == model.n_iter_
