@@ -323,6 +323,35 @@ def targets(metrics: dict) -> list[Target]:
     ]
 
 
+def table(metrics: dict) -> str:
+    """The search's candidates (validation) and the chosen recipe's seeds (test), as markdown."""
+    lines = []
+    if metrics["search"] is None:
+        lines.append(f"Search skipped: candidate {metrics['chosen']} as chosen by an earlier run.")
+    else:
+        lines += ["| candidate | validation accuracy (seeds) | fit time (s) |", "|---|---|---|"]
+        for i, entry in enumerate(metrics["search"]):
+            chosen = " (chosen)" if i == metrics["chosen"] else ""
+            scores = ", ".join(f"{a:.4f}" for a in entry["val_accuracies"])
+            times = ", ".join(f"{t:.1f}" for t in entry["fit_time"])
+            score = f"{entry['val_accuracy']:.4f} ({scores})"
+            lines.append(f"| {entry['describe']}{chosen} | {score} | {times} |")
+    final = metrics["final"]
+    lines += ["", "| model | test accuracy (seeds) | fit time (s) |", "|---|---|---|"]
+    scores = ", ".join(f"{a:.4f}" for a in final["test_accuracy"])
+    times = ", ".join(f"{t:.1f}" for t in final["fit_time"])
+    lines.append(
+        f"| {final['describe']} | {np.mean(final['test_accuracy']):.4f} ({scores}) | {times} |"
+    )
+    sklearn = metrics.get("sklearn")
+    if sklearn is not None:
+        lines.append(
+            f"| scikit-learn MLPClassifier((100,)), {sklearn['epochs']} epochs | "
+            f"{sklearn['test_accuracy']:.4f} (one fit) | {sklearn['fit_time']:.1f} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def main(config: Config) -> dict:
     load_start = os.getloadavg()
     if config.skip_search is None:

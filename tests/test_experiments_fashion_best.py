@@ -166,3 +166,41 @@ def test_the_search_ranks_each_candidate_by_its_mean_over_search_fits(monkeypatc
     for bad in (0, 1.5, True):
         with pytest.raises(ValueError, match=f"search_fits must be a positive integer, got {bad}"):
             fashion_best.Config(search_fits=bad)
+
+
+def _metrics(search: bool) -> dict:
+    recipe = fashion_best.Recipe(hidden=(64,), epochs=3)
+    entry = {"describe": recipe.describe(), "val_accuracies": [0.85, 0.86], "fit_time": [1.0, 1.1]}
+    return {
+        "size": "full",
+        "config": {"seeds": [0, 1, 2]},
+        "search": [entry | {"val_accuracy": 0.855}] if search else None,
+        "chosen": 0,
+        "final": {
+            "describe": recipe.describe(),
+            "test_accuracy": [0.9120, 0.9100, 0.9110],
+            "fit_time": [10.0, 11.0, 12.0],
+        },
+        "sklearn": {"fit_time": 80.0, "test_accuracy": 0.8886, "epochs": 192},
+    }
+
+
+@pytest.mark.parametrize("search", [True, False])
+def test_the_report_holds_the_targets_the_search_and_the_seeds(tmp_path, search):
+    from experiments.common import write_metrics
+    from experiments.report import write_report
+
+    write_metrics(fashion_best.NAME, _metrics(search), tmp_path)
+    text = write_report(tmp_path).read_text()
+    rows = {line for line in text.splitlines() if line.startswith("| Fashion-MNIST mean")}
+    assert rows == {
+        "| Fashion-MNIST mean test accuracy of one MLP ≥ 0.910 | 0.9110 (seeds 0, 1, 2: "
+        "0.9120, 0.9100, 0.9110) | **met** |"
+    }
+    assert "| its fit time < 0.25 × scikit-learn's MLPClassifier((100,)) | median 11.0 s" in text
+    section = text[text.index("## fashion_best") :]
+    assert "Claims, measurements and rules" not in section  # it tests no claim of the lecture
+    assert ("| candidate | validation accuracy" in section) == search
+    assert ("0.8550 (0.8500, 0.8600) | 1.0, 1.1 |" in section) == search
+    assert "0.9110 (0.9120, 0.9100, 0.9110) | 10.0, 11.0, 12.0 |" in section
+    assert "| scikit-learn MLPClassifier((100,)), 192 epochs | 0.8886 (one fit) | 80.0 |" in section
