@@ -18,6 +18,9 @@ from jaxmlp.data.augment import Shifts, shift, shifts_from_spec
 from jaxmlp.data.catalog import parse_augment
 from jaxmlp.io.rundir import CONFIG
 
+# Seconds a test (a program each): make test runs them, make test-quick not.
+pytestmark = pytest.mark.heavy
+
 
 @pytest.fixture(scope="module")
 def digits():

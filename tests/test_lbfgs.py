@@ -7,6 +7,9 @@ import pytest
 import jaxmlp
 from jaxmlp.training import lbfgs
 
+# Seconds a test (a program each): make test runs them, make test-quick not.
+pytestmark = pytest.mark.heavy
+
 X = np.random.default_rng(0).normal(size=(64, 3))
 Y = np.sin(X @ np.array([[1.0], [-2.0], [0.5]]))
 MLP = jaxmlp.MLP((3, 8, 1), "tanh", "identity")

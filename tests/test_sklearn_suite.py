@@ -80,7 +80,8 @@ for _name in SUITE_TESTS:
         _test = pytest.mark.skip(reason=f"reads private internals: {DESELECTED[_name]}")(_test)
     if _name in SLOW:
         _test = pytest.mark.slow(_test)
-    globals()[_name] = _test
+    # Each compiles programs of its own (seconds): make test runs them, make test-quick not.
+    globals()[_name] = pytest.mark.heavy(_test)
 
 
 @pytest.fixture

@@ -7,6 +7,9 @@ from sklearn.datasets import make_blobs, make_moons, make_regression
 
 from jaxmlp.sklearn import MLPClassifier, MLPRegressor
 
+# Seconds a test (a program each): make test runs them, make test-quick not.
+pytestmark = pytest.mark.heavy
+
 
 def test_lbfgs_weights_of_two_are_the_rows_twice():
     # One full batch: Σ w J / Σ w and scikit-learn's alpha / Σ w are those of the repeated rows.
