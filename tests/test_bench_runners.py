@@ -252,3 +252,71 @@ def metrics_of(config, workloads):
         "workloads": workloads,
         "targets": peers.check_targets(workloads),
     }
+
+
+def test_matmuls_alone_computes_each_steps_products_and_update_on_the_permuted_batches():
+    from jaxmlp.training.shuffle import permutation
+
+    _, params, X, y = problem(RELU)
+    runner = runners.MatmulsAloneRunner(RELU, params, X, y, SEED)
+    runner.reset()
+    runner.train(1)
+    assert runner.params() is None and runner.no_model
+    # The same epoch in NumPy: forward products, weight and input gradients, W -= lr dW.
+    B, lr = RELU.batch_size, runner.LEARNING_RATE
+    rows = np.asarray(permutation(jax.random.split(jax.random.key(SEED), 1)[0], N))
+    rows = np.concatenate([rows, np.zeros(-N % B, rows.dtype)]).reshape(-1, B)
+    Ws = [np.asarray(layer["W"], np.float64) for layer in params]
+    for batch in rows:
+        H = [X[batch].astype(np.float64)]
+        for W in Ws:
+            H.append(H[-1] @ W)
+        G, new = H[-1], list(Ws)
+        for l in reversed(range(len(Ws))):
+            new[l] = Ws[l] - lr * H[l].T @ G
+            G = G @ Ws[l].T
+        Ws = new
+    for got, want, start in zip(runner.trained, Ws, params):
+        assert not np.allclose(want, start["W"], rtol=0, atol=1e-9)  # the update moved them
+        np.testing.assert_allclose(np.asarray(got), want, rtol=1e-4, atol=1e-7)
+
+
+def ceiling_metrics(torch_epochs, alone_epochs, alone_share):
+    """The rows ``_ceilings`` reads for the lecture workload: jaxmlp, PyTorch, matmuls alone."""
+    jaxmlp_epochs = [0.4, 0.4, 0.4]
+    rows = {
+        peers.JAXMLP_AUTODIFF: {"epoch_s": 0.4, "epoch_times_s": jaxmlp_epochs,
+                                "fraction_of_peak": 0.7, "jaxmlp_speedup": 1.0},
+        peers.TORCH: {"epoch_s": torch_epochs[1], "epoch_times_s": torch_epochs,
+                      "fraction_of_peak": 0.4, "jaxmlp_speedup": torch_epochs[1] / 0.4},
+        peers.MATMULS_ALONE: {"epoch_s": alone_epochs[1], "epoch_times_s": alone_epochs,
+                              "fraction_of_peak": alone_share,
+                              "jaxmlp_speedup": alone_epochs[1] / 0.4},
+    }  # fmt: skip
+    return {"workloads": {"lecture": {"rows": rows}}}
+
+
+def test_ceilings_judge_a_target_by_the_matmuls_alone_both_ways():
+    # PyTorch 0.7 s: at 40% of the peak, 2.5× is the peak's ceiling either way; the matmuls
+    # alone decide: 0.3 s is 2.33× faster than PyTorch (2× within reach), 0.4 s only 1.75×.
+    within = "\n".join(peers._ceilings(ceiling_metrics([0.7, 0.7, 0.7], [0.3, 0.3, 0.3], 0.9)))
+    out = "\n".join(peers._ceilings(ceiling_metrics([0.7, 0.7, 0.7], [0.4, 0.4, 0.4], 0.8)))
+    assert "the matmuls alone are 2.33× faster than it: the 2× target is within reach" in within
+    assert "the matmuls alone are 1.75× faster than it: the 2× target is out of reach" in out
+    assert "the matmuls alone run at 90% of the matmul peak: the 85% target is within" in within
+    assert "the matmuls alone run at 80% of the matmul peak: the 85% target is out of" in out
+    # The ratio is the median of the rounds' ratios, not a ratio of medians.
+    rounds = "\n".join(peers._ceilings(ceiling_metrics([0.6, 0.7, 0.9], [0.2, 0.5, 0.3], 0.9)))
+    assert "the matmuls alone are 3× faster than it" in rounds  # rounds 3, 1.4, 3; medians 2.33
+
+
+def test_the_matmuls_alone_row_is_timed_by_the_rule_and_shows_no_loss():
+    config, result = run(SIGMOID, ALL_BUT["matmuls"], repeats=2)
+    rows = peers.summarize(result, config, peak=1.0)["rows"]
+    alone = rows[peers.MATMULS_ALONE]
+    assert alone["final_loss"] is None and alone["same_problem"]
+    assert len(alone["epoch_times_s"]) == 2  # tiny: the epoch itself is noise here
+    metrics = metrics_of(config, {SIGMOID.name: {"workload": result["workload"], "rows": rows}})
+    text = peers.markdown(metrics, "python -m experiments.bench.peers")
+    (line,) = [x for x in text.splitlines() if f"| {peers.MATMULS_ALONE} |" in x]
+    assert line.rstrip().endswith("| n/a |") and "⚠" not in line

@@ -12,7 +12,11 @@ peak (``experiments/bench/workloads.py``). The implementations (``experiments/be
 - Keras 3 on JAX, ``model.fit`` with its default ``steps_per_execution`` and with the fastest
   of a few (chosen per workload in the warm-up);
 - scikit-learn: ``MLPClassifier.fit``, only where its model is the same (relu hidden layers,
-  softmax output with log-loss, Adam).
+  softmax output with log-loss, Adam);
+- matmuls alone, not a peer: the workload's products and an SGD update, nothing else, on the
+  batches of a fresh permutation (``runners.MatmulsAloneRunner``), timed by the same rule:
+  what an implementation would take if the rest of its step cost nothing, which tells a
+  target out of reach from one not yet reached.
 
 PyTorch and Keras are optional (``pip install '.[bench]'``); a peer that cannot run here is a
 row that says why. PyTorch runs on torch's default threads (one per core) unless
@@ -75,6 +79,7 @@ TORCH_COMPILE = "PyTorch torch.compile (inductor, forward and loss)"
 KERAS = "Keras 3 on JAX, model.fit"
 KERAS_TUNED = "Keras 3 on JAX, model.fit, tuned steps_per_execution"
 SKLEARN = "scikit-learn MLPClassifier.fit"
+MATMULS_ALONE = "matmuls alone: the products and an SGD update on gathered batches (no model)"
 # --skip's keys and the table's names, in the order of a round: jaxmlp alternates with the
 # others, so that none of them always runs right after the same one.
 IMPLEMENTATIONS = {
@@ -86,6 +91,7 @@ IMPLEMENTATIONS = {
     "torch-compile": TORCH_COMPILE,
     "keras-tuned": KERAS_TUNED,
     "sklearn": SKLEARN,
+    "matmuls": MATMULS_ALONE,
 }
 KERAS_BEST = (KERAS, KERAS_TUNED)  # a target against Keras takes the faster of the two
 
@@ -172,6 +178,7 @@ def make_runners(workload: Workload, X, y, config: Config) -> tuple[dict, dict]:
             workload, params, X, y, seed, config.keras_steps
         ),
         SKLEARN: lambda: runners.SklearnRunner(workload, params, X, y, seed),
+        MATMULS_ALONE: lambda: runners.MatmulsAloneRunner(workload, params, X, y, seed),
     }
     made, left_out = {}, {}
     for key, name in IMPLEMENTATIONS.items():
@@ -240,10 +247,12 @@ def run_workload(workload: Workload, config: Config, peak: MatmulPeak) -> dict:
                 file=sys.stderr,
             )
     # After the timed rounds: each runner holds its params of its last call, 1 + k epochs.
-    mlp = jaxmlp.MLP(workload.sizes, workload.hidden, workload.output)
+    w, mlp = workload, jaxmlp.MLP(workload.sizes, workload.hidden, workload.output)
     T = jaxmlp.one_hot(y, N_CLASSES)
     losses = {
-        name: float(jaxmlp.objective(mlp, runner.params(), X, T, workload.loss))
+        name: None
+        if runner.no_model
+        else float(jaxmlp.objective(mlp, runner.params(), X, T, w.loss))
         for name, runner in made.items()
     }
     return {
@@ -287,10 +296,12 @@ def summarize(result: dict, config: Config, peak: float) -> dict:
             ),
             "warm_up_s": result["first_call"][name] - call_1,
             "per_call_s": call_1 - epoch,
-            "final_loss": loss,
-            "loss_difference": (loss - reference_loss) / abs(reference_loss),
-            "same_problem": abs(loss - reference_loss)
-            <= config.loss_tolerance * abs(reference_loss),
+            "final_loss": loss,  # None for the matmuls alone: no model
+            "loss_difference": None
+            if loss is None
+            else (loss - reference_loss) / abs(reference_loss),
+            "same_problem": loss is None
+            or abs(loss - reference_loss) <= config.loss_tolerance * abs(reference_loss),
             "note": result["notes"].get(name, ""),
         }
     return {"workload": workload, "rows": rows}
@@ -413,7 +424,7 @@ def markdown(metrics: dict, command: str) -> str:
                 if implementation == JAXMLP_AUTODIFF
                 else f"{row['jaxmlp_speedup']:.2f}×"
             )
-            loss = f"{row['final_loss']:.4g}"
+            loss = "n/a" if row["final_loss"] is None else f"{row['final_loss']:.4g}"
             if not row["same_problem"]:
                 loss += f" ⚠ {row['loss_difference']:+.0%}"
                 flagged.append((name, implementation, row))
@@ -428,7 +439,10 @@ def markdown(metrics: dict, command: str) -> str:
         "",
         "jaxmlp speed-up: the median over rounds of (this epoch's time ÷ jaxmlp autodiff's epoch "
         "time in the same round). GFLOP/s counts the matmuls of the forward pass, the weight "
-        "gradients and the input gradients of every layer but the first.",
+        "gradients and the input gradients of every layer but the first. The matmuls-alone "
+        "row is no model: it is what an implementation would take here if everything in its "
+        "step but these products (activations, biases, loss, optimizer, bookkeeping) cost "
+        "nothing; its speed-up is jaxmlp's epoch over its own (below 1: jaxmlp is slower).",
     ]
     tolerance = metrics["config"]["loss_tolerance"]
     lines += [
@@ -447,25 +461,48 @@ def markdown(metrics: dict, command: str) -> str:
 
 
 def _ceilings(metrics: dict) -> list[str]:
-    """Per speed-up target: the most any float32 implementation of the same FLOPs could reach.
+    """Per target, how far an implementation of the same FLOPs could go on this machine.
 
-    A peer at a fraction ``f`` of the matmul peak can be beaten at most ``1 / f`` times (by an
-    implementation running at the peak); a target above that is out of reach in this run.
+    Two measures. A peer at a fraction ``f`` of the matmul peak can be beaten at most ``1 / f``
+    times by an implementation running at the peak. Closer to the machine, where the
+    matmuls-alone row ran: an implementation whose step cost nothing but its products would
+    beat a peer (its epoch ÷ the row's) times and reach the row's share of the peak. A target
+    beyond that is out of reach unless XLA's products themselves get faster.
     """
     notes = []
     for workload, implementation, what, at_least in TARGETS:
         rows = metrics["workloads"].get(workload, {}).get("rows", {})
         found, ours = target_row(rows, implementation), rows.get(JAXMLP_AUTODIFF, {})
-        if what != "speed-up over" or found is None or "epoch_s" not in ours:
+        alone = rows.get(MATMULS_ALONE, {})
+        if "epoch_s" not in ours or what.startswith("backprop") or found is None:
             continue
         name, row = found
+        if what == "fraction of the matmul peak":
+            if "epoch_s" in alone:
+                reach = alone["fraction_of_peak"]
+                verdict = "out of reach" if reach < at_least else "within reach"
+                notes.append(
+                    f"- {workload}: the matmuls alone run at {_percent(reach)} of the matmul "
+                    f"peak: the {at_least:.0%} target is {verdict}; jaxmlp runs at "
+                    f"{_percent(ours['fraction_of_peak'])}, its epoch "
+                    f"{1 / alone['jaxmlp_speedup']:.2f}× the matmuls' alone."
+                )
+            continue
         ceiling = 1 / row["fraction_of_peak"]
+        line = (
+            f"- {workload}: {name} runs at {_percent(row['fraction_of_peak'])} of the matmul "
+            f"peak, so at the peak an implementation is at most {ceiling:.3g}× faster"
+        )
+        if "epoch_s" in alone:
+            ceiling = statistics.median(  # per round, as every ratio here
+                t / b for t, b in zip(row["epoch_times_s"], alone["epoch_times_s"])
+            )
+            line += f"; the matmuls alone are {ceiling:.3g}× faster than it"
         verdict = "out of reach in this run" if ceiling < at_least else "within reach"
         notes.append(
-            f"- {workload}: {name} runs at {_percent(row['fraction_of_peak'])} of the matmul "
-            f"peak, so at the peak an implementation is at most {ceiling:.3g}× faster: the "
-            f"{at_least:g}× target is {verdict}; jaxmlp runs at "
-            f"{_percent(ours['fraction_of_peak'])} of the peak ({row['jaxmlp_speedup']:.2f}×)."
+            f"{line}: the {at_least:g}× target is {verdict}; jaxmlp is "
+            f"{row['jaxmlp_speedup']:.2f}× faster, at {_percent(ours['fraction_of_peak'])} of "
+            "the peak."
         )
     return ["", *notes] if notes else []
 

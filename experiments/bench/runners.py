@@ -48,6 +48,7 @@ class Runner:
     """The protocol (see the module docstring), and the warm-up every runner shares."""
 
     note = ""  # shown next to the implementation's name, e.g. a setting chosen in the warm-up
+    no_model = False  # True: a reference time (the matmuls alone), trains no model
 
     def reset(self) -> None:
         raise NotImplementedError
@@ -147,6 +148,62 @@ class PlainJaxRunner(Runner):
 
     def params(self) -> list[dict]:
         return jax.device_get(self.trained)
+
+
+class MatmulsAloneRunner(Runner):
+    """Not a peer: each step's matmuls and an SGD update, nothing else, in one program.
+
+    Every epoch gathers the batches of a fresh permutation (jaxmlp's own, sort-free) and, per
+    batch, computes the workload's products at its shapes: the forward ``H_l = H_(l-1) W_l``,
+    the weight gradients ``H_(l-1)ᵀ G_l`` and the input gradients ``G_l W_lᵀ`` of every layer
+    but the first, with the last ``H`` standing in for the output's gradient, then
+    ``W -= lr dW``. No activation, bias, loss or optimizer state: what an implementation would
+    take if the rest of its step cost nothing. Its params are no model: ``params`` is ``None``
+    and the table shows no loss for it.
+    """
+
+    no_model = True
+    LEARNING_RATE = 1e-6  # small: the weights stay near their start, far from overflow
+
+    def __init__(self, workload: Workload, params, X, y, seed: int):
+        from jaxmlp.training.shuffle import permutation
+
+        n, B = len(X), workload.batch_size
+        steps = -(-n // B)
+        self.X, self.key = jnp.asarray(X), jax.random.key(seed)
+        self.initial = [jnp.asarray(layer["W"]) for layer in params]
+
+        def step(Ws, rows):
+            H = [self.X[rows]]
+            for W in Ws:
+                H.append(H[-1] @ W)
+            G, dWs = H[-1], []
+            for l in reversed(range(len(Ws))):
+                dWs.append(H[l].T @ G)
+                if l > 0:
+                    G = G @ Ws[l].T
+            return [W - self.LEARNING_RATE * dW for W, dW in zip(Ws, dWs[::-1])], None
+
+        def epoch(Ws, key):
+            rows = permutation(key, n)
+            rows = jnp.concatenate([rows, jnp.zeros(steps * B - n, rows.dtype)])  # last batch
+            return jax.lax.scan(step, Ws, rows.reshape(steps, B))[0], None
+
+        @functools.partial(jax.jit, static_argnums=2)
+        def train(Ws, key, epochs):
+            return jax.lax.scan(epoch, Ws, jax.random.split(key, epochs))[0]
+
+        self._train = train
+
+    def reset(self) -> None:
+        pass  # every call starts from the initial weights
+
+    def train(self, epochs: int) -> None:
+        self.trained = self._train(self.initial, self.key, epochs)
+        jax.block_until_ready(self.trained)
+
+    def params(self) -> None:
+        return None
 
 
 def _cpp_compiler() -> str | None:
