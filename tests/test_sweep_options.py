@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import jaxmlp
-from jaxmlp.training.sweep import member_keys, unstack
+from jaxmlp.training.sweep import member_keys, member_mlp, unstack
 
 # Seconds a test (a sweep's program and a fit's each): make test runs them, make test-quick not.
 pytestmark = pytest.mark.heavy
@@ -126,3 +126,29 @@ def test_lbfgs_thresholds_stop_each_member_as_fit_does(key):
     # and thresholds that never pass train every epoch
     running = lbfgs_sweep(key, {"gtol": 0.0, "max_evaluations": 10**6})
     assert running.history.stop_reason == ("epochs",) * 2
+
+
+# A hidden unit that outputs 3 at p = 0: a masked unit's outgoing weights get 3 times the
+# output bias's gradient, more than any of the narrow network's own.
+SHIFTED_TANH = jaxmlp.Activation(
+    "shifted_tanh", lambda p: jnp.tanh(p) + 3.0, lambda p, q: 1 - (q - 3.0) ** 2
+)
+
+
+def test_narrower_lbfgs_members_stop_as_the_narrow_network_fit_alone(key):
+    mlp = jaxmlp.MLP((1, 6, 1), SHIFTED_TANH, "identity")
+    options = {"gtol": 0.1}
+    result = jaxmlp.fit_many(
+        mlp, X, Y, key=key, seeds=SEEDS, widths=[3, 6], learning_rates=None,
+        dtype=jnp.float64, optimizer_options=options, **LBFGS,
+    )  # fmt: skip
+    assert result.history.stop_reason == ("converged",) * 2
+    assert np.all(result.history.epochs_trained < LBFGS["epochs"])
+    for i, seed in enumerate(SEEDS):
+        initial = unstack(result, i, initial=True)
+        params, history = fit_alone(
+            key, seed, member_mlp(result, i), initial, optimizer_options=options, **LBFGS
+        )
+        assert history.stop_reason == "converged"
+        assert result.history.epochs_trained[i] == len(history.train_loss)
+        chex.assert_trees_all_close(unstack(result, i), params, **TOLERANCE)

@@ -48,6 +48,8 @@ def restart(opt_state, gtol=0.0, ftol=0.0, max_evaluations=float("inf")):
     that continues from it (each fit counts its own evaluations, as scipy's); any other
     optimizer's state unchanged. A state stacked over members (``fit_many``'s, leading axis
     ``M``) keeps its shape: every member gets these thresholds."""
+    if _is_chain(opt_state):  # fit_many's narrower members: units masked, then L-BFGS
+        return tuple(restart(inner, gtol, ftol, max_evaluations) for inner in opt_state)
     if not isinstance(opt_state, LBFGSStopState):
         return opt_state
     # Made with numpy, then put on the device: no program is compiled for them.
@@ -102,4 +104,12 @@ def stop_code(opt_state) -> jax.Array | None:
     ``EVALUATIONS``), or ``None`` for any other optimizer's: a trace-time test."""
     if isinstance(opt_state, LBFGSStopState):
         return opt_state.stop_code
+    if _is_chain(opt_state):
+        codes = [code for inner in opt_state if (code := stop_code(inner)) is not None]
+        return codes[0] if codes else None
     return None
+
+
+def _is_chain(opt_state) -> bool:
+    # optax.chain keeps a plain tuple of its transformations' states; NamedTuples are states.
+    return type(opt_state) is tuple
