@@ -16,6 +16,7 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 
 # scipy's L-BFGS-B defaults: factr = 1e7 times float64's epsilon, and maxfun.
@@ -45,16 +46,21 @@ class LBFGSStopState(NamedTuple):
 def restart(opt_state, gtol=0.0, ftol=0.0, max_evaluations=float("inf")):
     """``opt_state`` with ``stopping_lbfgs``'s counters reset and these thresholds, for a fit
     that continues from it (each fit counts its own evaluations, as scipy's); any other
-    optimizer's state unchanged."""
+    optimizer's state unchanged. A state stacked over members (``fit_many``'s, leading axis
+    ``M``) keeps its shape: every member gets these thresholds."""
+    if _is_chain(opt_state):  # fit_many's narrower members: units masked, then L-BFGS
+        return tuple(restart(inner, gtol, ftol, max_evaluations) for inner in opt_state)
     if not isinstance(opt_state, LBFGSStopState):
         return opt_state
-    dtype = jnp.result_type(opt_state.gtol)
+    # Made with numpy, then put on the device: no program is compiled for them.
+    shape, dtype = np.shape(opt_state.evaluations), np.dtype(opt_state.gtol.dtype)
+    max_evaluations = min(max_evaluations, 2**31 - 1)
     return opt_state._replace(
-        evaluations=jnp.ones((), jnp.int32),
-        stop_code=jnp.zeros((), jnp.int32),
-        gtol=jnp.asarray(gtol, dtype),
-        ftol=jnp.asarray(ftol, dtype),
-        max_evaluations=jnp.asarray(min(max_evaluations, 2**31 - 1), jnp.int32),
+        evaluations=jnp.asarray(np.ones(shape, np.int32)),
+        stop_code=jnp.asarray(np.zeros(shape, np.int32)),
+        gtol=jnp.asarray(np.full(shape, gtol, dtype)),
+        ftol=jnp.asarray(np.full(shape, ftol, dtype)),
+        max_evaluations=jnp.asarray(np.full(shape, max_evaluations, np.int32)),
     )
 
 
@@ -98,4 +104,12 @@ def stop_code(opt_state) -> jax.Array | None:
     ``EVALUATIONS``), or ``None`` for any other optimizer's: a trace-time test."""
     if isinstance(opt_state, LBFGSStopState):
         return opt_state.stop_code
+    if _is_chain(opt_state):
+        codes = [code for inner in opt_state if (code := stop_code(inner)) is not None]
+        return codes[0] if codes else None
     return None
+
+
+def _is_chain(opt_state) -> bool:
+    # optax.chain keeps a plain tuple of its transformations' states; NamedTuples are states.
+    return type(opt_state) is tuple

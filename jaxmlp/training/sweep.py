@@ -26,7 +26,7 @@ from ..forward import apply
 from ..losses import Loss, get_loss
 from ..mlp import MLP
 from ..params import Params, init_params
-from . import loop, parallel
+from . import lbfgs, loop, parallel
 from .epoch import run_members
 from .fit import prepare_data
 from .members import check_learning_rates, has_learning_rate, start_members, swept_values
@@ -54,7 +54,8 @@ def fit_many(
     min_delta: float = 1e-4, restore_best: bool = True, monitor: str = "auto",
     epochs_per_program: int | str = "auto", members_at_once: int | None = None,
     sample_weight=None, class_weight=None, dropout: float = 0.0, mesh: Mesh | int | None = None,
-    augment: Shifts | None = None,
+    augment: Shifts | None = None, shuffle: bool = True,
+    optimizer_options: dict[str, float] | None = None,
 ) -> SweepResult:  # fmt: skip
     """Trains M members of ``mlp`` at once, one per combination of the swept values.
 
@@ -78,6 +79,9 @@ def fit_many(
         loss, optimizer, schedule, batch_size, epochs, grad, early_stopping, patience,
         min_delta, restore_best, monitor, epochs_per_program, dropout, sample_weight,
         class_weight (one weight per example, shared by every member) and augment.
+      shuffle: ``False`` takes every epoch's batches in the rows' order, as ``fit``'s.
+      optimizer_options: a named optimizer's other hyperparameters, as ``fit``'s, the same for
+        every member; for ``"lbfgs"`` each member runs scipy's stopping tests on its own.
       members_at_once: members side by side (memory ``members × batch × width``); ``None``: all.
       mesh: a ``jax.sharding.Mesh`` with a ``"models"`` axis (and optionally ``"data"``, see
         ``parallel.sweep_mesh``), or a number of devices for ``"models"``: members split over
@@ -122,6 +126,7 @@ def fit_many(
     loss = get_loss(loss, mlp.output_activation.name)
     check_training_args(epochs=epochs, grad=grad, patience=patience, min_delta=min_delta)
     augment = checks.check_augment(augment, mlp)
+    shuffle = checks.check_scalar(shuffle, "bool", "shuffle")
     # Split only when needed: an eager split compiles a program.
     key_holdout = jax.random.split(key)[1] if validation_fraction is not None else None
     data, classification = prepare_data(
@@ -136,7 +141,7 @@ def fit_many(
         epochs=epochs, epochs_left=epochs, epochs_per_program=epochs_per_program,
         monitor=monitor, early_stopping=early_stopping, restore_best=restore_best, grad=grad,
         patience=patience, min_delta=min_delta, dropout=check_rate(dropout), mesh=mesh,
-        augment=augment,
+        augment=augment, shuffle=shuffle, optimizer_options=optimizer_options,
     )  # fmt: skip
     if mesh is not None:
         parallel.check_batch_divides(program.batch_size, mesh)
@@ -156,6 +161,11 @@ def fit_many(
     state, initial_params = compiled(*args)
     if lrs is None and (lr := current_learning_rate(state.opt_state)) is not None:
         learning_rates = np.asarray(lr, np.float64)  # a transformation's own learning rate
+    if optimizer == "lbfgs":  # as fit: the compiled start keeps the first sweep's thresholds
+        thresholds = {
+            k: v for k, v in (optimizer_options or {}).items() if k in lbfgs.STATE_OPTIONS
+        }
+        state = state._replace(opt_state=lbfgs.restart(state.opt_state, **thresholds))
     l2 = checks.to_device(l2s, dtype)
     if mesh is not None:
         state, l2 = parallel.place((state, l2), parallel.members_sharded(mesh))

@@ -72,8 +72,19 @@ def mask_params(params: Params, units: Sequence[jax.Array]) -> Params:
 
 @functools.lru_cache(maxsize=64)
 def masked_optimizer(mlp: MLP, optimizer: optax.GradientTransformation):
-    """``optimizer`` after ``mask_units``; the same arguments return the same object."""
-    return optax.chain(mask_units(mlp), optimizer)
+    """``optimizer`` after ``mask_units``; the same arguments return the same object.
+    A line search (L-BFGS's) evaluates the objective of the member's units only: the gradient
+    it keeps, which L-BFGS's ``gtol`` test reads, is then the narrow network's."""
+    chain = optax.chain(mask_units(mlp), optimizer)
+
+    def update(updates, state, params=None, **extra):
+        if "value_fn" in extra:
+            # A masked unit's outgoing weights would get a gradient (sigmoid(0) = 1/2).
+            units, value_fn = state[0].units, extra["value_fn"]
+            extra = {**extra, "value_fn": lambda p: value_fn(mask_params(p, units))}
+        return chain.update(updates, state, params, **extra)
+
+    return optax.GradientTransformationExtraArgs(chain.init, update)
 
 
 @dataclasses.dataclass(frozen=True)
