@@ -6,7 +6,7 @@ import jax
 import jax.numpy as jnp
 
 from . import checks
-from .compiling import cached_jit
+from .compiling import cached_jit, small_work_options
 from .forward import apply
 from .losses import Loss, get_loss
 from .mlp import MLP
@@ -25,7 +25,13 @@ def predict_proba(mlp: MLP, params: Params, X) -> jax.Array:
     return _predict_proba(mlp, params, jnp.asarray(X, dtype))
 
 
-@cached_jit(static_argnums=(0,))
+def _options(mlp: MLP, params, X, *rest) -> dict:
+    """The forward pass's matmul FLOPs decide (``compiling.small_work_options``)."""
+    layers = [a * b for a, b in zip(mlp.sizes[:-1], mlp.sizes[1:])]
+    return small_work_options(2 * X.shape[0] * sum(layers))
+
+
+@cached_jit(static_argnums=(0,), options=_options)
 def _predict_proba(mlp, params, X):
     return apply(mlp, params, X)
 
@@ -57,7 +63,7 @@ def evaluate(mlp: MLP, params: Params, X, y, loss: str | Loss = "mse", l2: float
     return {"loss": float(value), "accuracy": accuracy}
 
 
-@cached_jit(static_argnums=(0, 4))
+@cached_jit(static_argnums=(0, 4), options=_options)
 def _evaluate(mlp, params, X, T, loss, l2):
     losses, Y_hat = losses_and_outputs(mlp, params, X, T, loss)
     value = jnp.mean(losses) + l2 * l2_penalty(params)

@@ -324,3 +324,48 @@ def test_the_persistent_cache_can_be_moved_or_switched_off(tmp_path):
         JAXMLP_COMPILATION_CACHE="", JAX_COMPILATION_CACHE_DIR=str(tmp_path / "jax")
     )
     assert directory == str(tmp_path / "jax")
+
+
+def test_a_cached_function_compiles_with_the_options_its_arguments_choose():
+    chosen = []
+
+    def options(x):
+        chosen.append(x.shape)
+        return {"xla_no_such_option": True} if x.shape[0] > 2 else {}
+
+    double = compiling.cached_jit(lambda x: 2 * x, options=options)
+    np.testing.assert_array_equal(double(np.ones(2, np.float32)), 2)
+    # The options reach the compiler: one it does not know is refused there.
+    with pytest.raises(Exception, match="xla_no_such_option"):
+        double(np.ones(3, np.float32))
+    assert chosen == [(2,), (3,)]
+
+
+def test_small_work_compiles_with_cheaper_options_chosen_by_an_epochs_work_alone():
+    from jaxmlp.losses import get_loss
+    from jaxmlp.training import epoch, program
+
+    small = compiling.small_work_options(compiling.SMALL_WORK_FLOPS, "cpu")
+    assert small == compiling.SMALL_WORK_CPU
+    assert compiling.small_work_options(compiling.SMALL_WORK_FLOPS + 1, "cpu") == {}
+    assert compiling.small_work_options(1.0, "gpu") == {}  # a CPU compiler's option
+
+    def block(n, sizes, epochs_per_block):
+        mlp = jaxmlp.MLP(sizes)
+        return program.Program(
+            mlp=mlp, loss=get_loss("mse", mlp.output_activation.name),
+            optimizer=optax.sgd(0.1), grad="autodiff", n=n, batch_size=32,
+            epochs_per_block=epochs_per_block, classification=True, has_validation=False,
+            early_stopping=False, patience=10, min_delta=0.0, adaptive=False,
+            track_best=False,
+        )  # fmt: skip
+
+    # digits-sized: 1797 (4 (64·100 + 100·10) + 2 · 100·10) = 5.7e7 FLOPs an epoch.
+    digits = block(1797, (64, 100, 10), 8)
+    assert digits.epoch_flops == 1797 * (4 * (6400 + 1000) + 2 * 1000)
+    mnist = block(60000, (784, 256, 10), 8)
+    if jax.default_backend() == "cpu":
+        assert epoch._options(digits) == compiling.SMALL_WORK_CPU
+        assert epoch._options(mnist) == {}
+    # A block's length never decides: a resumed run compiles with the same options.
+    assert epoch._options(block(1797, (64, 100, 10), 1)) == epoch._options(digits)

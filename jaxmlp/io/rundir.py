@@ -138,11 +138,11 @@ def rewrite_metrics(path: str | os.PathLike, records: list[dict[str, Any]]) -> N
 def plot_history(path: str | os.PathLike, records: list[dict[str, Any]], title: str) -> bool:
     """Saves the loss (and accuracy) curves as a PNG, atomically; False without matplotlib."""
     try:  # here: an optional dependency, slow to import, needed only at the end of a run
-        import matplotlib
+        # A Figure of its own, not pyplot's: no backend to choose, no global state, and the
+        # import costs less (a command's cold start pays it).
+        from matplotlib.figure import Figure
     except ImportError:
         return False
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
     def series(name):
         values = [record.get(name) for record in records]
@@ -150,7 +150,8 @@ def plot_history(path: str | os.PathLike, records: list[dict[str, Any]], title: 
 
     epochs = series("epoch")
     has_accuracy = any(math.isfinite(v) for v in series("train_accuracy"))
-    figure, axes = plt.subplots(1, 1 + has_accuracy, figsize=(5.5 * (1 + has_accuracy), 3.8))
+    figure = Figure(figsize=(5.5 * (1 + has_accuracy), 3.8))
+    axes = figure.subplots(1, 1 + has_accuracy)
     axes = list(axes) if has_accuracy else [axes]
     for axis, metric in zip(axes, ("loss", "accuracy")):
         for split in ("train", "val"):
@@ -167,5 +168,4 @@ def plot_history(path: str | os.PathLike, records: list[dict[str, Any]], title: 
     figure.subplots_adjust(left=0.1, right=0.97, bottom=0.14, top=0.88, wspace=0.25)
     with atomic_writer(path) as file:
         figure.savefig(file, format="png", dpi=100)
-    plt.close(figure)
     return True

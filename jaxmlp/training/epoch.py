@@ -11,7 +11,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from ..compiling import cached_jit
+from ..compiling import cached_jit, small_work_options
 from ..targets import predicted_labels, true_labels
 from . import lbfgs, parallel, shuffle
 from .optimizers import ADAPTIVE_FACTOR, ADAPTIVE_MIN_LR, current_learning_rate, scale_learning_rate
@@ -269,5 +269,12 @@ def unpack(floats: jax.Array, ints: jax.Array) -> EpochMetrics:
     return EpochMetrics(*floats.T, ints[:, 0].astype(bool), *ints[:, 1:].T)
 
 
-run_block = cached_jit(block, static_argnums=(0,), donate_argnums=(1,))
-run_members = cached_jit(members_block, static_argnums=(0, 1), donate_argnums=(2,))
+def _options(program: Program, *args) -> dict:
+    # By an epoch's work, not the block's length: a resumed run compiles with the same options.
+    return small_work_options(program.epoch_flops)
+
+
+run_block = cached_jit(block, static_argnums=(0,), donate_argnums=(1,), options=_options)
+run_members = cached_jit(
+    members_block, static_argnums=(0, 1), donate_argnums=(2,), options=_options
+)

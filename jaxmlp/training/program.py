@@ -55,6 +55,13 @@ class Program:
     augment: Shifts | None = None  # applied to each gathered training batch, nothing else
 
     @property
+    def epoch_flops(self) -> int:
+        """An epoch's matmul FLOPs: forward, weight gradients, and the input gradients of
+        every layer but the first (``compiling.small_work_options`` reads it)."""
+        layers = [a * b for a, b in zip(self.mlp.sizes[:-1], self.mlp.sizes[1:])]
+        return self.n * (4 * sum(layers) + 2 * sum(layers[1:]))
+
+    @property
     def full_batch(self) -> bool:
         """One step per epoch on all ``n`` examples, no shuffle."""
         return self.batch_size == self.n
