@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from experiments.bench.cold_start import COMMANDS
+from experiments.bench.cold_start import COMMANDS, commands
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_one_round_times_every_process_cold_and_warm(tmp_path):
     out, results = tmp_path / "BENCHMARKS.md", tmp_path / "results"
     completed = subprocess.run(
-        [sys.executable, "-m", "experiments.bench.cold_start", "--repeats", "1"]
+        [sys.executable, "-m", "experiments.bench.cold_start", "--repeats", "1", "--quick"]
         + ["--out", str(out), "--results", str(results)],
         cwd=ROOT,
         capture_output=True,
@@ -31,3 +31,13 @@ def test_one_round_times_every_process_cold_and_warm(tmp_path):
     assert out.read_text().count("| yes |") + out.read_text().count("| no |") == 4
     rows = json.loads((results / "metrics.json").read_text())["rows"]
     assert set(rows) == set(COMMANDS)
+
+
+def test_quick_shortens_the_grid_searches_fits_and_nothing_else():
+    quick, full = commands(quick=True), commands()
+    assert list(quick) == list(full) == list(COMMANDS)
+    for name, command in full.items():
+        if name.startswith("GridSearchCV"):
+            assert "max_iter=20" in quick[name][-1] and "max_iter" not in command[-1]
+        else:
+            assert quick[name] == command

@@ -26,27 +26,34 @@ from {module} import MLPClassifier
 X, y = load_digits(return_X_y=True)
 warnings.simplefilter("ignore")  # scikit-learn's ConvergenceWarning at max_iter
 grid = {{"hidden_layer_sizes": [(32,), (128,)]}}
-search = GridSearchCV(MLPClassifier(random_state=0), grid, cv=3)
+search = GridSearchCV(MLPClassifier(random_state=0{options}), grid, cv=3)
 search.fit(X / 16, y)
 print(round(search.best_score_, 4))
 """
-COMMANDS = {
-    "jaxmlp --help": [sys.executable, "-m", "jaxmlp", "--help"],
-    "jaxmlp train --data xor --epochs 1": [
-        sys.executable,
-        *("-m", "jaxmlp", "train", "--data", "xor", "--epochs", "1", "--quiet"),
-    ],
-    "GridSearchCV, jaxmlp.sklearn.MLPClassifier": [
-        sys.executable,
-        "-c",
-        GRID_SEARCH.format(module="jaxmlp.sklearn"),
-    ],
-    "GridSearchCV, sklearn.neural_network.MLPClassifier": [
-        sys.executable,
-        "-c",
-        GRID_SEARCH.format(module="sklearn.neural_network"),
-    ],
-}
+# --quick (a smoke test): every process as timed, the grid search's fits 20 iterations long.
+QUICK_OPTIONS = ", max_iter=20"
+
+
+def commands(quick: bool = False) -> dict[str, list[str]]:
+    """The timed processes by name; ``quick`` shortens the grid search's fits."""
+    options = QUICK_OPTIONS if quick else ""
+    grid_searches = {
+        f"GridSearchCV, {module}.MLPClassifier": [
+            sys.executable, "-c", GRID_SEARCH.format(module=module, options=options)
+        ]
+        for module in ("jaxmlp.sklearn", "sklearn.neural_network")
+    }  # fmt: skip
+    return {
+        "jaxmlp --help": [sys.executable, "-m", "jaxmlp", "--help"],
+        "jaxmlp train --data xor --epochs 1": [
+            sys.executable,
+            *("-m", "jaxmlp", "train", "--data", "xor", "--epochs", "1", "--quiet"),
+        ],
+        **grid_searches,
+    }
+
+
+COMMANDS = commands()
 
 
 def timed(command: list[str], env: dict, cwd: str) -> float:
@@ -59,14 +66,17 @@ def timed(command: list[str], env: dict, cwd: str) -> float:
     return seconds
 
 
-def main(repeats: int, out: str, results: str) -> dict:
+def main(repeats: int, out: str, results: str, quick: bool = False) -> dict:
     # Rounds outermost, so that a change in the machine's load falls on every row alike; the
     # grid searches are compared by the median of each round's ratio, first run to first run.
-    samples = {name: {"first run": [], "next run": []} for name in COMMANDS}
+    timed_commands = commands(quick)
+    samples = {name: {"first run": [], "next run": []} for name in timed_commands}
     for _ in range(repeats):
-        for name, command in COMMANDS.items():
+        for name, command in timed_commands.items():
             with tempfile.TemporaryDirectory() as scratch:
                 env = {**os.environ, "JAXMLP_COMPILATION_CACHE": os.path.join(scratch, "xla")}
+                # Python's default, as users run: bytecode written once, read after.
+                env.pop("PYTHONDONTWRITEBYTECODE", None)
                 for run in ("first run", "next run"):
                     samples[name][run].append(timed(command, env, scratch))
     rows = {n: {r: statistics.median(t) for r, t in runs.items()} for n, runs in samples.items()}
@@ -83,7 +93,8 @@ def main(repeats: int, out: str, results: str) -> dict:
     lines = [
         "Each row a whole process, median of "
         f"{repeats} rounds (a ratio: the median of the rounds' ratios); first run: an empty "
-        "persistent compilation cache; next run: the programs the first left there. "
+        "persistent compilation cache; next run: the programs the first left there (Python "
+        "writing and reading its bytecode files, its default). "
         "`python -m experiments.bench.cold_start`, load "
         f"{os.getloadavg()[0]:.1f}, {machine()['cpu']}, {machine()['cores']} cores.",
         "",
@@ -116,7 +127,10 @@ def main(repeats: int, out: str, results: str) -> dict:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3, help="runs of each (default 3)")
+    parser.add_argument(
+        "--quick", action="store_true", help="grid search fits of 20 iterations (smoke test)"
+    )
     parser.add_argument("--out", default="BENCHMARKS.md", help="markdown file to update")
     parser.add_argument("--results", default="results/bench_cold_start", help="metrics.json")
     args = parser.parse_args()
-    main(args.repeats, args.out, args.results)
+    main(args.repeats, args.out, args.results, args.quick)

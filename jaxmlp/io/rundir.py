@@ -138,8 +138,7 @@ def rewrite_metrics(path: str | os.PathLike, records: list[dict[str, Any]]) -> N
 def plot_history(path: str | os.PathLike, records: list[dict[str, Any]], title: str) -> bool:
     """Saves the loss (and accuracy) curves as a PNG, atomically; False without matplotlib."""
     try:  # here: an optional dependency, slow to import, needed only at the end of a run
-        # A Figure of its own, not pyplot's: no backend to choose, no global state, and the
-        # import costs less (a command's cold start pays it).
+        # A Figure of its own, not pyplot's: no backend to choose and no global state.
         from matplotlib.figure import Figure
     except ImportError:
         return False
