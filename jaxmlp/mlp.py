@@ -51,6 +51,14 @@ class MLP:
         """Number of weight layers, ``p + 1``."""
         return len(self.sizes) - 1
 
+    def matmul_flops(self, training: bool = False) -> int:
+        """Matrix-product FLOPs of one example: the forward pass ``2 Σ n_in n_out``; with
+        ``training``, the weight gradients as much again and the input gradients of every layer
+        but the first (the data's is never needed)."""
+        layers = [n_in * n_out for n_in, n_out in zip(self.sizes[:-1], self.sizes[1:])]
+        forward = 2 * sum(layers)
+        return forward + 2 * sum(layers) + 2 * sum(layers[1:]) if training else forward
+
     @property
     def n_hidden(self) -> int:
         """Number of hidden layers ``p``."""

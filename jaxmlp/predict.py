@@ -27,8 +27,7 @@ def predict_proba(mlp: MLP, params: Params, X) -> jax.Array:
 
 def _options(mlp: MLP, params, X, *rest) -> dict:
     """The forward pass's matmul FLOPs decide (``compiling.small_work_options``)."""
-    layers = [a * b for a, b in zip(mlp.sizes[:-1], mlp.sizes[1:])]
-    return small_work_options(2 * X.shape[0] * sum(layers))
+    return small_work_options(X.shape[0] * mlp.matmul_flops())
 
 
 @cached_jit(static_argnums=(0,), options=_options)

@@ -363,6 +363,7 @@ def test_small_work_compiles_with_cheaper_options_chosen_by_an_epochs_work_alone
     # digits-sized: 1797 (4 (64·100 + 100·10) + 2 · 100·10) = 5.7e7 FLOPs an epoch.
     digits = block(1797, (64, 100, 10), 8)
     assert digits.epoch_flops == 1797 * (4 * (6400 + 1000) + 2 * 1000)
+    assert digits.mlp.matmul_flops() == 2 * (6400 + 1000)  # predict's: the forward pass alone
     mnist = block(60000, (784, 256, 10), 8)
     if jax.default_backend() == "cpu":
         assert epoch._options(digits) == compiling.SMALL_WORK_CPU

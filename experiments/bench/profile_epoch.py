@@ -1,12 +1,12 @@
 """Where one epoch of ``jaxmlp.fit`` goes: XLA's operations by time, from ``jax.profiler``.
 
-Trains a throughput workload (``experiments/bench/workloads.py``) for a warm-up epoch, then
-traces ``--epochs`` more and sums the trace's complete events by name. On the CPU each
-operation of the compiled program (a fusion, a dot, a gather) is one event per step, so the
-table reads as milliseconds per epoch. The events of Python, of the runtime and of waiting
-for the program are left out. Operations the runtime runs on its own thread pool may be cut
-short in the trace: compare programs by their epoch time, and their operations within one
-trace.
+Trains a throughput workload (``experiments/bench/workloads.py``) as the throughput
+benchmark's jaxmlp row does, ``--epochs`` untraced, then traces ``--epochs`` more and sums
+the trace's complete events by name. On the CPU each operation of the compiled program (a
+fusion, a dot, a gather) is one event per step, so the table reads as milliseconds per epoch.
+The events of Python, of the runtime and of waiting for the program are left out. Operations
+the runtime runs on its own thread pool may be cut short in the trace: compare programs by
+their epoch time, and their operations within one trace.
 
     python -m experiments.bench.profile_epoch --workload lecture
 """
@@ -24,6 +24,7 @@ from pathlib import Path
 import jax
 
 import jaxmlp
+from experiments.bench.runners import JaxmlpRunner
 from experiments.bench.workloads import WORKLOADS, synthetic_data
 
 # Events of the host, not of an operation of the program.
@@ -45,22 +46,13 @@ def main(workload: str, n: int, epochs: int, top: int) -> list[tuple[str, float,
     """Prints and returns ``(name, ms per epoch, calls per epoch)`` of the ``top`` operations."""
     w = WORKLOADS[workload]
     X, y = synthetic_data(n, w.sizes[0], 0)
-    mlp = jaxmlp.MLP(w.sizes, w.hidden, w.output)
-    params = jaxmlp.init_params(jax.random.key(0), mlp)
-    X = jax.numpy.asarray(X)
-
-    def train(count: int) -> None:
-        trained, _ = jaxmlp.fit(
-            mlp, params, X, y, key=jax.random.key(1), loss=w.loss, optimizer=w.optimizer,
-            learning_rate=w.learning_rate, batch_size=w.batch_size, epochs=count,
-        )  # fmt: skip
-        jax.block_until_ready(trained)
-
-    train(epochs)  # compiled here, not in the trace
+    params = jaxmlp.init_params(jax.random.key(0), jaxmlp.MLP(w.sizes, w.hidden, w.output))
+    runner = JaxmlpRunner(w, params, X, y, seed=0, grad="autodiff")  # the benchmark's own call
+    runner.train(epochs)  # compiled here, not in the trace
     with tempfile.TemporaryDirectory() as scratch:
         start = time.perf_counter()
         with jax.profiler.trace(scratch):
-            train(epochs)
+            runner.train(epochs)
         seconds = time.perf_counter() - start
         found = operations(Path(scratch))
     rows = sorted(

@@ -29,6 +29,7 @@ import optax
 
 import jaxmlp
 from experiments.bench.workloads import N_CLASSES, Workload
+from jaxmlp.training.shuffle import permutation
 
 INSTALL_HINT = "pip install '.[bench]'"
 
@@ -166,8 +167,6 @@ class MatmulsAloneRunner(Runner):
     LEARNING_RATE = 1e-6  # small: the weights stay near their start, far from overflow
 
     def __init__(self, workload: Workload, params, X, y, seed: int):
-        from jaxmlp.training.shuffle import permutation
-
         n, B = len(X), workload.batch_size
         steps = -(-n // B)
         self.X, self.key = jnp.asarray(X), jax.random.key(seed)

@@ -6,6 +6,8 @@ import dataclasses
 
 import numpy as np
 
+import jaxmlp
+
 N_CLASSES = 10
 
 
@@ -54,9 +56,6 @@ def synthetic_data(n: int, d: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def flops_per_example(sizes: tuple[int, ...]) -> int:
-    """Matmul FLOPs of one training example: forward, weight gradients, input gradients.
-
-    The first layer's input gradient (with respect to the data) is never computed.
-    """
-    layers = [n_in * n_out for n_in, n_out in zip(sizes[:-1], sizes[1:])]
-    return 2 * sum(layers) + 2 * sum(layers) + 2 * sum(layers[1:])
+    """Matmul FLOPs of one training example: forward, weight gradients, input gradients
+    (the first layer's input gradient, with respect to the data, is never computed)."""
+    return jaxmlp.MLP(sizes).matmul_flops(training=True)

@@ -56,10 +56,8 @@ class Program:
 
     @property
     def epoch_flops(self) -> int:
-        """An epoch's matmul FLOPs: forward, weight gradients, and the input gradients of
-        every layer but the first (``compiling.small_work_options`` reads it)."""
-        layers = [a * b for a, b in zip(self.mlp.sizes[:-1], self.mlp.sizes[1:])]
-        return self.n * (4 * sum(layers) + 2 * sum(layers[1:]))
+        """An epoch's matmul FLOPs (``compiling.small_work_options`` reads it)."""
+        return self.n * self.mlp.matmul_flops(training=True)
 
     @property
     def full_batch(self) -> bool:
